@@ -1,0 +1,61 @@
+"""Default: an MLP VAE on the embedded `digits` dataset (8x8, sklearn), a minute on CPU."""
+import ml_collections
+
+
+def get_config():
+  config = ml_collections.ConfigDict()
+  config.seed = 0
+  config.num_steps = 3000
+  config.batch_size = 128
+  config.steps_per_call = 50  # Train steps per compiled call (lax.scan).
+  config.log_every = 250
+  config.eval_every = 1500
+  config.checkpoint_every = 1500
+  config.max_to_keep = 3
+
+  config.data = ml_collections.ConfigDict(dict(
+      name="digits",            # 'digits', 'idx', 'npz' or a tfds image dataset ('mnist', ...).
+      path="",                  # idx/npz: the images file.
+      labels_path="",           # idx: optional labels file.
+      num_eval=2000,            # idx/npz: the last num_eval images are the eval split...
+      shuffle_split=False,      # ...or a random num_eval, drawn with split_seed.
+      split_seed=0,
+      train_split="train",      # tfds split names.
+      eval_split="test",
+      tfds_data_dir="",         # '' = tfds' default (~/tensorflow_datasets or $TFDS_DATA_DIR).
+      image_size=0,             # 0 keeps the native size; else pad/resize to image_size^2.
+      value_range="0,1",        # '0,1' or '-1,1'.
+      dynamic_binarization=True,  # A fresh Bernoulli draw of every pixel per batch.
+  ))
+  config.model = ml_collections.ConfigDict(dict(
+      name="vae",
+      encoder="mlp",            # 'mlp' or 'conv'.
+      decoder="mlp",
+      hidden=(256,),            # MLP widths; conv nets use hidden[0] for their dense layer.
+      channels=(32, 64),        # Conv widths, one stride-2 layer each.
+      latent_dim=16,
+      activation="relu",        # relu, elu, gelu, swish.
+      likelihood="bernoulli",   # 'bernoulli' (data in [0,1]) or 'gaussian'.
+      learn_scale=False,        # gaussian: learn a per-channel log std...
+      log_scale=-2.0,           # ...starting from (or fixed at) this value.
+      ar_channels=0,            # >0 adds a local autoregressive head (binary images).
+      ar_kernel=5,
+      ar_layers=2,
+  ))
+  config.loss = ml_collections.ConfigDict(dict(
+      name="elbo",              # A key of genjax.losses.VAE_OBJECTIVES: 'elbo', 'iwae'.
+      beta=1.0,                 # KL weight of 'elbo'.
+      num_samples=1,            # Posterior samples per example.
+  ))
+  config.optim = ml_collections.ConfigDict(dict(
+      learning_rate=1e-3, schedule="constant", warmup_steps=0, final_lr_fraction=0.0,
+      grad_clip_norm=0.0, weight_decay=0.0, b1=0.9, b2=0.999,
+  ))
+  config.eval = ml_collections.ConfigDict(dict(
+      batch_size=100,
+      iwae_samples=1000,        # k of the importance-sampled NLL.
+      iwae_chunk=100,           # Samples per decoder call (memory).
+      iwae_examples=360,        # Eval images the NLL is estimated on.
+      num_samples_png=64,
+  ))
+  return config

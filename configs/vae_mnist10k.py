@@ -1,0 +1,40 @@
+"""Quality benchmark: a conv VAE with a local autoregressive head on MNIST-10k.
+
+The 10,000-image MNIST test set in IDX format (../shared/data/mnist10k), first 8,000
+images train, last 2,000 eval, dynamic binarization; 100 epochs at batch 128.
+Run from the repository root (the data path is relative to it).
+"""
+from configs import default
+
+MNIST10K = "../shared/data/mnist10k"
+EPOCHS = 100
+
+
+def get_config():
+  config = default.get_config()
+  config.data.name = "idx"
+  config.data.path = f"{MNIST10K}/t10k-images-idx3-ubyte.gz"
+  config.data.labels_path = f"{MNIST10K}/t10k-labels-idx1-ubyte.gz"
+  config.data.num_eval = 2000
+  config.batch_size = 128
+  config.num_steps = EPOCHS * (8000 // config.batch_size)
+  config.steps_per_call = 25
+  config.log_every = 250
+  config.eval_every = 6250
+  config.checkpoint_every = 1250
+  config.model.encoder = "conv"
+  config.model.decoder = "conv"
+  config.model.channels = (32, 64)
+  config.model.hidden = (512,)
+  config.model.latent_dim = 32
+  config.model.activation = "elu"
+  config.model.ar_channels = 32
+  config.model.ar_kernel = 5
+  config.model.ar_layers = 2
+  config.optim.learning_rate = 1e-3
+  config.optim.schedule = "cosine"
+  config.optim.warmup_steps = 200
+  config.eval.batch_size = 50
+  config.eval.iwae_chunk = 100
+  config.eval.iwae_examples = 2000
+  return config

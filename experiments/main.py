@@ -1,0 +1,34 @@
+"""Trains a config: python -m experiments.main --config=configs/X.py --workdir=DIR.
+
+Override any field with --config.a.b=value; rerunning with the same --workdir resumes.
+"""
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+from ml_collections import config_flags
+
+from genjax import logging as log_lib
+from genjax import train
+from genjax.errors import GenjaxError
+
+_CONFIG = config_flags.DEFINE_config_file("config", "configs/default.py", "Training config file.")
+_WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs and samples.")
+flags.mark_flags_as_required(["workdir"])
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  log_lib.quiet_libraries()
+  logging.info("Config:\n%s", _CONFIG.value)
+  try:
+    train.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
+  except GenjaxError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(2)
+
+
+if __name__ == "__main__":
+  app.run(main)

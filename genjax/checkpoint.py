@@ -1,0 +1,56 @@
+"""Orbax checkpoints under `workdir/checkpoints`: save every N steps, restore the latest."""
+import os
+
+import jax
+import orbax.checkpoint as ocp
+
+from genjax.errors import GenjaxError
+
+
+class Checkpoints:
+  """A thin wrapper over `ocp.CheckpointManager` for one train-state pytree."""
+
+  def __init__(self, directory: str, max_to_keep: int):
+    self.directory = os.path.abspath(directory)
+    self.manager = ocp.CheckpointManager(
+        self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True))
+
+  def latest_step(self):
+    return self.manager.latest_step()
+
+  def save(self, step: int, state) -> None:
+    if step not in self.manager.all_steps():
+      self.manager.save(step, args=ocp.args.StandardSave(state))
+
+  def restore(self, target, step=None):
+    """Restores `step` (default latest) into the structure, shapes and dtypes of `target`."""
+    step = self.latest_step() if step is None else step
+    self._check_compatible(step, target)
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+    return self.manager.restore(step, args=ocp.args.StandardRestore(abstract))
+
+  def _check_compatible(self, step, target):
+    where = f"checkpoint {self.directory}/{step}"
+    try:
+      saved = self.manager.item_metadata(step)
+    except Exception as e:  # pylint: disable=broad-except
+      raise GenjaxError(f"{where} is unreadable ({type(e).__name__}): use another --workdir") from None
+    saved_shapes = {jax.tree_util.keystr(p): tuple(m.shape)
+                    for p, m in jax.tree_util.tree_leaves_with_path(saved)}
+    for path, leaf in jax.tree_util.tree_leaves_with_path(target):
+      name = jax.tree_util.keystr(path)
+      if name not in saved_shapes:
+        raise GenjaxError(f"{where} has no {name}: it was written by a different model config"
+                          " (see config.json there); use that config or a new --workdir")
+      if saved_shapes[name] != tuple(leaf.shape):
+        raise GenjaxError(f"{where} holds {name} of shape {saved_shapes[name]}, this config needs"
+                          f" {tuple(leaf.shape)}: use the config in the workdir's config.json"
+                          " or a new --workdir")
+    if len(saved_shapes) != len(jax.tree_util.tree_leaves(target)):
+      raise GenjaxError(f"{where} has {len(saved_shapes)} arrays, this config needs"
+                        f" {len(jax.tree_util.tree_leaves(target))}: use the workdir's config.json"
+                        " or a new --workdir")
+
+  def close(self):
+    self.manager.wait_until_finished()
+    self.manager.close()

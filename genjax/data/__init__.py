@@ -1,0 +1,120 @@
+"""Datasets as in-memory NHWC float32 arrays in [0, 1], plus the on-device batch pipeline.
+
+`load(config.data)` returns a `Dataset`; `genjax.data.pipeline` turns it into the
+batch of step `s`, a pure function of (seed, s).
+"""
+import dataclasses
+from typing import Optional
+
+import numpy as np
+
+from genjax.data import files
+from genjax.errors import GenjaxError
+
+BUILTIN = ("digits", "idx", "npz")
+TFDS_EXAMPLES = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+  """Train and eval images (NHWC float32 in [0, 1]) and optional int32 labels."""
+  train_images: np.ndarray
+  eval_images: np.ndarray
+  train_labels: Optional[np.ndarray] = None
+  eval_labels: Optional[np.ndarray] = None
+  num_classes: int = 0
+
+  @property
+  def image_shape(self):
+    return tuple(self.train_images.shape[1:])
+
+
+def load(data_config) -> Dataset:
+  """Loads `data_config.name`: 'digits', 'idx', 'npz' or any tfds image dataset name."""
+  name = data_config.name
+  if name == "digits":
+    from genjax.data import digits  # pylint: disable=unused-import,g-import-not-at-top  (registers builder)
+    dataset = _from_tfds("digits", data_config, train_split="train", eval_split="test")
+  elif name in ("idx", "npz"):
+    dataset = _from_files(data_config)
+  else:
+    dataset = _from_tfds(name, data_config, data_config.train_split, data_config.eval_split)
+  return _resize(dataset, data_config.image_size)
+
+
+def _from_files(data_config) -> Dataset:
+  path = data_config.path
+  if data_config.name == "idx":
+    images = files.read_idx(path)
+    labels = files.read_idx(data_config.labels_path) if data_config.labels_path else None
+  else:
+    images, labels = files.read_npz(path)
+  images = files.as_images(images, path)
+  if labels is not None and labels.shape != (len(images),):
+    raise GenjaxError(f"labels of {path!r} have shape {labels.shape}, expected ({len(images)},)")
+  num_eval = data_config.num_eval
+  if not 0 < num_eval < len(images):
+    raise GenjaxError(f"data.num_eval={num_eval} must lie in [1, {len(images) - 1}] for {path!r}")
+  order = np.arange(len(images))
+  if data_config.shuffle_split:
+    order = np.random.RandomState(data_config.split_seed).permutation(len(images))
+  train, evals = order[:-num_eval], order[-num_eval:]
+  pick = lambda a, i: None if a is None else a[i].astype(np.int32)
+  return Dataset(images[train], images[evals], pick(labels, train), pick(labels, evals),
+                 0 if labels is None else int(labels.max()) + 1)
+
+
+def _tfds_split(name, split, data_dir):
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  try:
+    return tfds.data_source(name, split=split, data_dir=data_dir or None)
+  except tfds.core.registered.DatasetNotFoundError:
+    raise GenjaxError(
+        f"unknown dataset data.name={name!r}: valid are {', '.join(BUILTIN)} or a"
+        f" tensorflow-datasets image dataset ({', '.join(TFDS_EXAMPLES)}, ...)") from None
+  except ModuleNotFoundError as e:
+    if "tensorflow" in str(e):
+      raise GenjaxError(
+          f"preparing tfds dataset {name!r} needs TensorFlow: pip install 'genjax[tf]'"
+          " (or point data.tfds_data_dir at an already prepared copy)") from None
+    raise
+  except ValueError as e:
+    raise GenjaxError(f"tfds dataset {name!r} has no split {split!r}: {e}") from None
+
+
+def _from_tfds(name, data_config, train_split, eval_split) -> Dataset:
+  """Reads whole splits through `tfds.data_source` (array_record, random access)."""
+  arrays = []
+  for split in (train_split, eval_split):
+    source = _tfds_split(name, split, data_config.tfds_data_dir)
+    records = [source[i] for i in range(len(source))]
+    if not records or "image" not in records[0]:
+      raise GenjaxError(f"tfds dataset {name!r} split {split!r} has no 'image' feature")
+    images = files.as_images(np.stack([r["image"] for r in records]), f"tfds:{name}/{split}")
+    labels = (np.asarray([r["label"] for r in records], np.int32)
+              if "label" in records[0] else None)
+    arrays.append((images, labels))
+  (train_x, train_y), (eval_x, eval_y) = arrays
+  num_classes = 0 if train_y is None else int(max(train_y.max(), eval_y.max())) + 1
+  return Dataset(train_x, eval_x, train_y, eval_y, num_classes)
+
+
+def _resize(dataset: Dataset, size: int) -> Dataset:
+  """Zero-pads (centred) up to `size` x `size`, or resizes bilinearly down to it; 0 keeps."""
+  if size < 0:
+    raise GenjaxError(f"data.image_size={size} must be >= 0 (0 keeps the native size)")
+  height, width = dataset.image_shape[:2]
+  if size == 0 or (height, width) == (size, size):
+    return dataset
+
+  def fit(images):
+    if size >= height and size >= width:
+      top, left = (size - height) // 2, (size - width) // 2
+      return np.pad(images, ((0, 0), (top, size - height - top), (left, size - width - left), (0, 0)))
+    import jax  # pylint: disable=g-import-not-at-top
+    out = jax.image.resize(images, (len(images), size, size, images.shape[-1]), "bilinear")
+    return np.clip(np.asarray(out), 0.0, 1.0)
+
+  return dataclasses.replace(dataset, train_images=fit(dataset.train_images),
+                             eval_images=fit(dataset.eval_images))
+

@@ -1,0 +1,100 @@
+"""Metric writers (TensorBoard via tensorboardX), the progress line, and PNG image grids."""
+import datetime
+import logging as logging_std
+import math
+import os
+import time
+
+import numpy as np
+from absl import logging
+from PIL import Image
+
+
+def image_grid(images_NxHxWxC, value_range: str = "0,1", columns: int = 0) -> np.ndarray:
+  """Tiles N images into one uint8 HxWxC grid (1-pixel gaps), mapping the value range to 0..255."""
+  x = np.asarray(images_NxHxWxC, np.float32)
+  if value_range == "-1,1":
+    x = (x + 1.0) / 2.0
+  x = np.clip(x, 0.0, 1.0)
+  n, h, w, c = x.shape
+  columns = columns or math.ceil(math.sqrt(n))
+  rows = math.ceil(n / columns)
+  grid = np.ones((rows * (h + 1) + 1, columns * (w + 1) + 1, c), np.float32)
+  for i in range(n):
+    r, col = divmod(i, columns)
+    grid[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + col * (w + 1): 1 + col * (w + 1) + w] = x[i]
+  return np.round(grid * 255).astype(np.uint8)
+
+
+def save_png(path: str, grid_HxWxC: np.ndarray, upscale: int = 1) -> None:
+  """Writes a uint8 grid as PNG, nearest-upscaled by an integer factor for small images."""
+  image = Image.fromarray(grid_HxWxC[..., 0] if grid_HxWxC.shape[-1] == 1 else grid_HxWxC)
+  if upscale > 1:
+    image = image.resize((image.width * upscale, image.height * upscale), Image.NEAREST)
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  image.save(path)
+
+
+class _LibraryInfoFilter(logging_std.Filter):
+  """Drops INFO (and below) records logged from installed libraries (orbax is chatty)."""
+
+  def filter(self, record):
+    from_library = "site-packages" in record.pathname and "genjax" not in record.pathname
+    return record.levelno >= logging_std.WARNING or not from_library
+
+
+def quiet_libraries() -> None:
+  """Keeps genjax's own INFO lines (progress, eval) and libraries' warnings only."""
+  for handler in logging_std.getLogger().handlers + [logging.get_absl_handler()]:
+    if not any(isinstance(f, _LibraryInfoFilter) for f in handler.filters):
+      handler.addFilter(_LibraryInfoFilter())
+
+
+class Writer:
+  """TensorBoard scalars and images in `logdir`; a no-op where `enabled` is False."""
+
+  def __init__(self, logdir: str, enabled: bool = True):
+    self._writer = None
+    if enabled:
+      from tensorboardX import SummaryWriter  # pylint: disable=g-import-not-at-top
+      self._writer = SummaryWriter(logdir)
+
+  def scalars(self, step: int, values: dict) -> None:
+    if self._writer:
+      for name, value in values.items():
+        self._writer.add_scalar(name, float(value), step)
+
+  def image(self, step: int, name: str, grid_HxWxC: np.ndarray) -> None:
+    if self._writer:
+      self._writer.add_image(name, grid_HxWxC, step, dataformats="HWC")
+
+  def flush(self) -> None:
+    if self._writer:
+      self._writer.flush()
+
+  def close(self) -> None:
+    if self._writer:
+      self._writer.close()
+
+
+class Progress:
+  """The live progress line: step, metrics, steps/s (since the last line) and ETA."""
+
+  def __init__(self, first_step: int, num_steps: int):
+    self.num_steps = num_steps
+    self._last = (first_step, time.perf_counter())
+
+  def line(self, step: int, metrics: dict) -> str:
+    now = time.perf_counter()
+    rate = (step - self._last[0]) / max(now - self._last[1], 1e-9)
+    self._last = (step, now)
+    eta = datetime.timedelta(seconds=round((self.num_steps - step) / max(rate, 1e-9)))
+    shown = " ".join(f"{k} {float(v):.4g}" for k, v in metrics.items())
+    return f"step {step}/{self.num_steps} | {shown} | {rate:.1f} steps/s | ETA {eta}"
+
+  def log(self, step: int, metrics: dict) -> None:
+    logging.info("%s", self.line(step, metrics))
+
+  def restart_clock(self, step: int) -> None:
+    """Excludes time spent since the last line (eval, checkpoints) from the next rate."""
+    self._last = (step, time.perf_counter())

@@ -1,0 +1,58 @@
+"""Model registry: `build(config.model, image_shape)` returns a Flax Linen module."""
+from genjax.errors import GenjaxError
+from genjax.models import vae
+
+NETWORKS = ("mlp", "conv")
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+def _positive(model_config, *fields):
+  for field in fields:
+    values = model_config[field]
+    for v in (values if isinstance(values, (tuple, list)) else (values,)):
+      if not isinstance(v, int) or v <= 0:
+        raise GenjaxError(f"model.{field}={values!r} must be a positive integer (or a tuple of them)")
+
+
+def _build_vae(cfg, image_shape):
+  for part in ("encoder", "decoder"):
+    if cfg[part] not in NETWORKS:
+      raise GenjaxError(f"model.{part}={cfg[part]!r}: valid are {NETWORKS}")
+  if cfg.likelihood not in LIKELIHOODS:
+    raise GenjaxError(f"model.likelihood={cfg.likelihood!r}: valid are {LIKELIHOODS}")
+  if cfg.activation not in vae.ACTIVATIONS:
+    raise GenjaxError(f"model.activation={cfg.activation!r}: valid are {tuple(vae.ACTIVATIONS)}")
+  _positive(cfg, "latent_dim", "hidden", "channels")
+  if cfg.ar_channels < 0:
+    raise GenjaxError(f"model.ar_channels={cfg.ar_channels} must be >= 0 (0 disables the head)")
+  if cfg.ar_channels and cfg.likelihood != "bernoulli":
+    raise GenjaxError("model.ar_channels > 0 needs model.likelihood='bernoulli' (binary images)")
+  if cfg.ar_channels and (cfg.ar_kernel < 3 or cfg.ar_kernel % 2 == 0):
+    raise GenjaxError(f"model.ar_kernel={cfg.ar_kernel} must be an odd integer >= 3")
+  act = vae.ACTIVATIONS[cfg.activation]
+  image_shape = tuple(image_shape)
+  out_shape = image_shape[:2] + (cfg.ar_channels or image_shape[2],)
+  hidden = tuple(cfg.hidden)
+  if cfg.encoder == "mlp":
+    encoder = vae.MLPEncoder(hidden, cfg.latent_dim, act)
+  else:
+    encoder = vae.ConvEncoder(tuple(cfg.channels), hidden[0], cfg.latent_dim, act)
+  if cfg.decoder == "mlp":
+    decoder = vae.MLPDecoder(hidden[::-1], out_shape, act)
+  else:
+    decoder = vae.ConvDecoder(tuple(cfg.channels), hidden[0], out_shape, act)
+  head = None
+  if cfg.ar_channels:
+    head = vae.AutoregressiveHead(cfg.ar_channels, cfg.ar_kernel, cfg.ar_layers, image_shape[2], act)
+  learn_scale = cfg.likelihood == "gaussian" and cfg.learn_scale
+  return vae.VAE(encoder, decoder, image_shape, head, learn_scale, cfg.log_scale)
+
+
+REGISTRY = {"vae": _build_vae}
+
+
+def build(model_config, image_shape):
+  """The Linen module named by `model_config.name` for images of `image_shape` (H, W, C)."""
+  if model_config.name not in REGISTRY:
+    raise GenjaxError(f"unknown model.name={model_config.name!r}: valid are {tuple(REGISTRY)}")
+  return REGISTRY[model_config.name](model_config, image_shape)

@@ -1,0 +1,161 @@
+"""VAE networks: MLP and convolutional encoders/decoders, and an optional local
+autoregressive (PixelCNN-style) decoder head for binary images.
+
+Shapes: images x_BxHxWxC, latents z_BxZ. The encoder returns the mean and log standard
+deviation of a diagonal Gaussian q(z|x); the decoder returns per-pixel likelihood
+parameters (Bernoulli logits, or Gaussian means) of shape BxHxWxC.
+"""
+import math
+from typing import Callable, Sequence, Tuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ACTIVATIONS = {"relu": nn.relu, "elu": nn.elu, "gelu": nn.gelu, "swish": nn.swish}
+
+
+class MLPEncoder(nn.Module):
+  hidden: Sequence[int]
+  latent_dim: int
+  act: Callable = nn.relu
+
+  @nn.compact
+  def __call__(self, x_BxHxWxC):
+    h = x_BxHxWxC.reshape(x_BxHxWxC.shape[0], -1)
+    for width in self.hidden:
+      h = self.act(nn.Dense(width)(h))
+    return nn.Dense(self.latent_dim, name="mean")(h), nn.Dense(self.latent_dim, name="log_std")(h)
+
+
+class ConvEncoder(nn.Module):
+  """Stride-2 3x3 convolutions (one per entry of `channels`), then a dense layer."""
+  channels: Sequence[int]
+  hidden: int
+  latent_dim: int
+  act: Callable = nn.relu
+
+  @nn.compact
+  def __call__(self, x_BxHxWxC):
+    h = x_BxHxWxC
+    for width in self.channels:
+      h = self.act(nn.Conv(width, (3, 3), strides=2)(h))
+    h = self.act(nn.Dense(self.hidden)(h.reshape(h.shape[0], -1)))
+    return nn.Dense(self.latent_dim, name="mean")(h), nn.Dense(self.latent_dim, name="log_std")(h)
+
+
+class MLPDecoder(nn.Module):
+  hidden: Sequence[int]
+  out_shape: Tuple[int, int, int]
+  act: Callable = nn.relu
+
+  @nn.compact
+  def __call__(self, z_BxZ):
+    h = z_BxZ
+    for width in self.hidden:
+      h = self.act(nn.Dense(width)(h))
+    return nn.Dense(math.prod(self.out_shape))(h).reshape(-1, *self.out_shape)
+
+
+class ConvDecoder(nn.Module):
+  """Mirror of ConvEncoder: dense to a coarse grid, stride-2 transposed convs, crop."""
+  channels: Sequence[int]
+  hidden: int
+  out_shape: Tuple[int, int, int]
+  act: Callable = nn.relu
+
+  @nn.compact
+  def __call__(self, z_BxZ):
+    height, width, out_channels = self.out_shape
+    scale = 2 ** len(self.channels)
+    h0, w0 = -(-height // scale), -(-width // scale)
+    h = self.act(nn.Dense(self.hidden)(z_BxZ))
+    h = self.act(nn.Dense(h0 * w0 * self.channels[-1])(h)).reshape(-1, h0, w0, self.channels[-1])
+    for width_ in reversed(self.channels):
+      h = self.act(nn.ConvTranspose(width_, (3, 3), strides=(2, 2))(h))
+    h = h[:, :height, :width]
+    return nn.Conv(out_channels, (3, 3))(h)
+
+
+def causal_mask(kernel: int, include_center: bool) -> np.ndarray:
+  """KxK mask of the pixels before the centre in raster order (and the centre if asked)."""
+  mask = np.zeros((kernel, kernel), np.float32)
+  mask[: kernel // 2] = 1.0
+  mask[kernel // 2, : kernel // 2 + int(include_center)] = 1.0
+  return mask
+
+
+class MaskedConv(nn.Module):
+  """A KxK convolution that sees only earlier pixels (type A) or also the centre (B)."""
+  features: int
+  kernel: int
+  include_center: bool
+
+  @nn.compact
+  def __call__(self, x_BxHxWxC):
+    w = self.param("kernel", nn.initializers.lecun_normal(),
+                   (self.kernel, self.kernel, x_BxHxWxC.shape[-1], self.features))
+    b = self.param("bias", nn.initializers.zeros, (self.features,))
+    w = w * causal_mask(self.kernel, self.include_center)[:, :, None, None]
+    y = jax.lax.conv_general_dilated(x_BxHxWxC, w, (1, 1), "SAME",
+                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    return y + b
+
+
+class AutoregressiveHead(nn.Module):
+  """Logits of p(x_i | x_<i, z): decoder features plus a causal conv of x, then 1x1 layers.
+
+  The receptive field over x is the KxK causal neighbourhood only, so the latent must
+  still carry the global shape (a "lossy" PixelCNN decoder, Chen et al. 2017).
+  """
+  channels: int
+  kernel: int
+  layers: int
+  out_channels: int
+  act: Callable = nn.relu
+
+  @nn.compact
+  def __call__(self, features_BxHxWxF, x_BxHxWxC):
+    h = self.act(features_BxHxWxF + MaskedConv(self.channels, self.kernel, False)(x_BxHxWxC))
+    for _ in range(self.layers):
+      h = self.act(nn.Conv(self.channels, (1, 1))(h)) + h
+    return nn.Conv(self.out_channels, (1, 1))(h)
+
+
+class VAE(nn.Module):
+  """Encoder, decoder and likelihood parameters of a VAE with a N(0, I) prior.
+
+  `decode(z, x)` returns BxHxWxC likelihood parameters; `x` is only read by the
+  autoregressive head (teacher forcing), and must be the image whose likelihood is asked.
+  """
+  encoder: nn.Module
+  decoder: nn.Module
+  image_shape: Tuple[int, int, int]
+  head: nn.Module = None  # AutoregressiveHead or None.
+  learn_scale: bool = False
+  init_log_scale: float = 0.0
+
+  def setup(self):
+    if self.learn_scale:
+      self.log_scale = self.param("log_scale", nn.initializers.constant(self.init_log_scale),
+                                  (self.image_shape[-1],))
+
+  def encode(self, x_BxHxWxC):
+    return self.encoder(x_BxHxWxC)
+
+  def decode(self, z_BxZ, x_BxHxWxC=None):
+    out = self.decoder(z_BxZ)
+    if self.head is None:
+      return out
+    return self.head(out, x_BxHxWxC)
+
+  def scale(self):
+    """Learned per-channel log std of a Gaussian likelihood (call only if learn_scale)."""
+    return self.log_scale
+
+  def __call__(self, x_BxHxWxC, z_BxZ):
+    """Used for initialisation: touches every parameter."""
+    mean, log_std = self.encode(x_BxHxWxC)
+    out = self.decode(z_BxZ + 0 * mean, x_BxHxWxC)
+    return (out, self.log_scale) if self.learn_scale else out

@@ -1,0 +1,1 @@
+"""Pure train/eval steps, one module per model family."""

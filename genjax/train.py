@@ -1,0 +1,186 @@
+"""`train_and_evaluate(config, workdir)`: the training loop, nothing model-specific.
+
+Each compiled call runs `config.steps_per_call` train steps in a `lax.scan` over the
+on-device dataset; step `s` uses key `fold_in(root, s)` and the batch of `s` (see
+`genjax.data.pipeline`), so a run resumed from a checkpoint repeats an uninterrupted run.
+"""
+import json
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import logging
+
+from genjax import checkpoint
+from genjax import data as data_lib
+from genjax import logging as log_lib
+from genjax import models
+from genjax import parallel
+from genjax import rng as rng_lib
+from genjax.data import pipeline
+from genjax.errors import GenjaxError
+from genjax.steps import vae as vae_steps
+
+POSITIVE_FIELDS = ("num_steps", "steps_per_call", "log_every", "eval_every", "checkpoint_every",
+                   "max_to_keep")
+
+
+def check_config(config) -> None:
+  for field in POSITIVE_FIELDS:
+    if not isinstance(config[field], int) or config[field] <= 0:
+      raise GenjaxError(f"{field}={config[field]!r} must be a positive integer")
+  for field in ("log_every", "eval_every", "checkpoint_every"):
+    if config[field] % config.steps_per_call:
+      raise GenjaxError(f"{field}={config[field]} must be a multiple of"
+                        f" steps_per_call={config.steps_per_call}")
+  for field in ("batch_size", "iwae_samples", "iwae_chunk", "iwae_examples"):
+    value = config.eval[field] if field != "batch_size" else config.batch_size
+    if value <= 0:
+      raise GenjaxError(f"{'eval.' if field != 'batch_size' else ''}{field}={value} must be positive")
+
+
+def prepare_workdir(workdir: str, config) -> None:
+  """Checks the workdir is writable and matches any earlier run, then writes config.json."""
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    probe = os.path.join(workdir, ".write_test")
+    with open(probe, "w") as f:
+      f.write("ok")
+    os.remove(probe)
+  except OSError as e:
+    raise GenjaxError(f"workdir {workdir!r} is not writable: {e.strerror}") from None
+  saved_path = os.path.join(workdir, "config.json")
+  if os.path.exists(saved_path):
+    with open(saved_path) as f:
+      saved = json.load(f)
+    current = json.loads(config.to_json_best_effort())
+    for section in ("model", "data"):
+      for key, value in current[section].items():
+        if section == "data" and key in ("tfds_data_dir", "path", "labels_path"):
+          continue  # The same data may move.
+        if saved.get(section, {}).get(key, value) != value:
+          raise GenjaxError(
+              f"workdir {workdir!r} was trained with {section}.{key}={saved[section][key]!r},"
+              f" this config has {value!r}: use a new --workdir or the saved config.json")
+  with open(saved_path, "w") as f:
+    f.write(config.to_json_best_effort(indent=2))
+
+
+def build(config, image_shape):
+  """The model family object (init_state, train_step, eval and sampling) for `config`."""
+  model = models.build(config.model, image_shape)
+  return vae_steps.VAEFamily(model, config)
+
+
+def make_multi_step(family, config, mesh, length: int):
+  """jit(state, arrays) -> (state, metrics averaged over `length` scanned steps)."""
+
+  def one_step(state, arrays):
+    step_rng = rng_lib.step_key(state.rng, state.step)
+    batch = pipeline.train_batch(arrays, state.rng, state.step, step_rng, config.data,
+                                 config.batch_size)
+    return family.train_step(state, parallel.shard_batch(batch, mesh), step_rng)
+
+  def multi_step(state, arrays):
+    state, metrics = jax.lax.scan(lambda s, _: one_step(s, arrays), state, None, length=length)
+    return state, jax.tree.map(jnp.mean, metrics)
+
+  return jax.jit(multi_step, donate_argnums=0)
+
+
+def evaluate(family, params, eval_x, root, config):
+  """Negative ELBO on the whole eval split and IWAE NLL on its first `eval.iwae_examples`."""
+  cfg = config.eval
+  key = rng_lib.purpose_key(root, "eval")
+  neg_elbo = jax.jit(family.neg_elbo)
+  nll = jax.jit(family.iwae_nll, static_argnums=(3, 4))
+  elbos, nlls = [], []
+  for start in range(0, len(eval_x), cfg.batch_size):
+    x = eval_x[start:start + cfg.batch_size]
+    batch_key = jax.random.fold_in(key, start)
+    elbos.append(neg_elbo(params, x, batch_key))
+    if start < cfg.iwae_examples:
+      x = x[: cfg.iwae_examples - start]
+      nlls.append(nll(params, x, batch_key, cfg.iwae_samples, cfg.iwae_chunk))
+  neg_elbo_nats = float(jnp.concatenate(elbos).mean())
+  nll_nats = float(jnp.concatenate(nlls).mean())
+  return {
+      "eval/neg_elbo": neg_elbo_nats,
+      "eval/nll": nll_nats,
+      "eval/nll_bits_per_dim": vae_steps.bits_per_dim(nll_nats, family.image_shape),
+      "eval/neg_elbo_bits_per_dim": vae_steps.bits_per_dim(neg_elbo_nats, family.image_shape),
+  }
+
+
+def write_images(family, params, eval_x, root, step, workdir, writer, config):
+  num = config.eval.num_samples_png
+  samples = jax.jit(family.sample, static_argnums=2)(params, rng_lib.purpose_key(root, "samples"),
+                                                      num)
+  originals = eval_x[: max(num // 2, 1)]
+  recons = jax.jit(family.reconstruct)(params, originals)
+  pairs = jnp.stack([originals, recons], 1).reshape((-1,) + originals.shape[1:])
+  upscale = max(1, 64 // family.image_shape[0])
+  for name, images in (("samples", samples), ("reconstructions", pairs)):
+    grid = log_lib.image_grid(images, config.data.value_range)
+    log_lib.save_png(os.path.join(workdir, "samples", f"{name}_{step:07d}.png"), grid, upscale)
+    writer.image(step, name, grid)
+
+
+def train_and_evaluate(config, workdir: str):
+  """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the state."""
+  check_config(config)
+  dataset = data_lib.load(config.data)
+  pipeline.check(config.data, len(dataset.train_images), config.batch_size)
+  mesh = parallel.data_mesh()
+  parallel.check_batch(config.batch_size, mesh)
+  family = build(config, dataset.image_shape)
+  prepare_workdir(workdir, config)
+
+  state = family.init_state(config.seed)
+  ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)
+  if ckpts.latest_step() is not None:
+    state = ckpts.restore(state)
+    logging.info("Resumed from %s at step %d", ckpts.directory, int(state.step))
+  state = parallel.replicate(state, mesh)
+  arrays = {"image": dataset.train_images}
+  arrays = parallel.replicate(jax.tree.map(jnp.asarray, arrays), mesh)
+  eval_x = pipeline.fixed_eval_images(dataset.eval_images, config.seed, config.data)
+
+  writer = log_lib.Writer(os.path.join(workdir, "tensorboard"), jax.process_index() == 0)
+  step = int(state.step)
+  progress = log_lib.Progress(step, config.num_steps)
+  compiled = {}
+  try:
+    while step < config.num_steps:
+      length = min(config.steps_per_call, config.num_steps - step)
+      if length not in compiled:
+        start = time.perf_counter()
+        compiled[length] = make_multi_step(family, config, mesh, length).lower(
+            state, arrays).compile()
+        logging.info("Compiled %d-step train call in %.1f s", length, time.perf_counter() - start)
+      state, metrics = compiled[length](state, arrays)
+      step += length
+      final = step == config.num_steps
+      if step % config.log_every == 0 or final:
+        metrics = jax.device_get(metrics)
+        if not all(np.isfinite(v) for v in metrics.values()):
+          raise GenjaxError(f"training diverged at step {step} (metrics {metrics}); the last good"
+                            f" checkpoint is kept in {ckpts.directory}: lower optim.learning_rate")
+        progress.log(step, metrics)
+        writer.scalars(step, {f"train/{k}": v for k, v in metrics.items()})
+      if step % config.eval_every == 0 or final:
+        results = evaluate(family, state.params, eval_x, state.rng, config)
+        logging.info("eval at step %d: %s", step,
+                     ", ".join(f"{k} {v:.4f}" for k, v in results.items()))
+        writer.scalars(step, results)
+        write_images(family, state.params, eval_x, state.rng, step, workdir, writer, config)
+      if step % config.checkpoint_every == 0 or final:
+        ckpts.save(step, state)
+      if step % config.eval_every == 0 or step % config.checkpoint_every == 0:
+        progress.restart_clock(step)
+  finally:
+    ckpts.close()
+    writer.close()
+  return state
