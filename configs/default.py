@@ -39,8 +39,9 @@ def get_config():
       learn_scale=False,        # gaussian: learn a per-channel log std...
       log_scale=-2.0,           # ...starting from (or fixed at) this value.
       ar_channels=0,            # >0 adds a local autoregressive head (binary images).
-      ar_kernel=5,
-      ar_layers=2,
+      ar_kernel=5,              # Its causal window is ar_kernel x ar_kernel...
+      ar_layers=2,              # ...then this many residual per-pixel layers,
+      ar_features=8,            # fed by this many decoder features per pixel.
   ))
   config.loss = ml_collections.ConfigDict(dict(
       name="elbo",              # A key of genjax.losses.VAE_OBJECTIVES: 'elbo', 'iwae'.

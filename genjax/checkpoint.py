@@ -13,7 +13,8 @@ class Checkpoints:
   def __init__(self, directory: str, max_to_keep: int):
     self.directory = os.path.abspath(directory)
     self.manager = ocp.CheckpointManager(
-        self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True))
+        self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True),
+        item_handlers=ocp.StandardCheckpointHandler())
 
   def latest_step(self):
     return self.manager.latest_step()
@@ -33,12 +34,12 @@ class Checkpoints:
     where = f"checkpoint {self.directory}/{step}"
     try:
       saved = self.manager.item_metadata(step)
+      saved_shapes = {_path_name(p): tuple(m.shape)
+                      for p, m in jax.tree_util.tree_leaves_with_path(getattr(saved, "tree", saved))}
     except Exception as e:  # pylint: disable=broad-except
       raise GenjaxError(f"{where} is unreadable ({type(e).__name__}): use another --workdir") from None
-    saved_shapes = {jax.tree_util.keystr(p): tuple(m.shape)
-                    for p, m in jax.tree_util.tree_leaves_with_path(saved)}
     for path, leaf in jax.tree_util.tree_leaves_with_path(target):
-      name = jax.tree_util.keystr(path)
+      name = _path_name(path)
       if name not in saved_shapes:
         raise GenjaxError(f"{where} has no {name}: it was written by a different model config"
                           " (see config.json there); use that config or a new --workdir")
@@ -51,6 +52,12 @@ class Checkpoints:
                         f" {len(jax.tree_util.tree_leaves(target))}: use the workdir's config.json"
                         " or a new --workdir")
 
-  def close(self):
+  def close(self) -> None:
     self.manager.wait_until_finished()
     self.manager.close()
+
+
+def _path_name(path) -> str:
+  """'opt_state/0/mu/encoder/kernel': one spelling for dataclass, dict and tuple paths."""
+  parts = (getattr(k, "name", getattr(k, "key", getattr(k, "idx", k))) for k in path)
+  return "/".join(str(p) for p in parts)

@@ -10,6 +10,7 @@ import time
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 from absl import logging
 
@@ -41,7 +42,7 @@ def check_config(config) -> None:
       raise GenjaxError(f"{'eval.' if field != 'batch_size' else ''}{field}={value} must be positive")
 
 
-def prepare_workdir(workdir: str, config) -> None:
+def prepare_workdir(workdir: str, config, image_shape) -> None:
   """Checks the workdir is writable and matches any earlier run, then writes config.json."""
   try:
     os.makedirs(workdir, exist_ok=True)
@@ -66,6 +67,32 @@ def prepare_workdir(workdir: str, config) -> None:
               f" this config has {value!r}: use a new --workdir or the saved config.json")
   with open(saved_path, "w") as f:
     f.write(config.to_json_best_effort(indent=2))
+  with open(os.path.join(workdir, "data_info.json"), "w") as f:
+    json.dump({"image_shape": list(image_shape)}, f)
+
+
+def load_run_config(workdir: str):
+  """The (config, image_shape) a workdir was trained with, from its JSON files."""
+  try:
+    with open(os.path.join(workdir, "config.json")) as f:
+      config = ml_collections.ConfigDict(json.load(f))
+    with open(os.path.join(workdir, "data_info.json")) as f:
+      image_shape = tuple(json.load(f)["image_shape"])
+  except (OSError, ValueError, KeyError) as e:
+    raise GenjaxError(f"workdir {workdir!r} has no readable config.json/data_info.json"
+                      f" ({type(e).__name__}): is it a workdir written by experiments.main?") from None
+  return config, image_shape
+
+
+def restore_latest(family, config, workdir: str):
+  """The latest checkpointed train state of `workdir`."""
+  ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)
+  try:
+    if ckpts.latest_step() is None:
+      raise GenjaxError(f"workdir {workdir!r} has no checkpoint yet: train it with experiments.main")
+    return ckpts.restore(family.init_state(config.seed))
+  finally:
+    ckpts.close()
 
 
 def build(config, image_shape):
@@ -136,7 +163,7 @@ def train_and_evaluate(config, workdir: str):
   mesh = parallel.data_mesh()
   parallel.check_batch(config.batch_size, mesh)
   family = build(config, dataset.image_shape)
-  prepare_workdir(workdir, config)
+  prepare_workdir(workdir, config, dataset.image_shape)
 
   state = family.init_state(config.seed)
   ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)

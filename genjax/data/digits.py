@@ -17,6 +17,10 @@ class Digits(tfds.core.GeneratorBasedBuilder):
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {"1.0.0": "Seeded 1,437/360 train/test split of sklearn load_digits."}
 
+  def __init__(self, *, file_format=None, **kwargs):
+    # array_record (random access, no TensorFlow) unless the caller asks otherwise.
+    super().__init__(file_format=file_format or "array_record", **kwargs)
+
   def _info(self) -> tfds.core.DatasetInfo:
     return tfds.core.DatasetInfo(
         builder=self,

@@ -22,7 +22,7 @@ def _build_vae(cfg, image_shape):
     raise GenjaxError(f"model.likelihood={cfg.likelihood!r}: valid are {LIKELIHOODS}")
   if cfg.activation not in vae.ACTIVATIONS:
     raise GenjaxError(f"model.activation={cfg.activation!r}: valid are {tuple(vae.ACTIVATIONS)}")
-  _positive(cfg, "latent_dim", "hidden", "channels")
+  _positive(cfg, "latent_dim", "hidden", "channels", "ar_features")
   if cfg.ar_channels < 0:
     raise GenjaxError(f"model.ar_channels={cfg.ar_channels} must be >= 0 (0 disables the head)")
   if cfg.ar_channels and cfg.likelihood != "bernoulli":
@@ -31,7 +31,7 @@ def _build_vae(cfg, image_shape):
     raise GenjaxError(f"model.ar_kernel={cfg.ar_kernel} must be an odd integer >= 3")
   act = vae.ACTIVATIONS[cfg.activation]
   image_shape = tuple(image_shape)
-  out_shape = image_shape[:2] + (cfg.ar_channels or image_shape[2],)
+  out_shape = image_shape[:2] + (cfg.ar_features if cfg.ar_channels else image_shape[2],)
   hidden = tuple(cfg.hidden)
   if cfg.encoder == "mlp":
     encoder = vae.MLPEncoder(hidden, cfg.latent_dim, act)

@@ -1,0 +1,140 @@
+"""Data sources, readers, errors and the deterministic batch pipeline."""
+import gzip
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from genjax import data as data_lib
+from genjax.data import files, pipeline
+from genjax.errors import GenjaxError
+from tests.conftest import MNIST_IMAGES, MNIST_LABELS, tiny
+
+
+def test_idx_reader_reads_the_mnist_test_set():
+  images, labels = files.read_idx(MNIST_IMAGES), files.read_idx(MNIST_LABELS)
+  assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
+  np.testing.assert_array_equal(np.bincount(labels),
+                                [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
+  assert images.mean() == pytest.approx(33.79, abs=0.01)
+
+
+def test_idx_reader_reads_raw_files_and_rejects_bad_ones(tmp_path):
+  raw = gzip.decompress(open(MNIST_LABELS, "rb").read())
+  (tmp_path / "labels").write_bytes(raw)
+  assert files.read_idx(str(tmp_path / "labels")).shape == (10000,)
+  (tmp_path / "short").write_bytes(raw[:100])
+  with pytest.raises(GenjaxError, match="truncated"):
+    files.read_idx(str(tmp_path / "short"))
+  (tmp_path / "junk").write_bytes(b"hello world")
+  with pytest.raises(GenjaxError, match="not an IDX file"):
+    files.read_idx(str(tmp_path / "junk"))
+  with pytest.raises(GenjaxError, match="does not exist"):
+    files.read_idx(str(tmp_path / "missing.gz"))
+
+
+def _file_config(name, path, **fields):
+  config = tiny()
+  config.data.name = name
+  config.data.path = path
+  for k, v in fields.items():
+    config.data[k] = v
+  return config.data
+
+
+def test_mnist10k_split_8000_2000_through_the_idx_path():
+  cfg = _file_config("idx", MNIST_IMAGES, labels_path=MNIST_LABELS, num_eval=2000)
+  ds = data_lib.load(cfg)
+  assert ds.train_images.shape == (8000, 28, 28, 1) and ds.eval_images.shape == (2000, 28, 28, 1)
+  assert ds.train_images.dtype == np.float32 and 0.0 <= ds.train_images.min() <= ds.train_images.max() <= 1.0
+  raw = files.read_idx(MNIST_IMAGES)
+  np.testing.assert_allclose(ds.eval_images[-1, ..., 0], raw[-1] / 255.0)  # last 2,000 = eval
+  assert ds.num_classes == 10 and ds.train_labels.dtype == np.int32
+
+
+def test_npz_source_and_its_errors(tmp_path):
+  rng = np.random.RandomState(0)
+  path = str(tmp_path / "d.npz")
+  np.savez(path, images=rng.randint(0, 256, (50, 6, 6, 3)).astype(np.uint8),
+           labels=np.arange(50) % 5)
+  ds = data_lib.load(_file_config("npz", path, num_eval=10, shuffle_split=True))
+  assert ds.train_images.shape == (40, 6, 6, 3) and ds.num_classes == 5
+  np.savez(str(tmp_path / "bad.npz"), images=np.zeros((5, 4)))
+  with pytest.raises(GenjaxError, match="expected \\(N, H, W\\)"):
+    data_lib.load(_file_config("npz", str(tmp_path / "bad.npz"), num_eval=1))
+  np.savez(str(tmp_path / "nokey.npz"), pixels=np.zeros((5, 4, 4)))
+  with pytest.raises(GenjaxError, match="no 'images' array"):
+    data_lib.load(_file_config("npz", str(tmp_path / "nokey.npz"), num_eval=1))
+  with pytest.raises(GenjaxError, match="num_eval"):
+    data_lib.load(_file_config("npz", path, num_eval=50))
+
+
+def test_digits_travels_through_tfds():
+  ds = data_lib.load(tiny().data)
+  assert ds.train_images.shape == (1437, 8, 8, 1) and ds.eval_images.shape == (360, 8, 8, 1)
+  assert ds.num_classes == 10 and ds.train_images.max() == 1.0
+  from sklearn.datasets import load_digits
+  total = np.sort(np.concatenate([ds.train_images, ds.eval_images]).sum(axis=(1, 2, 3)))
+  expected = np.sort((np.round(load_digits().images * 255 / 16) / 255).sum(axis=(1, 2)))
+  np.testing.assert_allclose(total, expected, rtol=1e-5)  # the same 1,797 images, split
+  source = tfds.data_source("digits", split="test", data_dir=os.environ["TFDS_DATA_DIR"])
+  assert len(source) == 360
+
+
+def test_unknown_dataset_lists_valid_names():
+  config = tiny()
+  config.data.name = "not_a_dataset"
+  with pytest.raises(GenjaxError, match="digits, idx, npz"):
+    data_lib.load(config.data)
+
+
+def test_tfds_image_dataset_by_name_under_mock_data():
+  config = tiny()
+  config.data.name = "mnist"
+  with tfds.testing.mock_data(num_examples=12):
+    ds = data_lib.load(config.data)
+  assert ds.train_images.shape == (12, 28, 28, 1) and ds.eval_images.shape == (12, 28, 28, 1)
+
+
+def test_image_size_pads_and_resizes():
+  config = tiny()
+  config.data.image_size = 12
+  assert data_lib.load(config.data).image_shape == (12, 12, 1)
+  config.data.image_size = 4
+  assert data_lib.load(config.data).image_shape == (4, 4, 1)
+
+
+def test_batch_of_a_step_depends_only_on_seed_and_step():
+  root = jax.random.PRNGKey(3)
+  a = pipeline.batch_indices(root, 7, 100, 10)
+  b = pipeline.batch_indices(root, 7, 100, 10)
+  np.testing.assert_array_equal(a, b)
+  assert not np.array_equal(a, pipeline.batch_indices(jax.random.PRNGKey(4), 7, 100, 10))
+  epoch = np.concatenate([pipeline.batch_indices(root, s, 100, 10) for s in range(10)])
+  np.testing.assert_array_equal(np.sort(epoch), np.arange(100))  # an epoch visits each once
+  next_epoch = np.concatenate([pipeline.batch_indices(root, s, 100, 10) for s in range(10, 20)])
+  assert not np.array_equal(epoch, next_epoch)
+
+
+def test_dynamic_binarization_is_fresh_per_key_and_unbiased():
+  cfg = tiny().data
+  x = jnp.full((1000, 4, 4, 1), 0.3)
+  a = pipeline.preprocess(x, jax.random.PRNGKey(0), cfg)
+  b = pipeline.preprocess(x, jax.random.PRNGKey(1), cfg)
+  assert set(np.unique(a)) <= {0.0, 1.0} and not np.array_equal(a, b)
+  assert float(a.mean()) == pytest.approx(0.3, abs=0.01)
+  cfg.dynamic_binarization = False
+  cfg.value_range = "-1,1"
+  np.testing.assert_allclose(pipeline.preprocess(x, None, cfg), -0.4, rtol=1e-6)
+
+
+def test_batch_larger_than_dataset_and_bad_value_range_are_refused():
+  cfg = tiny().data
+  with pytest.raises(GenjaxError, match="larger than the 100 training images"):
+    pipeline.check(cfg, 100, 128)
+  cfg.value_range = "0,255"
+  with pytest.raises(GenjaxError, match="value_range"):
+    pipeline.check(cfg, 100, 10)

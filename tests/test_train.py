@@ -1,0 +1,127 @@
+"""End-to-end training: files written, exact resume, refusal of bad workdirs and configs."""
+import logging
+import os
+import shutil
+
+import jax
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from genjax import train
+from genjax.errors import GenjaxError
+from tests.conftest import tiny
+
+
+def _params(state):
+  return jax.tree.leaves(jax.device_get(state.params))
+
+
+def test_training_writes_checkpoints_events_samples_and_config(tmp_path):
+  workdir = str(tmp_path / "run")
+  state = train.train_and_evaluate(tiny(), workdir)
+  assert int(state.step) == 20
+  assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["10", "20"]
+  events = os.listdir(os.path.join(workdir, "tensorboard"))
+  assert any(name.startswith("events.out.tfevents") for name in events)
+  samples = sorted(os.listdir(os.path.join(workdir, "samples")))
+  assert samples == ["reconstructions_0000010.png", "reconstructions_0000020.png",
+                     "samples_0000010.png", "samples_0000020.png"]
+  config, image_shape = train.load_run_config(workdir)
+  assert config.num_steps == 20 and image_shape == (8, 8, 1)
+
+
+def test_event_file_holds_the_scalars(tmp_path):
+  from tensorboardX.proto import event_pb2  # pylint: disable=g-import-not-at-top
+  import struct
+  workdir = str(tmp_path / "run")
+  train.train_and_evaluate(tiny(), workdir)
+  logdir = os.path.join(workdir, "tensorboard")
+  data = open(os.path.join(logdir, os.listdir(logdir)[0]), "rb").read()
+  tags, pos = set(), 0
+  while pos < len(data):  # TFRecord framing: length, crc, payload, crc.
+    (length,) = struct.unpack("<Q", data[pos:pos + 8])
+    event = event_pb2.Event.FromString(data[pos + 12:pos + 12 + length])
+    tags |= {v.tag for v in event.summary.value}
+    pos += 12 + length + 4
+  assert {"train/loss", "train/kl", "eval/nll", "eval/neg_elbo", "samples"} <= tags
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_resume_after_interruption_is_bit_exact(tmp_path, caplog, schedule):
+  config = tiny()
+  config.optim.schedule = schedule
+  config.optim.warmup_steps = 3
+  straight = train.train_and_evaluate(config, str(tmp_path / "straight"))
+  interrupted = str(tmp_path / "interrupted")
+  train.train_and_evaluate(config, interrupted)
+  shutil.rmtree(os.path.join(interrupted, "checkpoints", "20"))  # as if killed after step 10
+  with caplog.at_level(logging.INFO):
+    resumed = train.train_and_evaluate(config, interrupted)
+  assert "at step 10" in caplog.text
+  for a, b in zip(_params(straight), _params(resumed), strict=True):
+    np.testing.assert_array_equal(a, b)
+  for a, b in zip(jax.tree.leaves(jax.device_get(straight.opt_state)),
+                  jax.tree.leaves(jax.device_get(resumed.opt_state)), strict=True):
+    np.testing.assert_array_equal(a, b)
+
+
+def _snapshot(directory):
+  out = {}
+  for root, _, names in os.walk(directory):
+    for name in names:
+      path = os.path.join(root, name)
+      out[path] = open(path, "rb").read()
+  return out
+
+
+def test_incompatible_model_config_is_refused_and_nothing_is_touched(tmp_path):
+  workdir = str(tmp_path / "run")
+  train.train_and_evaluate(tiny(), workdir)
+  before = _snapshot(workdir)
+  config = tiny()
+  config.model.latent_dim = 6
+  with pytest.raises(GenjaxError, match="model.latent_dim=4.*has 6"):
+    train.train_and_evaluate(config, workdir)
+  os.remove(os.path.join(workdir, "config.json"))  # now only the checkpoint can tell
+  del before[os.path.join(workdir, "config.json")]
+  with pytest.raises(GenjaxError, match="shape"):
+    train.train_and_evaluate(config, workdir)
+  after = _snapshot(workdir)
+  after.pop(os.path.join(workdir, "config.json"), None)
+  after.pop(os.path.join(workdir, "data_info.json"), None)
+  before.pop(os.path.join(workdir, "data_info.json"), None)
+  assert after == before
+
+
+def test_unwritable_workdir_is_refused(tmp_path):
+  blocker = tmp_path / "file"
+  blocker.write_text("not a directory")
+  with pytest.raises(GenjaxError, match="not writable"):
+    train.train_and_evaluate(tiny(), str(blocker / "run"))
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("num_steps", 0, "num_steps=0"),
+    ("batch_size", 5000, "larger than the 1437 training images"),
+    ("log_every", 7, "multiple of steps_per_call=5"),
+])
+def test_bad_config_is_refused_before_touching_the_workdir(tmp_path, field, value, match):
+  config = tiny()
+  config[field] = value
+  with pytest.raises(GenjaxError, match=match):
+    train.train_and_evaluate(config, str(tmp_path / "run"))
+  assert not os.path.exists(tmp_path / "run")
+
+
+def test_one_step_on_a_tfds_dataset_under_mock_data(tmp_path):
+  config = tiny()
+  config.data.name = "mnist"
+  config.model.encoder = config.model.decoder = "conv"
+  config.num_steps = config.steps_per_call = config.log_every = 1
+  config.eval_every = config.checkpoint_every = 1
+  config.batch_size = 8
+  with tfds.testing.mock_data(num_examples=16):
+    state = train.train_and_evaluate(config, str(tmp_path / "run"))
+  assert int(state.step) == 1
+  assert os.listdir(tmp_path / "run" / "checkpoints") == ["1"]
