@@ -1,0 +1,88 @@
+"""The absl mains as a user runs them: overrides, resume, sampling, and one-line errors."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FAST = ["--config.num_steps=20", "--config.steps_per_call=5", "--config.log_every=10",
+        "--config.eval_every=20", "--config.checkpoint_every=10", "--config.eval.iwae_samples=10",
+        "--config.eval.iwae_chunk=5", "--config.eval.iwae_examples=20"]
+
+
+def run(module, *args):
+  return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True,
+                        text=True, timeout=300, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+  path = str(tmp_path_factory.mktemp("main") / "run")
+  result = run("experiments.main", "--config=configs/default.py", f"--workdir={path}",
+               "--config.model.latent_dim=2", *FAST)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return path, result
+
+
+def test_main_trains_with_typed_overrides_and_logs_progress(workdir):
+  path, result = workdir
+  assert "step 20/20" in result.stderr and "steps/s" in result.stderr and "ETA" in result.stderr
+  assert "latent_dim: 2" in result.stderr
+  assert sorted(os.listdir(os.path.join(path, "checkpoints"))) == ["10", "20"]
+
+
+def test_rerun_resumes_from_the_latest_checkpoint(workdir):
+  path, _ = workdir
+  result = run("experiments.main", "--config=configs/default.py", f"--workdir={path}",
+               "--config.model.latent_dim=2", *FAST[1:], "--config.num_steps=30")
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert "Resumed from" in result.stderr and "at step 20" in result.stderr
+  assert "step 30/30" in result.stderr and "step 10/30" not in result.stderr
+
+
+def test_sample_writes_repeatable_npy_and_png(workdir, tmp_path):
+  path, _ = workdir
+  outs = {}
+  for name, seed in (("a", 0), ("b", 0), ("c", 1)):
+    out = str(tmp_path / f"{name}.npy")
+    result = run("experiments.sample", f"--workdir={path}", "--num=10", f"--out={out}",
+                 f"--seed={seed}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    outs[name] = np.load(out)
+  assert outs["a"].shape == (10, 8, 8, 1) and outs["a"].dtype == np.float32
+  assert 0.0 <= outs["a"].min() and outs["a"].max() <= 1.0
+  np.testing.assert_array_equal(outs["a"], outs["b"])
+  assert not np.array_equal(outs["a"], outs["c"])
+  png = str(tmp_path / "grid.png")
+  assert run("experiments.sample", f"--workdir={path}", "--num=16", f"--out={png}").returncode == 0
+  assert Image.open(png).size[0] > 8 * 4
+
+
+def _assert_one_line_error(result, *fragments):
+  assert result.returncode != 0
+  lines = [l for l in result.stderr.strip().splitlines() if l.startswith("error:")]
+  assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+  for fragment in fragments:
+    assert fragment in lines[0]
+
+
+@pytest.mark.parametrize("override,fragments", [
+    ("--config.model.name=gan9000", ("model.name", "'vae'")),
+    ("--config.data.name=nope", ("data.name", "digits, idx, npz")),
+    ("--config.batch_size=0", ("batch_size=0",)),
+    ("--config.data.name=idx", ("data.path",)),
+])
+def test_main_bad_input_is_a_one_line_error(tmp_path, override, fragments):
+  result = run("experiments.main", "--config=configs/default.py",
+               f"--workdir={tmp_path / 'run'}", override)
+  _assert_one_line_error(result, *fragments)
+
+
+def test_sample_bad_input_is_a_one_line_error(tmp_path):
+  _assert_one_line_error(run("experiments.sample", f"--workdir={tmp_path}", "--out=x.png"),
+                         "config.json")
+  _assert_one_line_error(run("experiments.sample", f"--workdir={tmp_path}", "--out=x.jpg"),
+                         ".png", ".npy")
