@@ -67,3 +67,76 @@ def iwae(terms, beta: float = 1.0):
 
 
 VAE_OBJECTIVES = {"elbo": elbo, "iwae": iwae}
+
+
+# --- GAN objectives -------------------------------------------------------------------------
+# Each takes raw discriminator outputs (logits / critic values, float[B]) and returns a
+# scalar. Penalties (gradient penalty, R1) take the discriminator as a function of x.
+
+
+def minimax_d(d_real_B, d_fake_B):
+  """-log D(x) - log(1 - D(G(z))), with D = sigmoid(logit)."""
+  return jnp.mean(jax.nn.softplus(-d_real_B) + jax.nn.softplus(d_fake_B))
+
+
+def minimax_g(d_fake_B):
+  """The original minimax generator loss: log(1 - D(G(z))) (saturates when D wins)."""
+  return -jnp.mean(jax.nn.softplus(d_fake_B))
+
+
+def non_saturating_g(d_fake_B):
+  """-log D(G(z)) (Goodfellow et al. 2014's practical alternative)."""
+  return jnp.mean(jax.nn.softplus(-d_fake_B))
+
+
+def least_squares_d(d_real_B, d_fake_B):
+  """LSGAN (Mao et al. 2017), targets a=0 (fake), b=1 (real)."""
+  return 0.5 * jnp.mean((d_real_B - 1.0) ** 2) + 0.5 * jnp.mean(d_fake_B**2)
+
+
+def least_squares_g(d_fake_B):
+  return 0.5 * jnp.mean((d_fake_B - 1.0) ** 2)
+
+
+def wasserstein_d(d_real_B, d_fake_B):
+  """Critic loss E[f(G(z))] - E[f(x)] (WGAN, Arjovsky et al. 2017)."""
+  return jnp.mean(d_fake_B) - jnp.mean(d_real_B)
+
+
+def wasserstein_g(d_fake_B):
+  return -jnp.mean(d_fake_B)
+
+
+def hinge_d(d_real_B, d_fake_B):
+  """E[relu(1 - D(x))] + E[relu(1 + D(G(z)))] (Lim & Ye 2017; Miyato et al. 2018)."""
+  return jnp.mean(jax.nn.relu(1.0 - d_real_B)) + jnp.mean(jax.nn.relu(1.0 + d_fake_B))
+
+
+def gradient_penalty(critic, x_real, x_fake, key):
+  """WGAN-GP (Gulrajani et al. 2017): E[(||grad_x critic(x_hat)||_2 - 1)^2] at random
+  interpolates x_hat = eps x_real + (1 - eps) x_fake, eps ~ U(0, 1) per example from `key`.
+
+  `critic` maps a batch B x ... to float[B]; the norm is over each example's dimensions.
+  """
+  eps = jax.random.uniform(key, (x_real.shape[0],) + (1,) * (x_real.ndim - 1))
+  x_hat = eps * x_real + (1.0 - eps) * x_fake
+  grads = jax.grad(lambda x: jnp.sum(critic(x)))(x_hat)
+  norms = jnp.sqrt(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, -1) + 1e-12)
+  return jnp.mean((norms - 1.0) ** 2)
+
+
+def r1_penalty(critic, x_real):
+  """R1 (Mescheder et al. 2018): E[||grad_x D(x_real)||^2] (multiply by gamma / 2)."""
+  grads = jax.grad(lambda x: jnp.sum(critic(x)))(x_real)
+  return jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, -1))
+
+
+# name -> (discriminator loss, generator loss, whether D's output must be an unbounded score).
+GAN_LOSSES = {
+    "minimax": (minimax_d, minimax_g, False),
+    "non_saturating": (minimax_d, non_saturating_g, False),
+    "least_squares": (least_squares_d, least_squares_g, True),
+    "wasserstein": (wasserstein_d, wasserstein_g, True),
+    "wgan_gp": (wasserstein_d, wasserstein_g, True),
+    "hinge": (hinge_d, wasserstein_g, True),
+}

@@ -4,8 +4,10 @@ import tempfile
 
 import pytest
 
-# Prepared tfds datasets (digits) go to a temp dir, set before tfds is first imported.
-os.environ.setdefault("TFDS_DATA_DIR", tempfile.mkdtemp(prefix="genjax_tfds_"))
+# Prepared tfds datasets (digits) go to a temp dir per test process (xdist workers inherit
+# the controller's environment), set before tfds is first imported.
+os.environ["TFDS_DATA_DIR"] = tempfile.mkdtemp(
+    prefix=f"genjax_tfds_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_")
 
 from configs import default
 

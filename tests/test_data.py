@@ -138,3 +138,32 @@ def test_batch_larger_than_dataset_and_bad_value_range_are_refused():
   cfg.value_range = "0,255"
   with pytest.raises(GenjaxError, match="value_range"):
     pipeline.check(cfg, 100, 10)
+
+
+class TinyPngDigits(tfds.core.GeneratorBasedBuilder):
+  """A builder with a PNG-encoded image feature, which needs TensorFlow to prepare."""
+  VERSION = tfds.core.Version("1.0.0")
+
+  def _info(self):
+    return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+        "image": tfds.features.Image(shape=(8, 8, 1)), "label": tfds.features.ClassLabel(num_classes=2)}))
+
+  def _split_generators(self, dl_manager):
+    return {"train": self._generate_examples(), "test": self._generate_examples()}
+
+  def _generate_examples(self):
+    for i in range(4):
+      yield i, {"image": np.full((8, 8, 1), 40 * i, np.uint8), "label": i % 2}
+
+
+def test_preparing_a_png_dataset_without_tensorflow_says_install_the_tf_extra(tmp_path):
+  try:
+    import tensorflow  # pylint: disable=g-import-not-at-top,unused-import
+    pytest.skip("TensorFlow is installed here")
+  except ImportError:
+    pass
+  config = tiny()
+  config.data.name = "tiny_png_digits"
+  config.data.tfds_data_dir = str(tmp_path)
+  with pytest.raises(GenjaxError, match=r"needs TensorFlow: pip install 'genjax\[tf\]'"):
+    data_lib.load(config.data)

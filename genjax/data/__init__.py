@@ -66,10 +66,14 @@ def _from_files(data_config) -> Dataset:
 
 def _tfds_split(name, split, data_dir):
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  load = lambda: tfds.data_source(name, split=split, data_dir=data_dir or None,
+                                  builder_kwargs={"file_format": "array_record"},
+                                  download_and_prepare_kwargs={"file_format": "array_record"})
   try:
-    return tfds.data_source(name, split=split, data_dir=data_dir or None,
-                            builder_kwargs={"file_format": "array_record"},
-                            download_and_prepare_kwargs={"file_format": "array_record"})
+    try:
+      return load()
+    except FileExistsError:  # Another process prepared it at the same time: read theirs.
+      return load()
   except tfds.core.registered.DatasetNotFoundError:
     raise GenjaxError(
         f"unknown dataset data.name={name!r}: valid are {', '.join(BUILTIN)} or a"

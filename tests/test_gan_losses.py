@@ -1,0 +1,71 @@
+"""GAN losses against closed forms on hand-picked logits, and penalties against finite differences."""
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from genjax import losses
+
+REAL = jnp.array([2.0, -1.0])
+FAKE = jnp.array([0.5, -3.0])
+sig = lambda v: 1.0 / (1.0 + math.exp(-v))
+
+
+def test_minimax_and_non_saturating():
+  d = -(math.log(sig(2.0)) + math.log(sig(-1.0)) + math.log(1 - sig(0.5)) + math.log(1 - sig(-3.0))) / 2
+  assert float(losses.minimax_d(REAL, FAKE)) == pytest.approx(d, rel=1e-6)
+  g_minimax = (math.log(1 - sig(0.5)) + math.log(1 - sig(-3.0))) / 2
+  assert float(losses.minimax_g(FAKE)) == pytest.approx(g_minimax, rel=1e-6)
+  g_ns = -(math.log(sig(0.5)) + math.log(sig(-3.0))) / 2
+  assert float(losses.non_saturating_g(FAKE)) == pytest.approx(g_ns, rel=1e-6)
+
+
+def test_least_squares():
+  d = 0.5 * ((2 - 1) ** 2 + (-1 - 1) ** 2) / 2 + 0.5 * (0.5**2 + 3.0**2) / 2
+  assert float(losses.least_squares_d(REAL, FAKE)) == pytest.approx(d)
+  assert float(losses.least_squares_g(FAKE)) == pytest.approx(0.5 * ((0.5 - 1) ** 2 + 16) / 2)
+
+
+def test_wasserstein_and_hinge():
+  assert float(losses.wasserstein_d(REAL, FAKE)) == pytest.approx((0.5 - 3) / 2 - (2 - 1) / 2)
+  assert float(losses.wasserstein_g(FAKE)) == pytest.approx(1.25)
+  hinge = (max(0, 1 - 2) + max(0, 1 + 1)) / 2 + (max(0, 1 + 0.5) + max(0, 1 - 3)) / 2
+  assert float(losses.hinge_d(REAL, FAKE)) == pytest.approx(hinge)
+
+
+def _critic(x_Bx3):
+  """A nonlinear critic with a known gradient: f(x) = sum(sin(x) * w) + (x . v)^2."""
+  w, v = jnp.array([1.0, -2.0, 0.5]), jnp.array([0.3, 0.1, -0.2])
+  return jnp.sum(jnp.sin(x_Bx3) * w, -1) + (x_Bx3 @ v) ** 2
+
+
+def _fd_grad_norm(x_3, h=1e-3):
+  x = np.asarray(x_3, np.float64)
+  f = lambda y: float(_critic(jnp.asarray(y[None], jnp.float32))[0])
+  grad = [(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(3)]
+  return np.linalg.norm(grad)
+
+
+def test_gradient_penalty_matches_finite_differences():
+  key = jax.random.PRNGKey(0)
+  x_real = jax.random.normal(jax.random.PRNGKey(1), (4, 3))
+  x_fake = jax.random.normal(jax.random.PRNGKey(2), (4, 3))
+  got = float(losses.gradient_penalty(_critic, x_real, x_fake, key))
+  eps = jax.random.uniform(key, (4, 1))  # the same interpolation draw as the penalty's
+  x_hat = eps * x_real + (1 - eps) * x_fake
+  expected = np.mean([(_fd_grad_norm(x) - 1.0) ** 2 for x in np.asarray(x_hat)])
+  assert got == pytest.approx(expected, rel=1e-3)
+
+
+def test_r1_matches_finite_differences():
+  x_real = jax.random.normal(jax.random.PRNGKey(3), (4, 3))
+  expected = np.mean([_fd_grad_norm(x) ** 2 for x in np.asarray(x_real)])
+  assert float(losses.r1_penalty(_critic, x_real)) == pytest.approx(expected, rel=1e-3)
+
+
+def test_every_gan_loss_is_registered_with_its_output_requirement():
+  assert set(losses.GAN_LOSSES) == {"minimax", "non_saturating", "least_squares", "wasserstein",
+                                    "wgan_gp", "hinge"}
+  assert not losses.GAN_LOSSES["minimax"][2] and losses.GAN_LOSSES["wasserstein"][2]
