@@ -14,7 +14,8 @@ def get_config():
   config.max_to_keep = 3
 
   config.data = ml_collections.ConfigDict(dict(
-      name="digits",            # 'digits', 'idx', 'npz' or a tfds image dataset ('mnist', ...).
+      name="digits",            # 'digits', 'idx', 'npz', 'ring8', 'grid25' or a tfds image
+                                # dataset ('mnist', ...).
       path="",                  # idx/npz: the images file.
       labels_path="",           # idx: optional labels file.
       num_eval=2000,            # idx/npz: the last num_eval images are the eval split...
@@ -26,6 +27,9 @@ def get_config():
       image_size=0,             # 0 keeps the native size; else pad/resize to image_size^2.
       value_range="0,1",        # '0,1' or '-1,1'.
       dynamic_binarization=True,  # A fresh Bernoulli draw of every pixel per batch.
+      radius=1.0,               # ring8: circle radius.
+      spacing=2.0,              # grid25: distance between neighbouring modes.
+      std=0.01,                 # ring8/grid25: standard deviation of each mode.
   ))
   config.model = ml_collections.ConfigDict(dict(
       name="vae",

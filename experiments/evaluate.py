@@ -26,18 +26,20 @@ flags.mark_flags_as_required(["workdir"])
 
 def evaluate_workdir(workdir: str, overrides=()):
   """(step, metrics) of the latest checkpoint of `workdir`."""
-  config, image_shape = train.load_run_config(workdir)
+  config, image_shape, num_classes = train.load_run_config(workdir)
   for item in overrides:
     key, _, value = item.partition("=")
     section, _, field = key.partition(".")
     if section != "eval" or field not in config.eval:
       raise GenjaxError(f"--set={item!r}: only eval fields can be set ({', '.join(config.eval)})")
     config.eval[field] = type(config.eval[field])(value)
-  family = train.build(config, image_shape)
+  family = train.build(config, image_shape, num_classes)
   state = train.restore_latest(family, config, workdir)
   dataset = data_lib.load(config.data)
-  eval_x = pipeline.fixed_eval_images(dataset.eval_images, config.seed, config.data)
-  return int(state.step), train.evaluate(family, state.params, eval_x, state.rng, config)
+  eval_x = None
+  if dataset.eval_images is not None:
+    eval_x = pipeline.fixed_eval_images(dataset.eval_images, config.seed, config.data)
+  return int(state.step), family.evaluate(state, eval_x)
 
 
 def main(argv):

@@ -28,10 +28,10 @@ def sample(workdir: str, num: int, seed: int) -> np.ndarray:
   """`num` samples (NxHxWxC float32, training value range) from the latest checkpoint."""
   if num <= 0:
     raise GenjaxError(f"--num={num} must be positive")
-  config, image_shape = train.load_run_config(workdir)
-  family = train.build(config, image_shape)
+  config, image_shape, num_classes = train.load_run_config(workdir)
+  family = train.build(config, image_shape, num_classes)
   state = train.restore_latest(family, config, workdir)
-  images = jax.jit(family.sample, static_argnums=2)(state.params, jax.random.PRNGKey(seed), num)
+  images = jax.jit(family.sample, static_argnums=2)(state, jax.random.PRNGKey(seed), num)
   return np.asarray(images, np.float32)
 
 
@@ -48,7 +48,10 @@ def main(argv):
     if out.endswith(".npy"):
       np.save(out, images)
     else:
-      config, image_shape = train.load_run_config(_WORKDIR.value)
+      config, image_shape, _ = train.load_run_config(_WORKDIR.value)
+      if len(image_shape) != 3:
+        raise GenjaxError(f"{_WORKDIR.value!r} holds a model of {image_shape} points, not images:"
+                          " use --out=FILE.npy")
       log_lib.save_png(out, log_lib.image_grid(images, config.data.value_range),
                        max(1, 64 // image_shape[0]))
   except GenjaxError as e:

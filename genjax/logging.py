@@ -26,6 +26,18 @@ def image_grid(images_NxHxWxC, value_range: str = "0,1", columns: int = 0) -> np
   return np.round(grid * 255).astype(np.uint8)
 
 
+def histogram_image(points_Nx2, size: int = 128, limit: float = 0.0) -> np.ndarray:
+  """A size x size x 1 image in [0, 1] of where 2-D points fall (square root of counts).
+
+  The view spans [-limit, limit]^2 (default: 1.1 x the largest coordinate)."""
+  points = np.asarray(points_Nx2, np.float64)
+  limit = limit or 1.1 * max(float(np.abs(points).max()), 1e-6)
+  counts, _, _ = np.histogram2d(points[:, 1], points[:, 0], bins=size,
+                                range=[[-limit, limit], [-limit, limit]])
+  image = np.sqrt(counts[::-1]) / max(np.sqrt(counts.max()), 1.0)
+  return image[..., None].astype(np.float32)
+
+
 def save_png(path: str, grid_HxWxC: np.ndarray, upscale: int = 1) -> None:
   """Writes a uint8 grid as PNG, nearest-upscaled by an integer factor for small images."""
   image = Image.fromarray(grid_HxWxC[..., 0] if grid_HxWxC.shape[-1] == 1 else grid_HxWxC)

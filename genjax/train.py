@@ -17,12 +17,11 @@ from absl import logging
 from genjax import checkpoint
 from genjax import data as data_lib
 from genjax import logging as log_lib
-from genjax import models
 from genjax import parallel
 from genjax import rng as rng_lib
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
-from genjax.steps import vae as vae_steps
+from genjax import steps
 
 POSITIVE_FIELDS = ("num_steps", "steps_per_call", "log_every", "eval_every", "checkpoint_every",
                    "max_to_keep")
@@ -42,7 +41,7 @@ def check_config(config) -> None:
       raise GenjaxError(f"{'eval.' if field != 'batch_size' else ''}{field}={value} must be positive")
 
 
-def prepare_workdir(workdir: str, config, image_shape) -> None:
+def prepare_workdir(workdir: str, config, dataset) -> None:
   """Checks the workdir is writable and matches any earlier run, then writes config.json."""
   try:
     os.makedirs(workdir, exist_ok=True)
@@ -68,20 +67,21 @@ def prepare_workdir(workdir: str, config, image_shape) -> None:
   with open(saved_path, "w") as f:
     f.write(config.to_json_best_effort(indent=2))
   with open(os.path.join(workdir, "data_info.json"), "w") as f:
-    json.dump({"image_shape": list(image_shape)}, f)
+    json.dump({"image_shape": list(dataset.image_shape), "num_classes": dataset.num_classes}, f)
 
 
 def load_run_config(workdir: str):
-  """The (config, image_shape) a workdir was trained with, from its JSON files."""
+  """(config, image_shape, num_classes) of a workdir's run, from its JSON files."""
   try:
     with open(os.path.join(workdir, "config.json")) as f:
       config = ml_collections.ConfigDict(json.load(f))
     with open(os.path.join(workdir, "data_info.json")) as f:
-      image_shape = tuple(json.load(f)["image_shape"])
+      info = json.load(f)
+    image_shape, num_classes = tuple(info["image_shape"]), info.get("num_classes", 0)
   except (OSError, ValueError, KeyError) as e:
     raise GenjaxError(f"workdir {workdir!r} has no readable config.json/data_info.json"
                       f" ({type(e).__name__}): is it a workdir written by experiments.main?") from None
-  return config, image_shape
+  return config, image_shape, num_classes
 
 
 def restore_latest(family, config, workdir: str):
@@ -95,10 +95,9 @@ def restore_latest(family, config, workdir: str):
     ckpts.close()
 
 
-def build(config, image_shape):
-  """The model family object (init_state, train_step, eval and sampling) for `config`."""
-  model = models.build(config.model, image_shape)
-  return vae_steps.VAEFamily(model, config)
+def build(config, image_shape, num_classes: int = 0):
+  """The model family (init_state, train_step, evaluate, sample) that `config` names."""
+  return steps.build(config, tuple(image_shape), num_classes)
 
 
 def make_multi_step(family, config, mesh, length: int):
@@ -107,7 +106,7 @@ def make_multi_step(family, config, mesh, length: int):
   def one_step(state, arrays):
     step_rng = rng_lib.step_key(state.rng, state.step)
     batch = pipeline.train_batch(arrays, state.rng, state.step, step_rng, config.data,
-                                 config.batch_size)
+                                 family.examples_per_step)
     return family.train_step(state, parallel.shard_batch(batch, mesh), step_rng)
 
   def multi_step(state, arrays):
@@ -117,39 +116,9 @@ def make_multi_step(family, config, mesh, length: int):
   return jax.jit(multi_step, donate_argnums=0)
 
 
-def evaluate(family, params, eval_x, root, config):
-  """Negative ELBO on the whole eval split and IWAE NLL on its first `eval.iwae_examples`."""
-  cfg = config.eval
-  key = rng_lib.purpose_key(root, "eval")
-  neg_elbo = jax.jit(family.neg_elbo)
-  nll = jax.jit(family.iwae_nll, static_argnums=(3, 4))
-  elbos, nlls = [], []
-  for start in range(0, len(eval_x), cfg.batch_size):
-    x = eval_x[start:start + cfg.batch_size]
-    batch_key = jax.random.fold_in(key, start)
-    elbos.append(neg_elbo(params, x, batch_key))
-    if start < cfg.iwae_examples:
-      x = x[: cfg.iwae_examples - start]
-      nlls.append(nll(params, x, batch_key, cfg.iwae_samples, cfg.iwae_chunk))
-  neg_elbo_nats = float(jnp.concatenate(elbos).mean())
-  nll_nats = float(jnp.concatenate(nlls).mean())
-  return {
-      "eval/neg_elbo": neg_elbo_nats,
-      "eval/nll": nll_nats,
-      "eval/nll_bits_per_dim": vae_steps.bits_per_dim(nll_nats, family.image_shape),
-      "eval/neg_elbo_bits_per_dim": vae_steps.bits_per_dim(neg_elbo_nats, family.image_shape),
-  }
-
-
-def write_images(family, params, eval_x, root, step, workdir, writer, config):
-  num = config.eval.num_samples_png
-  samples = jax.jit(family.sample, static_argnums=2)(params, rng_lib.purpose_key(root, "samples"),
-                                                      num)
-  originals = eval_x[: max(num // 2, 1)]
-  recons = jax.jit(family.reconstruct)(params, originals)
-  pairs = jnp.stack([originals, recons], 1).reshape((-1,) + originals.shape[1:])
+def write_images(family, state, eval_x, step, workdir, writer, config):
   upscale = max(1, 64 // family.image_shape[0])
-  for name, images in (("samples", samples), ("reconstructions", pairs)):
+  for name, images in family.image_summaries(state, eval_x).items():
     grid = log_lib.image_grid(images, config.data.value_range)
     log_lib.save_png(os.path.join(workdir, "samples", f"{name}_{step:07d}.png"), grid, upscale)
     writer.image(step, name, grid)
@@ -159,11 +128,12 @@ def train_and_evaluate(config, workdir: str):
   """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the state."""
   check_config(config)
   dataset = data_lib.load(config.data)
-  pipeline.check(config.data, len(dataset.train_images), config.batch_size)
+  family = build(config, dataset.image_shape, dataset.num_classes)
+  num_train = None if dataset.train_images is None else len(dataset.train_images)
+  pipeline.check(config.data, num_train, family.examples_per_step)
   mesh = parallel.data_mesh()
   parallel.check_batch(config.batch_size, mesh)
-  family = build(config, dataset.image_shape)
-  prepare_workdir(workdir, config, dataset.image_shape)
+  prepare_workdir(workdir, config, dataset)
 
   state = family.init_state(config.seed)
   ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)
@@ -171,9 +141,10 @@ def train_and_evaluate(config, workdir: str):
     state = ckpts.restore(state)
     logging.info("Resumed from %s at step %d", ckpts.directory, int(state.step))
   state = parallel.replicate(state, mesh)
-  arrays = {"image": dataset.train_images}
-  arrays = parallel.replicate(jax.tree.map(jnp.asarray, arrays), mesh)
-  eval_x = pipeline.fixed_eval_images(dataset.eval_images, config.seed, config.data)
+  arrays = parallel.replicate(jax.tree.map(jnp.asarray, dataset.device_arrays()), mesh)
+  eval_x = None
+  if dataset.eval_images is not None:
+    eval_x = pipeline.fixed_eval_images(dataset.eval_images, config.seed, config.data)
 
   writer = log_lib.Writer(os.path.join(workdir, "tensorboard"), jax.process_index() == 0)
   step = int(state.step)
@@ -198,11 +169,11 @@ def train_and_evaluate(config, workdir: str):
         progress.log(step, metrics)
         writer.scalars(step, {f"train/{k}": v for k, v in metrics.items()})
       if step % config.eval_every == 0 or final:
-        results = evaluate(family, state.params, eval_x, state.rng, config)
+        results = family.evaluate(state, eval_x)
         logging.info("eval at step %d: %s", step,
                      ", ".join(f"{k} {v:.4f}" for k, v in results.items()))
         writer.scalars(step, results)
-        write_images(family, state.params, eval_x, state.rng, step, workdir, writer, config)
+        write_images(family, state, eval_x, step, workdir, writer, config)
       if step % config.checkpoint_every == 0 or final:
         ckpts.save(step, state)
       if step % config.eval_every == 0 or step % config.checkpoint_every == 0:

@@ -48,7 +48,7 @@ def test_causal_offsets_count():
 
 
 @pytest.mark.parametrize("field,value,match", [
-    ("name", "gan9000", "valid are \\('vae',\\)"),
+    ("name", "gan9000", "valid are \\('vae', 'gan'\\)"),
     ("encoder", "transformer", "model.encoder"),
     ("latent_dim", 0, "model.latent_dim=0"),
     ("hidden", (64, -1), "model.hidden"),

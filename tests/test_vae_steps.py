@@ -58,9 +58,9 @@ def test_iwae_chunk_must_divide_k(trained):
 
 def test_sampling_is_deterministic_in_the_key(trained):
   family, state, *_ = trained
-  a = family.sample(state.params, jax.random.PRNGKey(0), 5)
-  b = family.sample(state.params, jax.random.PRNGKey(0), 5)
-  c = family.sample(state.params, jax.random.PRNGKey(1), 5)
+  a = family.sample(state, jax.random.PRNGKey(0), 5)
+  b = family.sample(state, jax.random.PRNGKey(0), 5)
+  c = family.sample(state, jax.random.PRNGKey(1), 5)
   assert a.shape == (5, 8, 8, 1) and 0.0 <= float(a.min()) and float(a.max()) <= 1.0
   np.testing.assert_array_equal(a, b)
   assert not np.array_equal(a, c)
@@ -71,7 +71,7 @@ def test_autoregressive_sampling_draws_binary_pixels():
   config.model.ar_channels = 8
   family = train.build(config, (8, 8, 1))
   state = family.init_state(0)
-  samples = family.sample(state.params, jax.random.PRNGKey(0), 3)
+  samples = family.sample(state, jax.random.PRNGKey(0), 3)
   assert samples.shape == (3, 8, 8, 1) and set(np.unique(samples)) <= {0.0, 1.0}
 
 

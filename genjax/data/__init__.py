@@ -9,9 +9,10 @@ from typing import Optional
 import numpy as np
 
 from genjax.data import files
+from genjax.data import toy2d
 from genjax.errors import GenjaxError
 
-BUILTIN = ("digits", "idx", "npz")
+BUILTIN = ("digits", "idx", "npz", "ring8", "grid25")
 TFDS_EXAMPLES = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
 
 
@@ -23,10 +24,24 @@ class Dataset:
   train_labels: Optional[np.ndarray] = None
   eval_labels: Optional[np.ndarray] = None
   num_classes: int = 0
+  mixture_means: Optional[np.ndarray] = None  # 2-D mixtures: float32[M, 2]; no images.
+  mixture_std: float = 0.0
 
   @property
   def image_shape(self):
+    """(H, W, C) of images, or (2,) for 2-D points."""
+    if self.mixture_means is not None:
+      return (2,)
     return tuple(self.train_images.shape[1:])
+
+  def device_arrays(self):
+    """What the on-device pipeline draws batches from (see `pipeline.train_batch`)."""
+    if self.mixture_means is not None:
+      return {"means": self.mixture_means}
+    arrays = {"image": self.train_images}
+    if self.train_labels is not None:
+      arrays["label"] = self.train_labels
+    return arrays
 
 
 def load(data_config) -> Dataset:
@@ -37,6 +52,11 @@ def load(data_config) -> Dataset:
     dataset = _from_tfds("digits", data_config, train_split="train", eval_split="test")
   elif name in ("idx", "npz"):
     dataset = _from_files(data_config)
+  elif name in toy2d.DEFAULTS:
+    if data_config.std <= 0:
+      raise GenjaxError(f"data.std={data_config.std} must be positive for {name}")
+    means = toy2d.means(name, data_config.radius, data_config.spacing)
+    return Dataset(None, None, mixture_means=means, mixture_std=data_config.std)
   else:
     dataset = _from_tfds(name, data_config, data_config.train_split, data_config.eval_split)
   return _resize(dataset, data_config.image_size)

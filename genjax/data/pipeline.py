@@ -8,17 +8,19 @@ import jax
 import jax.numpy as jnp
 
 from genjax import rng as rng_lib
+from genjax.data import toy2d
 from genjax.errors import GenjaxError
 
 VALUE_RANGES = ("0,1", "-1,1")
 
 
-def check(data_config, num_train: int, batch_size: int) -> None:
+def check(data_config, num_train, batch_size: int) -> None:
+  """Validates preprocessing fields and the batch size (`num_train` None: unlimited)."""
   if data_config.value_range not in VALUE_RANGES:
     raise GenjaxError(f"data.value_range={data_config.value_range!r}: valid are {VALUE_RANGES}")
   if batch_size <= 0:
     raise GenjaxError(f"batch_size={batch_size} must be positive")
-  if batch_size > num_train:
+  if num_train is not None and batch_size > num_train:
     raise GenjaxError(
         f"batch_size={batch_size} is larger than the {num_train} training images of"
         f" data.name={data_config.name!r}: use batch_size <= {num_train}")
@@ -47,7 +49,11 @@ def preprocess(x01_BxHxWxC, key, data_config):
 
 
 def train_batch(arrays, root_key, step, step_key, data_config, batch_size: int):
-  """The batch of `step` from the on-device training arrays {'image', 'label'?}."""
+  """The batch of `step` from the on-device training arrays {'image', 'label'?}, or fresh
+  points from a 2-D mixture ({'means'}) drawn with the step's 'data' key."""
+  if "means" in arrays:
+    key = rng_lib.purpose_key(step_key, "data")
+    return {"image": toy2d.sample(key, batch_size, arrays["means"], data_config.std)}
   idx = batch_indices(root_key, step, arrays["image"].shape[0], batch_size)
   batch = {k: v[idx] for k, v in arrays.items()}
   batch["image"] = preprocess(batch["image"], rng_lib.purpose_key(step_key, "binarize"),

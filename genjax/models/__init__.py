@@ -1,5 +1,6 @@
 """Model registry: `build(config.model, image_shape)` returns a Flax Linen module."""
 from genjax.errors import GenjaxError
+from genjax.models import gan
 from genjax.models import vae
 
 NETWORKS = ("mlp", "conv")
@@ -48,11 +49,43 @@ def _build_vae(cfg, image_shape):
   return vae.VAE(encoder, decoder, image_shape, head, learn_scale, cfg.log_scale)
 
 
-REGISTRY = {"vae": _build_vae}
+CONDITIONING = ("none", "projection", "concat")
 
 
-def build(model_config, image_shape):
-  """The Linen module named by `model_config.name` for images of `image_shape` (H, W, C)."""
+def _build_gan(cfg, data_shape, num_classes):
+  """(generator, discriminator) for data of `data_shape`: (D,) points or (H, W, C) images."""
+  for part in ("generator", "discriminator"):
+    if cfg[part] not in ("mlp", "dcgan"):
+      raise GenjaxError(f"model.{part}={cfg[part]!r}: valid are ('mlp', 'dcgan')")
+    if cfg[part] == "dcgan" and (len(data_shape) != 3 or data_shape[0] != data_shape[1]):
+      raise GenjaxError(f"model.{part}='dcgan' needs square images, the data has shape {data_shape}")
+  if cfg.conditioning not in CONDITIONING:
+    raise GenjaxError(f"model.conditioning={cfg.conditioning!r}: valid are {CONDITIONING}")
+  if cfg.conditioning != "none" and not num_classes:
+    raise GenjaxError(f"model.conditioning={cfg.conditioning!r} needs a labelled dataset")
+  _positive(cfg, "latent_dim", "hidden", "width")
+  classes = num_classes if cfg.conditioning != "none" else 0
+  concat = cfg.conditioning == "concat"
+  images = len(data_shape) == 3
+  if cfg.generator == "mlp":
+    generator = gan.MLPGenerator(tuple(cfg.hidden), tuple(data_shape), classes, tanh_output=images)
+  else:
+    generator = gan.DCGANGenerator(cfg.width, tuple(data_shape), classes)
+  if cfg.discriminator == "mlp":
+    discriminator = gan.MLPDiscriminator(tuple(cfg.hidden), classes, cfg.spectral_norm,
+                                         cfg.sigmoid_output, concat)
+  else:
+    discriminator = gan.DCGANDiscriminator(cfg.width, classes, cfg.spectral_norm,
+                                           cfg.sigmoid_output, concat)
+  return generator, discriminator
+
+
+REGISTRY = {"vae": lambda cfg, shape, num_classes: _build_vae(cfg, shape), "gan": _build_gan}
+
+
+def build(model_config, data_shape, num_classes: int = 0):
+  """The Linen module(s) `model_config.name` names for data of `data_shape`: a VAE module,
+  or a (generator, discriminator) pair."""
   if model_config.name not in REGISTRY:
     raise GenjaxError(f"unknown model.name={model_config.name!r}: valid are {tuple(REGISTRY)}")
-  return REGISTRY[model_config.name](model_config, image_shape)
+  return REGISTRY[model_config.name](model_config, tuple(data_shape), num_classes)

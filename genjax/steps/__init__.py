@@ -1,1 +1,16 @@
-"""Pure train/eval steps, one module per model family."""
+"""Pure train/eval steps, one module per model family, and the family registry."""
+from genjax import models
+from genjax.errors import GenjaxError
+from genjax.steps import gan
+from genjax.steps import vae
+
+
+def build(config, data_shape, num_classes: int = 0):
+  """The family object for `config.model.name`: init_state, train_step, evaluate, sample."""
+  name = config.model.name
+  if name == "vae":
+    return vae.VAEFamily(models.build(config.model, data_shape), config)
+  if name == "gan":
+    generator, discriminator = models.build(config.model, data_shape, num_classes)
+    return gan.GANFamily(generator, discriminator, config, data_shape, num_classes)
+  raise GenjaxError(f"unknown model.name={name!r}: valid are {tuple(models.REGISTRY)}")

@@ -45,6 +45,7 @@ class VAEFamily:
     self.objective = functools.partial(losses.VAE_OBJECTIVES[config.loss.name],
                                        beta=config.loss.beta)
     self.tx = optim.make(config.optim, config.num_steps)
+    self.examples_per_step = config.batch_size
 
   # --- state ---------------------------------------------------------------------------
   def init_state(self, seed: int) -> TrainState:
@@ -112,13 +113,51 @@ class VAEFamily:
     log_w = jax.lax.map(log_weights, jax.random.split(key, num_samples // chunk))
     return -losses.iwae_bound(log_w.reshape(num_samples, -1))
 
+  def evaluate(self, state: TrainState, eval_x_NxHxWxC) -> dict:
+    """Negative ELBO on all of `eval_x` and IWAE NLL on its first `eval.iwae_examples`.
+
+    The keys are fixed (from the root key), so evaluations of two checkpoints use the same
+    noise. Nats per example, and bits/dim.
+    """
+    cfg = self.config.eval
+    key = rng_lib.purpose_key(state.rng, "eval")
+    neg_elbo = jax.jit(self.neg_elbo)
+    nll = jax.jit(self.iwae_nll, static_argnums=(3, 4))
+    elbos, nlls = [], []
+    for start in range(0, len(eval_x_NxHxWxC), cfg.batch_size):
+      x = eval_x_NxHxWxC[start:start + cfg.batch_size]
+      batch_key = jax.random.fold_in(key, start)
+      elbos.append(neg_elbo(state.params, x, batch_key))
+      if start < cfg.iwae_examples:
+        x = x[: cfg.iwae_examples - start]
+        nlls.append(nll(state.params, x, batch_key, cfg.iwae_samples, cfg.iwae_chunk))
+    neg_elbo_nats = float(jnp.concatenate(elbos).mean())
+    nll_nats = float(jnp.concatenate(nlls).mean())
+    return {
+        "eval/neg_elbo": neg_elbo_nats,
+        "eval/nll": nll_nats,
+        "eval/nll_bits_per_dim": bits_per_dim(nll_nats, self.image_shape),
+        "eval/neg_elbo_bits_per_dim": bits_per_dim(neg_elbo_nats, self.image_shape),
+    }
+
+  def image_summaries(self, state: TrainState, eval_x_NxHxWxC) -> dict:
+    """{'samples': prior samples, 'reconstructions': (original, reconstruction) pairs}."""
+    num = self.config.eval.num_samples_png
+    samples = jax.jit(self.sample, static_argnums=2)(
+        state, rng_lib.purpose_key(state.rng, "samples"), num)
+    originals = eval_x_NxHxWxC[: max(num // 2, 1)]
+    recons = jax.jit(self.reconstruct)(state.params, originals)
+    pairs = jnp.stack([originals, recons], 1).reshape((-1,) + originals.shape[1:])
+    return {"samples": samples, "reconstructions": pairs}
+
   # --- images --------------------------------------------------------------------------
-  def sample(self, params, key, num: int):
+  def sample(self, state: TrainState, key, num: int):
     """`num` images from the prior, NHWC in the training value range.
 
     Bernoulli decoders give pixel probabilities (the mean image); with the
     autoregressive head, pixels are drawn one by one in raster order (binary).
     """
+    params = state.params
     z = jax.random.normal(rng_lib.purpose_key(key, "prior"), (num, self.config.model.latent_dim))
     if self.model.head is None:
       return self._mean_image(self.model.apply({"params": params}, z, method="decode"))

@@ -1,0 +1,48 @@
+"""A GAN on `ring8`, the 8-Gaussian ring (radius 1, std 0.01): the base of the GAN configs.
+
+MLP generator and discriminator, 4 x 400 ReLU (the PacGAN protocol's networks), batch 256.
+"""
+import ml_collections
+
+from configs import default
+
+
+def get_config():
+  config = default.get_config()
+  config.num_steps = 20000
+  config.batch_size = 256
+  config.steps_per_call = 100
+  config.log_every = 1000
+  config.eval_every = 5000
+  config.checkpoint_every = 5000
+  config.ema_decay = 0.999  # Sampling and eval use this EMA of G's weights (0: raw weights).
+  config.data.name = "ring8"
+  config.data.radius = 1.0
+  config.data.std = 0.01
+  config.data.dynamic_binarization = False
+  config.model = ml_collections.ConfigDict(dict(
+      name="gan",
+      generator="mlp",          # 'mlp' or 'dcgan'.
+      discriminator="mlp",
+      hidden=(400, 400, 400, 400),  # MLP widths.
+      width=64,                 # DCGAN base width (ngf = ndf).
+      latent_dim=2,
+      spectral_norm=False,      # Spectral normalization of D's layers.
+      sigmoid_output=False,     # D outputs probabilities (only minimax losses accept it).
+      conditioning="none",      # 'none', 'projection' (D) or 'concat' (D); G embeds labels.
+  ))
+  config.loss = ml_collections.ConfigDict(dict(
+      name="non_saturating",    # A key of genjax.losses.GAN_LOSSES.
+      n_critic=1,               # D updates per G update.
+      gp_weight=10.0,           # wgan_gp: lambda.
+      clip=0.01,                # wasserstein: weight clipping bound.
+      r1_weight=0.0,            # gamma of an R1 penalty on real data (0: off).
+      instance_noise=0.0,       # Std of noise added to D's inputs, annealed linearly...
+      instance_noise_steps=0,   # ...to 0 over this many steps.
+      diffaugment="",           # Images: comma-separated 'color,translation,cutout'.
+  ))
+  config.optim.learning_rate = 1e-4  # G's; D's is d_learning_rate (0: the same), for TTUR.
+  config.optim.d_learning_rate = 0.0
+  config.optim.b1 = 0.5
+  config.eval.mode_samples = 2500
+  return config
