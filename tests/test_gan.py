@@ -159,3 +159,19 @@ def test_gan_resume_with_ema_and_spectral_norm_is_bit_exact(tmp_path):
     np.testing.assert_array_equal(a, b)
   assert not np.array_equal(jax.tree.leaves(resumed.ema_params)[0],
                             jax.tree.leaves(resumed.gen.params)[0])
+
+
+def smoothed_d(d_real_B, d_fake_B, real_target: float = 0.9):
+  """The README's worked example of a new GAN loss."""
+  real = real_target * jax.nn.softplus(-d_real_B) + (1 - real_target) * jax.nn.softplus(d_real_B)
+  return jnp.mean(real + jax.nn.softplus(d_fake_B))
+
+
+def test_a_new_gan_loss_is_a_function_pair_and_a_config(monkeypatch):
+  from genjax import losses
+  real, fake = jnp.array([2.0, -1.0]), jnp.array([0.5, -3.0])
+  assert float(smoothed_d(real, fake, 1.0)) == pytest.approx(float(losses.minimax_d(real, fake)))
+  monkeypatch.setitem(losses.GAN_LOSSES, "smoothed", (smoothed_d, losses.non_saturating_g, False))
+  family = train.build(tiny_gan(name="smoothed"), (2,))
+  state, metrics = _step(family, family.init_state(0))
+  assert int(state.step) == 1 and np.isfinite(float(metrics["d_loss"]))

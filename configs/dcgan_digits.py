@@ -1,0 +1,21 @@
+"""DCGAN (non-saturating loss) on the embedded 8x8 digits, images in [-1, 1]."""
+from configs import gan_ring8
+
+
+def get_config():
+  config = gan_ring8.get_config()
+  config.data.name = "digits"
+  config.data.value_range = "-1,1"
+  config.data.dynamic_binarization = False
+  config.model.generator = config.model.discriminator = "dcgan"
+  config.model.width = 32
+  config.model.latent_dim = 32
+  config.batch_size = 64
+  config.num_steps = 3000
+  config.steps_per_call = 50
+  config.log_every = 250
+  config.eval_every = config.checkpoint_every = 1000
+  config.optim.learning_rate = 2e-4  # Radford et al.: Adam(2e-4, b1=0.5).
+  config.optim.b1 = 0.5
+  config.ema_decay = 0.99
+  return config

@@ -1,0 +1,18 @@
+"""DCGAN on 28x28 MNIST from IDX files (the shared MNIST-10k by default: first 8,000 images).
+
+Users with tfds: --config.data.name=mnist (needs the `tf` extra once, to prepare it).
+"""
+from configs import dcgan_digits
+from configs import vae_mnist10k
+
+
+def get_config():
+  config = dcgan_digits.get_config()
+  files = vae_mnist10k.get_config().data
+  for field in ("name", "path", "labels_path", "num_eval"):
+    config.data[field] = files[field]
+  config.model.width = 32
+  config.model.latent_dim = 64
+  config.num_steps = 4000
+  config.eval_every = config.checkpoint_every = 1000
+  return config

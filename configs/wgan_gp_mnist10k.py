@@ -1,0 +1,13 @@
+"""WGAN-GP (Gulrajani et al. 2017) on MNIST: lambda 10, 5 critic steps, Adam(1e-4, 0.5, 0.9)."""
+from configs import dcgan_mnist10k
+
+
+def get_config():
+  config = dcgan_mnist10k.get_config()
+  config.loss.name = "wgan_gp"
+  config.loss.gp_weight = 10.0
+  config.loss.n_critic = 5
+  config.optim.learning_rate = 1e-4
+  config.optim.b1, config.optim.b2 = 0.5, 0.9
+  config.num_steps = 2000
+  return config

@@ -1,0 +1,29 @@
+"""Every shipped config loads, validates and builds its model on its own data."""
+import glob
+import importlib
+import os
+
+import pytest
+
+from genjax import data as data_lib
+from genjax import train
+
+CONFIGS = sorted(os.path.basename(p)[:-3] for p in glob.glob(
+    os.path.join(os.path.dirname(__file__), "..", "configs", "*.py")) if "__init__" not in p)
+
+
+def test_configs_are_found():
+  assert {"default", "vae_mnist10k", "gan_ring8", "gan_grid25", "dcgan_mnist10k",
+          "wgan_gp_mnist10k", "hinge_sn_mnist10k", "cgan_mnist10k"} <= set(CONFIGS)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_config_builds_its_model(name, monkeypatch):
+  monkeypatch.chdir(os.path.join(os.path.dirname(__file__), ".."))  # data paths are relative
+  config = importlib.import_module(f"configs.{name}").get_config()
+  config.lock()
+  train.check_config(config)
+  dataset = data_lib.load(config.data)
+  family = train.build(config, dataset.image_shape, dataset.num_classes)
+  state = family.init_state(config.seed)
+  assert int(state.step) == 0
