@@ -175,3 +175,18 @@ def test_a_new_gan_loss_is_a_function_pair_and_a_config(monkeypatch):
   family = train.build(tiny_gan(name="smoothed"), (2,))
   state, metrics = _step(family, family.init_state(0))
   assert int(state.step) == 1 and np.isfinite(float(metrics["d_loss"]))
+
+
+def test_a_short_ring8_run_covers_at_least_seven_modes(tmp_path):
+  config = gan_ring8.get_config()
+  config.model.hidden = (128, 128, 128)
+  config.num_steps = 2000
+  config.steps_per_call = 100
+  config.log_every = 500
+  config.eval_every = config.checkpoint_every = 2000
+  config.optim.learning_rate = 1e-3
+  config.ema_decay = 0.99
+  state = train.train_and_evaluate(config, str(tmp_path / "ring"))
+  result = train.build(config, (2,)).evaluate(state)
+  assert result["eval/modes"] >= 7 and result["eval/high_quality"] > 0.5
+  assert os.path.exists(tmp_path / "ring" / "samples" / "samples_0002000.png")
