@@ -27,6 +27,7 @@ def get_config():
       hidden=(400, 400, 400, 400),  # MLP widths.
       width=64,                 # DCGAN base width (ngf = ndf).
       latent_dim=2,
+      latent_codes=0,           # K > 0 appends a one-hot uniform K-way code to G's latent.
       spectral_norm=False,      # Spectral normalization of D's layers.
       sigmoid_output=False,     # D outputs probabilities (only minimax losses accept it).
       conditioning="none",      # 'none', 'projection' (D) or 'concat' (D); G embeds labels.

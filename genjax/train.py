@@ -10,7 +10,6 @@ import time
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 from absl import logging
 
@@ -68,31 +67,6 @@ def prepare_workdir(workdir: str, config, dataset) -> None:
     f.write(config.to_json_best_effort(indent=2))
   with open(os.path.join(workdir, "data_info.json"), "w") as f:
     json.dump({"image_shape": list(dataset.image_shape), "num_classes": dataset.num_classes}, f)
-
-
-def load_run_config(workdir: str):
-  """(config, image_shape, num_classes) of a workdir's run, from its JSON files."""
-  try:
-    with open(os.path.join(workdir, "config.json")) as f:
-      config = ml_collections.ConfigDict(json.load(f))
-    with open(os.path.join(workdir, "data_info.json")) as f:
-      info = json.load(f)
-    image_shape, num_classes = tuple(info["image_shape"]), info.get("num_classes", 0)
-  except (OSError, ValueError, KeyError) as e:
-    raise GenjaxError(f"workdir {workdir!r} has no readable config.json/data_info.json"
-                      f" ({type(e).__name__}): is it a workdir written by experiments.main?") from None
-  return config, image_shape, num_classes
-
-
-def restore_latest(family, config, workdir: str):
-  """The latest checkpointed train state of `workdir`."""
-  ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)
-  try:
-    if ckpts.latest_step() is None:
-      raise GenjaxError(f"workdir {workdir!r} has no checkpoint yet: train it with experiments.main")
-    return ckpts.restore(family.init_state(config.seed))
-  finally:
-    ckpts.close()
 
 
 def build(config, image_shape, num_classes: int = 0):

@@ -192,3 +192,30 @@ def test_a_short_ring8_run_covers_at_least_seven_modes(tmp_path):
   result = train.build(config, (2,)).evaluate(state)
   assert result["eval/modes"] >= 7 and result["eval/high_quality"] > 0.5
   assert os.path.exists(tmp_path / "ring" / "samples" / "samples_0002000.png")
+
+
+def test_latent_codes_extend_the_prior_with_a_uniform_one_hot_code():
+  config = tiny_gan()
+  config.model.latent_codes = 5
+  family = train.build(config, (2,))
+  z = family.latent(jax.random.PRNGKey(0), 4000)
+  assert z.shape == (4000, config.model.latent_dim + 5)
+  codes = np.asarray(z[:, -5:])
+  np.testing.assert_array_equal(codes.sum(1), 1.0)
+  np.testing.assert_allclose(codes.mean(0), 0.2, atol=0.03)
+  state, _ = _step(family, family.init_state(0))
+  assert family.sample(state, jax.random.PRNGKey(1), 7).shape == (7, 2)
+
+
+def test_sample_and_evaluate_mains_on_a_gan_workdir(tmp_path):
+  from genjax import workdirs
+  config = tiny_gan()
+  workdir = str(tmp_path / "ring")
+  train.train_and_evaluate(config, workdir)
+  points = workdirs.sample(workdir, 50, seed=3)
+  assert points.shape == (50, 2)
+  np.testing.assert_array_equal(points, workdirs.sample(workdir, 50, seed=3))
+  with pytest.raises(GenjaxError, match="not class-conditional"):
+    workdirs.sample(workdir, 5, seed=0, label=3)
+  step, metrics = workdirs.evaluate(workdir)
+  assert step == 20 and set(metrics) == {"eval/modes", "eval/high_quality", "eval/kl"}

@@ -64,6 +64,8 @@ def _build_gan(cfg, data_shape, num_classes):
   if cfg.conditioning != "none" and not num_classes:
     raise GenjaxError(f"model.conditioning={cfg.conditioning!r} needs a labelled dataset")
   _positive(cfg, "latent_dim", "hidden", "width")
+  if cfg.latent_codes < 0:
+    raise GenjaxError(f"model.latent_codes={cfg.latent_codes} must be >= 0 (0: Gaussian prior only)")
   classes = num_classes if cfg.conditioning != "none" else 0
   concat = cfg.conditioning == "concat"
   images = len(data_shape) == 3

@@ -71,7 +71,7 @@ class GANFamily:
   # --- state ---------------------------------------------------------------------------
   def init_state(self, seed: int) -> GANState:
     root = jax.random.PRNGKey(seed)
-    z = jnp.zeros((2, self.config.model.latent_dim))
+    z = self.latent(jax.random.PRNGKey(0), 2)
     y = jnp.zeros((2,), jnp.int32) if self.num_classes else None
     g_vars = self.g.init(rng_lib.purpose_key(root, "init_g"), z, y, train=False)
     d_vars = self.d.init(rng_lib.purpose_key(root, "init_d"), jnp.zeros((2,) + self.data_shape),
@@ -87,9 +87,21 @@ class GANFamily:
     return GANState(jnp.zeros((), jnp.int32), gen, net(d_vars, self.d_tx), ema, root)
 
   # --- pieces --------------------------------------------------------------------------
+  def latent(self, key, num: int):
+    """Draws from G's prior: N(0, I) of `latent_dim`, then (if `model.latent_codes` = K > 0)
+    a one-hot uniform categorical code of K, as in InfoGAN's prior. The code lets G place
+    its mass on disconnected modes without bridges between them: z_Bx(Z+K)."""
+    gauss_key, code_key = jax.random.split(key)
+    z = jax.random.normal(gauss_key, (num, self.config.model.latent_dim))
+    codes = self.config.model.latent_codes
+    if not codes:
+      return z
+    return jnp.concatenate([z, jax.nn.one_hot(jax.random.randint(code_key, (num,), 0, codes),
+                                              codes)], -1)
+
   def _generate(self, gen: NetState, params, key, batch: int, train: bool):
     """(fake x, labels, updated generator collections)."""
-    z = jax.random.normal(rng_lib.purpose_key(key, "noise"), (batch, self.config.model.latent_dim))
+    z = self.latent(rng_lib.purpose_key(key, "noise"), batch)
     y = (jax.random.randint(rng_lib.purpose_key(key, "labels"), (batch,), 0, self.num_classes)
          if self.num_classes else None)
     x, updates = self.g.apply({"params": params, **gen.collections}, z, y, train=train,
@@ -197,7 +209,7 @@ class GANFamily:
   def sample(self, state: GANState, key, num: int, labels=None):
     """`num` samples from the EMA generator (eval mode) and the prior; `labels` (int32[num])
     picks classes of a conditional generator (default: uniform draws)."""
-    z = jax.random.normal(rng_lib.purpose_key(key, "prior"), (num, self.config.model.latent_dim))
+    z = self.latent(rng_lib.purpose_key(key, "prior"), num)
     if self.num_classes and labels is None:
       labels = jax.random.randint(rng_lib.purpose_key(key, "labels"), (num,), 0, self.num_classes)
     return self.g.apply({"params": state.ema_params, **state.gen.collections}, z, labels,

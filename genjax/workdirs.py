@@ -1,0 +1,80 @@
+"""Reading a finished or running workdir: its config, latest state, samples and metrics.
+
+Shared by the mains (`experiments.sample`, `experiments.evaluate`) and tests.
+"""
+import functools
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from genjax import checkpoint
+from genjax import data as data_lib
+from genjax import train
+from genjax.data import pipeline
+from genjax.errors import GenjaxError
+
+
+def load_run_config(workdir: str):
+  """(config, image_shape, num_classes) of a workdir's run, from its JSON files."""
+  try:
+    with open(os.path.join(workdir, "config.json")) as f:
+      config = ml_collections.ConfigDict(json.load(f))
+    with open(os.path.join(workdir, "data_info.json")) as f:
+      info = json.load(f)
+    image_shape, num_classes = tuple(info["image_shape"]), info.get("num_classes", 0)
+  except (OSError, ValueError, KeyError) as e:
+    raise GenjaxError(f"workdir {workdir!r} has no readable config.json/data_info.json"
+                      f" ({type(e).__name__}): is it a workdir written by experiments.main?") from None
+  return config, image_shape, num_classes
+
+
+def restore_latest(family, config, workdir: str):
+  """The latest checkpointed train state of `workdir`."""
+  ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)
+  try:
+    if ckpts.latest_step() is None:
+      raise GenjaxError(f"workdir {workdir!r} has no checkpoint yet: train it with experiments.main")
+    return ckpts.restore(family.init_state(config.seed))
+  finally:
+    ckpts.close()
+
+
+def sample(workdir: str, num: int, seed: int, label: int = -1) -> np.ndarray:
+  """`num` samples (NxHxWxC float32 in the training value range, or Nx2 points) from the
+  latest checkpoint; `label` >= 0 asks a conditional model for that class."""
+  if num <= 0:
+    raise GenjaxError(f"--num={num} must be positive")
+  config, image_shape, num_classes = load_run_config(workdir)
+  family = train.build(config, image_shape, num_classes)
+  state = restore_latest(family, config, workdir)
+  sample_fn = family.sample
+  if label >= 0:
+    if not getattr(family, "num_classes", 0):
+      raise GenjaxError(f"--label={label}: the model in {workdir!r} is not class-conditional")
+    if label >= family.num_classes:
+      raise GenjaxError(f"--label={label}: valid classes are 0..{family.num_classes - 1}")
+    sample_fn = functools.partial(family.sample, labels=jnp.full((num,), label, jnp.int32))
+  images = jax.jit(sample_fn, static_argnums=2)(state, jax.random.PRNGKey(seed), num)
+  return np.asarray(images, np.float32)
+
+
+def evaluate(workdir: str, overrides=()):
+  """(step, metrics) of the latest checkpoint of `workdir`."""
+  config, image_shape, num_classes = load_run_config(workdir)
+  for item in overrides:
+    key, _, value = item.partition("=")
+    section, _, field = key.partition(".")
+    if section != "eval" or field not in config.eval:
+      raise GenjaxError(f"--set={item!r}: only eval fields can be set ({', '.join(config.eval)})")
+    config.eval[field] = type(config.eval[field])(value)
+  family = train.build(config, image_shape, num_classes)
+  state = restore_latest(family, config, workdir)
+  dataset = data_lib.load(config.data)
+  eval_x = None
+  if dataset.eval_images is not None:
+    eval_x = pipeline.fixed_eval_images(dataset.eval_images, config.seed, config.data)
+  return int(state.step), family.evaluate(state, eval_x)
