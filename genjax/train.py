@@ -40,8 +40,8 @@ def check_config(config) -> None:
       raise GenjaxError(f"{'eval.' if field != 'batch_size' else ''}{field}={value} must be positive")
 
 
-def prepare_workdir(workdir: str, config, dataset) -> None:
-  """Checks the workdir is writable and matches any earlier run, then writes config.json."""
+def check_workdir(workdir: str, config) -> None:
+  """Checks the workdir is writable and that any earlier run there had the same model/data."""
   try:
     os.makedirs(workdir, exist_ok=True)
     probe = os.path.join(workdir, ".write_test")
@@ -63,7 +63,11 @@ def prepare_workdir(workdir: str, config, dataset) -> None:
           raise GenjaxError(
               f"workdir {workdir!r} was trained with {section}.{key}={saved[section][key]!r},"
               f" this config has {value!r}: use a new --workdir or the saved config.json")
-  with open(saved_path, "w") as f:
+
+
+def write_run_files(workdir: str, config, dataset) -> None:
+  """config.json (the resolved config) and data_info.json (what sampling needs of the data)."""
+  with open(os.path.join(workdir, "config.json"), "w") as f:
     f.write(config.to_json_best_effort(indent=2))
   with open(os.path.join(workdir, "data_info.json"), "w") as f:
     json.dump({"image_shape": list(dataset.image_shape), "num_classes": dataset.num_classes}, f)
@@ -107,13 +111,18 @@ def train_and_evaluate(config, workdir: str):
   pipeline.check(config.data, num_train, family.examples_per_step)
   mesh = parallel.data_mesh()
   parallel.check_batch(config.batch_size, mesh)
-  prepare_workdir(workdir, config, dataset)
+  check_workdir(workdir, config)
 
   state = family.init_state(config.seed)
   ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)
   if ckpts.latest_step() is not None:
-    state = ckpts.restore(state)
+    try:
+      state = ckpts.restore(state)
+    except GenjaxError:
+      ckpts.close()
+      raise
     logging.info("Resumed from %s at step %d", ckpts.directory, int(state.step))
+  write_run_files(workdir, config, dataset)
   state = parallel.replicate(state, mesh)
   arrays = parallel.replicate(jax.tree.map(jnp.asarray, dataset.device_arrays()), mesh)
   eval_x = None
@@ -144,9 +153,10 @@ def train_and_evaluate(config, workdir: str):
         writer.scalars(step, {f"train/{k}": v for k, v in metrics.items()})
       if step % config.eval_every == 0 or final:
         results = family.evaluate(state, eval_x)
-        logging.info("eval at step %d: %s", step,
-                     ", ".join(f"{k} {v:.4f}" for k, v in results.items()))
-        writer.scalars(step, results)
+        if results:
+          logging.info("eval at step %d: %s", step,
+                       ", ".join(f"{k} {v:.4f}" for k, v in results.items()))
+          writer.scalars(step, results)
         write_images(family, state, eval_x, step, workdir, writer, config)
       if step % config.checkpoint_every == 0 or final:
         ckpts.save(step, state)
