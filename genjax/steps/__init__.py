@@ -12,5 +12,6 @@ def build(config, data_shape, num_classes: int = 0):
     return vae.VAEFamily(models.build(config.model, data_shape), config)
   if name == "gan":
     generator, discriminator = models.build(config.model, data_shape, num_classes)
-    return gan.GANFamily(generator, discriminator, config, data_shape, num_classes)
+    conditional = num_classes if config.model.conditioning != "none" else 0
+    return gan.GANFamily(generator, discriminator, config, data_shape, conditional)
   raise GenjaxError(f"unknown model.name={name!r}: valid are {tuple(models.REGISTRY)}")
