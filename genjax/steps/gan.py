@@ -5,6 +5,7 @@ one compiled function, every draw from a key split off the step's `rng` by purpo
 
 The batch holds `n_critic * batch_size` real examples: one fresh slice per critic step.
 """
+import functools
 from typing import Any
 
 import flax
@@ -179,6 +180,11 @@ class GANFamily:
     return new_state, metrics
 
   # --- evaluation ----------------------------------------------------------------------
+  @functools.cached_property
+  def _jitted(self):
+    """Eval functions compiled once per family and reused by every evaluation."""
+    return {"sample": jax.jit(self.sample, static_argnums=2)}
+
   @property
   def image_shape(self):
     return self.data_shape
@@ -191,7 +197,7 @@ class GANFamily:
     data = self.config.data
     means = toy2d.means(data.name, data.radius, data.spacing)
     key = rng_lib.purpose_key(state.rng, "eval")
-    samples = jax.jit(self.sample, static_argnums=2)(state, key, self.config.eval.mode_samples)
+    samples = self._jitted["sample"](state, key, self.config.eval.mode_samples)
     result = modes.mode_coverage(jax.device_get(samples), means, data.std)
     return {f"eval/{k}": v for k, v in result.items()}
 
@@ -200,9 +206,8 @@ class GANFamily:
     del eval_x
     key = rng_lib.purpose_key(state.rng, "samples")
     if len(self.data_shape) == 3:
-      return {"samples": jax.jit(self.sample, static_argnums=2)(state, key,
-                                                                self.config.eval.num_samples_png)}
-    points = jax.device_get(jax.jit(self.sample, static_argnums=2)(state, key, 2500))
+      return {"samples": self._jitted["sample"](state, key, self.config.eval.num_samples_png)}
+    points = jax.device_get(self._jitted["sample"](state, key, 2500))
     return {"samples": log_lib.histogram_image(points)[None]}
 
   # --- sampling ------------------------------------------------------------------------

@@ -47,6 +47,14 @@ class VAEFamily:
     self.tx = optim.make(config.optim, config.num_steps)
     self.examples_per_step = config.batch_size
 
+  @functools.cached_property
+  def _jitted(self):
+    """Eval functions compiled once per family and reused by every evaluation."""
+    return {"neg_elbo": jax.jit(self.neg_elbo),
+            "iwae_nll": jax.jit(self.iwae_nll, static_argnums=(3, 4)),
+            "sample": jax.jit(self.sample, static_argnums=2),
+            "reconstruct": jax.jit(self.reconstruct)}
+
   # --- state ---------------------------------------------------------------------------
   def init_state(self, seed: int) -> TrainState:
     root = jax.random.PRNGKey(seed)
@@ -121,8 +129,7 @@ class VAEFamily:
     """
     cfg = self.config.eval
     key = rng_lib.purpose_key(state.rng, "eval")
-    neg_elbo = jax.jit(self.neg_elbo)
-    nll = jax.jit(self.iwae_nll, static_argnums=(3, 4))
+    neg_elbo, nll = self._jitted["neg_elbo"], self._jitted["iwae_nll"]
     elbos, nlls = [], []
     for start in range(0, len(eval_x_NxHxWxC), cfg.batch_size):
       x = eval_x_NxHxWxC[start:start + cfg.batch_size]
@@ -143,10 +150,9 @@ class VAEFamily:
   def image_summaries(self, state: TrainState, eval_x_NxHxWxC) -> dict:
     """{'samples': prior samples, 'reconstructions': (original, reconstruction) pairs}."""
     num = self.config.eval.num_samples_png
-    samples = jax.jit(self.sample, static_argnums=2)(
-        state, rng_lib.purpose_key(state.rng, "samples"), num)
+    samples = self._jitted["sample"](state, rng_lib.purpose_key(state.rng, "samples"), num)
     originals = eval_x_NxHxWxC[: max(num // 2, 1)]
-    recons = jax.jit(self.reconstruct)(state.params, originals)
+    recons = self._jitted["reconstruct"](state.params, originals)
     pairs = jnp.stack([originals, recons], 1).reshape((-1,) + originals.shape[1:])
     return {"samples": samples, "reconstructions": pairs}
 
