@@ -1,6 +1,6 @@
 """A GAN on `ring8`, the 8-Gaussian ring (radius 1, std 0.01): the base of the GAN configs.
 
-Non-saturating loss, MLP generator and discriminator (3 x 128 ReLU), batch 256, Adam(1e-3,
+Non-saturating loss, MLP generator and discriminator (3 x 128 ReLU), batch 512, Adam(1e-3,
 b1=0.5), 5,000 steps; samples and metrics come from an EMA (0.99) of G's weights.
 """
 import ml_collections
@@ -11,7 +11,7 @@ from configs import default
 def get_config():
   config = default.get_config()
   config.num_steps = 5000
-  config.batch_size = 256
+  config.batch_size = 512  # 256 dropped a mode on 1 seed of 5; 512 covers 8/8 on all five.
   config.steps_per_call = 100
   config.log_every = 500
   config.eval_every = 2500

@@ -182,6 +182,7 @@ def test_a_new_gan_loss_is_a_function_pair_and_a_config(monkeypatch):
 def test_a_short_ring8_run_covers_at_least_seven_modes(tmp_path):
   config = gan_ring8.get_config()
   config.model.hidden = (128, 128, 128)
+  config.batch_size = 256
   config.num_steps = 2000
   config.steps_per_call = 100
   config.log_every = 500
