@@ -9,7 +9,6 @@ import math
 from typing import Callable, Sequence, Tuple
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 
 ACTIVATIONS = {"relu": nn.relu, "elu": nn.elu, "gelu": nn.gelu, "swish": nn.swish}
