@@ -41,8 +41,7 @@ def main(argv):
       if len(image_shape) != 3:
         raise GenjaxError(f"{_WORKDIR.value!r} holds a model of {image_shape} points, not images:"
                           " use --out=FILE.npy")
-      log_lib.save_png(out, log_lib.image_grid(images, config.data.value_range),
-                       max(1, 64 // image_shape[0]))
+      log_lib.save_image_grid(out, images, config.data.value_range)
   except GenjaxError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)

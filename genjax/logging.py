@@ -47,6 +47,14 @@ def save_png(path: str, grid_HxWxC: np.ndarray, upscale: int = 1) -> None:
   image.save(path)
 
 
+def save_image_grid(path: str, images_NxHxWxC, value_range: str) -> np.ndarray:
+  """Writes `images` as one PNG grid, upscaled so that small images show at ~64 px; returns
+  the (not upscaled) uint8 grid."""
+  grid = image_grid(images_NxHxWxC, value_range)
+  save_png(path, grid, max(1, 64 // np.shape(images_NxHxWxC)[1]))
+  return grid
+
+
 class _LibraryInfoFilter(logging_std.Filter):
   """Drops INFO (and below) records logged from installed libraries (orbax is chatty)."""
 

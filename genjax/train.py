@@ -95,11 +95,9 @@ def make_multi_step(family, config, mesh, length: int):
 
 
 def write_images(family, state, eval_x, step, workdir, writer, config):
-  upscale = max(1, 64 // family.image_shape[0])
   for name, images in family.image_summaries(state, eval_x).items():
-    grid = log_lib.image_grid(images, config.data.value_range)
-    log_lib.save_png(os.path.join(workdir, "samples", f"{name}_{step:07d}.png"), grid, upscale)
-    writer.image(step, name, grid)
+    path = os.path.join(workdir, "samples", f"{name}_{step:07d}.png")
+    writer.image(step, name, log_lib.save_image_grid(path, images, config.data.value_range))
 
 
 def train_and_evaluate(config, workdir: str):
@@ -125,9 +123,7 @@ def train_and_evaluate(config, workdir: str):
   write_run_files(workdir, config, dataset)
   state = parallel.replicate(state, mesh)
   arrays = parallel.replicate(jax.tree.map(jnp.asarray, dataset.device_arrays()), mesh)
-  eval_x = None
-  if dataset.eval_images is not None:
-    eval_x = pipeline.fixed_eval_images(dataset.eval_images, config.seed, config.data)
+  eval_x = pipeline.eval_set(dataset, config.seed, config.data)
 
   writer = log_lib.Writer(os.path.join(workdir, "tensorboard"), jax.process_index() == 0)
   step = int(state.step)

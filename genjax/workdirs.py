@@ -74,7 +74,4 @@ def evaluate(workdir: str, overrides=()):
   family = train.build(config, image_shape, num_classes)
   state = restore_latest(family, config, workdir)
   dataset = data_lib.load(config.data)
-  eval_x = None
-  if dataset.eval_images is not None:
-    eval_x = pipeline.fixed_eval_images(dataset.eval_images, config.seed, config.data)
-  return int(state.step), family.evaluate(state, eval_x)
+  return int(state.step), family.evaluate(state, pipeline.eval_set(dataset, config.seed, config.data))

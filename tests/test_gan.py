@@ -192,7 +192,9 @@ def test_a_short_ring8_run_covers_at_least_seven_modes(tmp_path):
   state = train.train_and_evaluate(config, str(tmp_path / "ring"))
   result = train.build(config, (2,)).evaluate(state)
   assert result["eval/modes"] >= 7 and result["eval/high_quality"] > 0.5
-  assert os.path.exists(tmp_path / "ring" / "samples" / "samples_0002000.png")
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  histogram = Image.open(tmp_path / "ring" / "samples" / "samples_0002000.png")
+  assert 128 <= histogram.size[0] < 256  # a 128 px histogram, not upscaled like 8 px digits
 
 
 def test_latent_codes_extend_the_prior_with_a_uniform_one_hot_code():

@@ -65,3 +65,10 @@ def fixed_eval_images(images01, seed: int, data_config):
   """Eval images with one fixed binarization (seeded), so eval metrics are repeatable."""
   key = rng_lib.purpose_key(jax.random.PRNGKey(seed), "eval_binarize")
   return preprocess(jnp.asarray(images01), key, data_config)
+
+
+def eval_set(dataset, seed: int, data_config):
+  """The dataset's eval images through `fixed_eval_images`, or None (2-D mixtures have none)."""
+  if dataset.eval_images is None:
+    return None
+  return fixed_eval_images(dataset.eval_images, seed, data_config)
