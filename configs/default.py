@@ -5,6 +5,7 @@ import ml_collections
 def get_config():
   config = ml_collections.ConfigDict()
   config.seed = 0
+  config.num_seeds = 1  # S > 1 trains S replicas (seeds seed..seed+S-1) in one vmapped program.
   config.num_steps = 3000
   config.batch_size = 128
   config.steps_per_call = 50  # Train steps per compiled call (lax.scan).

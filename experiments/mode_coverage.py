@@ -4,7 +4,8 @@ mean and spread of modes covered, % high-quality samples and KL to uniform.
 python -m experiments.mode_coverage --config=configs/gan_ring8.py --workdir=DIR --seeds=5
 
 Writes DIR/mode_coverage.json and prints a Markdown table row per seed plus the mean.
-Each seed trains in DIR/seed_<i> (rerunning resumes them).
+The seeds train together as `num_seeds` replicas of one vmapped program in DIR (rerunning
+resumes it); replica i is the run of seed config.seed + i.
 """
 import json
 import os
@@ -16,24 +17,24 @@ from absl import flags
 from ml_collections import config_flags
 
 from genjax import logging as log_lib
+from genjax import replicas
 from genjax import train
 from genjax.errors import GenjaxError
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/gan_ring8.py", "A 2-D GAN config.")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Root directory; seed i trains in seed_<i>.")
-_SEEDS = flags.DEFINE_integer("seeds", 5, "Number of seeds (0..seeds-1).")
+_WORKDIR = flags.DEFINE_string("workdir", None, "The run's workdir.")
+_SEEDS = flags.DEFINE_integer("seeds", 5, "Number of seeds (config.seed .. config.seed+seeds-1).")
 flags.mark_flags_as_required(["workdir"])
 
 
 def run(config, workdir: str, seeds: int) -> dict:
-  rows = []
-  for seed in range(seeds):
-    config.unlock()
-    config.seed = seed
-    config.lock()
-    state = train.train_and_evaluate(config, os.path.join(workdir, f"seed_{seed}"))
-    result = train.build(config, (2,)).evaluate(state)
-    rows.append({"seed": seed, **{k.split("/")[-1]: v for k, v in result.items()}})
+  config.unlock()
+  config.num_seeds = seeds
+  config.lock()
+  state = train.train_and_evaluate(config, workdir)
+  results = replicas.evaluate(train.build(config, (2,)), state, None, config)
+  rows = [{"seed": config.seed + i, **{k.split("/")[-1]: v for k, v in result.items()}}
+          for i, result in enumerate(results)]
   summary = {k: {"mean": float(np.mean([r[k] for r in rows])), "std": float(np.std([r[k] for r in rows]))}
              for k in ("modes", "high_quality", "kl")}
   return {"dataset": config.data.name, "seeds": rows, "summary": summary}

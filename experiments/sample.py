@@ -1,6 +1,7 @@
 """Samples from a trained workdir's latest checkpoint.
 
 python -m experiments.sample --workdir=DIR --num=N --out=FILE.png|FILE.npy [--seed=S] [--label=C]
+    [--seed_index=I]
 
 `.png` writes an image grid; `.npy` writes float32 NxHxWxC images in the training value
 range. The same checkpoint and seed always give the same samples.
@@ -21,6 +22,8 @@ _NUM = flags.DEFINE_integer("num", 64, "Number of samples.")
 _OUT = flags.DEFINE_string("out", None, "Output file: .png (grid) or .npy (array).")
 _SEED = flags.DEFINE_integer("seed", 0, "Sampling seed.")
 _LABEL = flags.DEFINE_integer("label", -1, "Class of every sample (conditional models only).")
+_SEED_INDEX = flags.DEFINE_integer("seed_index", 0,
+                                   "Replica to sample from a run trained with num_seeds > 1.")
 flags.mark_flags_as_required(["workdir", "out"])
 
 
@@ -32,7 +35,8 @@ def main(argv):
   try:
     if not out.endswith((".png", ".npy")):
       raise GenjaxError(f"--out={out!r} must end in .png (grid) or .npy (array)")
-    images = workdirs.sample(_WORKDIR.value, _NUM.value, _SEED.value, _LABEL.value)
+    images = workdirs.sample(_WORKDIR.value, _NUM.value, _SEED.value, _LABEL.value,
+                              _SEED_INDEX.value)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     if out.endswith(".npy"):
       np.save(out, images)

@@ -17,6 +17,7 @@ from genjax import checkpoint
 from genjax import data as data_lib
 from genjax import logging as log_lib
 from genjax import parallel
+from genjax import replicas
 from genjax import rng as rng_lib
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
@@ -38,6 +39,7 @@ def check_config(config) -> None:
     value = config.eval[field] if field != "batch_size" else config.batch_size
     if value <= 0:
       raise GenjaxError(f"{'eval.' if field != 'batch_size' else ''}{field}={value} must be positive")
+  replicas.check(config)
 
 
 def check_workdir(workdir: str, config) -> None:
@@ -55,6 +57,9 @@ def check_workdir(workdir: str, config) -> None:
     with open(saved_path) as f:
       saved = json.load(f)
     current = json.loads(config.to_json_best_effort())
+    if saved.get("num_seeds", 1) != current["num_seeds"]:
+      raise GenjaxError(f"workdir {workdir!r} holds num_seeds={saved.get('num_seeds', 1)} replicas,"
+                        f" this config has {current['num_seeds']}: use a new --workdir")
     for section in ("model", "data"):
       for key, value in current[section].items():
         if section == "data" and key in ("tfds_data_dir", "path", "labels_path"):
@@ -79,7 +84,8 @@ def build(config, image_shape, num_classes: int = 0):
 
 
 def make_multi_step(family, config, mesh, length: int):
-  """jit(state, arrays) -> (state, metrics averaged over `length` scanned steps)."""
+  """jit(state, arrays) -> (state, metrics averaged over `length` scanned steps); with
+  num_seeds > 1 each scanned step is vmapped over the replicas (metrics: float[S])."""
 
   def one_step(state, arrays):
     step_rng = rng_lib.step_key(state.rng, state.step)
@@ -87,15 +93,18 @@ def make_multi_step(family, config, mesh, length: int):
                                  family.examples_per_step)
     return family.train_step(state, parallel.shard_batch(batch, mesh), step_rng)
 
+  step_fn = replicas.vmap_step(one_step, config)
+
   def multi_step(state, arrays):
-    state, metrics = jax.lax.scan(lambda s, _: one_step(s, arrays), state, None, length=length)
-    return state, jax.tree.map(jnp.mean, metrics)
+    state, metrics = jax.lax.scan(lambda s, _: step_fn(s, arrays), state, None, length=length)
+    return state, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
 
   return jax.jit(multi_step, donate_argnums=0)
 
 
 def write_images(family, state, eval_x, step, workdir, writer, config):
-  for name, images in family.image_summaries(state, eval_x).items():
+  """Sample/reconstruction grids (of replica 0 when num_seeds > 1) as PNGs and TensorBoard images."""
+  for name, images in family.image_summaries(replicas.select(state, 0, config), eval_x).items():
     path = os.path.join(workdir, "samples", f"{name}_{step:07d}.png")
     writer.image(step, name, log_lib.save_image_grid(path, images, config.data.value_range))
 
@@ -111,7 +120,7 @@ def train_and_evaluate(config, workdir: str):
   parallel.check_batch(config.batch_size, mesh)
   check_workdir(workdir, config)
 
-  state = family.init_state(config.seed)
+  state = replicas.init(family, config)
   ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)
   if ckpts.latest_step() is not None:
     try:
@@ -119,14 +128,14 @@ def train_and_evaluate(config, workdir: str):
     except GenjaxError:
       ckpts.close()
       raise
-    logging.info("Resumed from %s at step %d", ckpts.directory, int(state.step))
+    logging.info("Resumed from %s at step %d", ckpts.directory, replicas.step(state, config))
   write_run_files(workdir, config, dataset)
   state = parallel.replicate(state, mesh)
   arrays = parallel.replicate(jax.tree.map(jnp.asarray, dataset.device_arrays()), mesh)
   eval_x = pipeline.eval_set(dataset, config.seed, config.data)
 
   writer = log_lib.Writer(os.path.join(workdir, "tensorboard"), jax.process_index() == 0)
-  step = int(state.step)
+  step = replicas.step(state, config)
   progress = log_lib.Progress(step, config.num_steps)
   compiled = {}
   try:
@@ -142,13 +151,14 @@ def train_and_evaluate(config, workdir: str):
       final = step == config.num_steps
       if step % config.log_every == 0 or final:
         metrics = jax.device_get(metrics)
-        if not all(np.isfinite(v) for v in metrics.values()):
+        if not all(np.isfinite(v).all() for v in metrics.values()):
           raise GenjaxError(f"training diverged at step {step} (metrics {metrics}); the last good"
                             f" checkpoint is kept in {ckpts.directory}: lower optim.learning_rate")
-        progress.log(step, metrics)
-        writer.scalars(step, {f"train/{k}": v for k, v in metrics.items()})
+        summary = replicas.summarize(replicas.unstack(metrics, config))
+        progress.log(step, {k: v for k, v in summary.items() if not k.endswith("_std")})
+        writer.scalars(step, {f"train/{k}": v for k, v in summary.items()})
       if step % config.eval_every == 0 or final:
-        results = family.evaluate(state, eval_x)
+        results = replicas.summarize(replicas.evaluate(family, state, eval_x, config))
         if results:
           logging.info("eval at step %d: %s", step,
                        ", ".join(f"{k} {v:.4f}" for k, v in results.items()))

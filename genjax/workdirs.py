@@ -13,6 +13,7 @@ import numpy as np
 
 from genjax import checkpoint
 from genjax import data as data_lib
+from genjax import replicas
 from genjax import train
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
@@ -29,28 +30,38 @@ def load_run_config(workdir: str):
   except (OSError, ValueError, KeyError) as e:
     raise GenjaxError(f"workdir {workdir!r} has no readable config.json/data_info.json"
                       f" ({type(e).__name__}): is it a workdir written by experiments.main?") from None
+  for field, default in NEWER_FIELDS.items():
+    if field not in config:
+      config[field] = default
   return config, image_shape, num_classes
 
 
+NEWER_FIELDS = {"num_seeds": 1}  # Top-level fields that workdirs written before them lack.
+
+
 def restore_latest(family, config, workdir: str):
-  """The latest checkpointed train state of `workdir`."""
+  """The latest checkpointed train state of `workdir` (all replicas when num_seeds > 1)."""
   ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)
   try:
     if ckpts.latest_step() is None:
       raise GenjaxError(f"workdir {workdir!r} has no checkpoint yet: train it with experiments.main")
-    return ckpts.restore(family.init_state(config.seed))
+    return ckpts.restore(replicas.init(family, config))
   finally:
     ckpts.close()
 
 
-def sample(workdir: str, num: int, seed: int, label: int = -1) -> np.ndarray:
+def sample(workdir: str, num: int, seed: int, label: int = -1, seed_index: int = 0) -> np.ndarray:
   """`num` samples (NxHxWxC float32 in the training value range, or Nx2 points) from the
-  latest checkpoint; `label` >= 0 asks a conditional model for that class."""
+  latest checkpoint (its replica `seed_index` when trained with num_seeds > 1); `label` >= 0
+  asks a conditional model for that class."""
   if num <= 0:
     raise GenjaxError(f"--num={num} must be positive")
   config, image_shape, num_classes = load_run_config(workdir)
   family = train.build(config, image_shape, num_classes)
-  state = restore_latest(family, config, workdir)
+  if not 0 <= seed_index < config.num_seeds:
+    raise GenjaxError(f"--seed_index={seed_index}: {workdir!r} holds num_seeds={config.num_seeds}"
+                      f" replicas (valid 0..{config.num_seeds - 1})")
+  state = replicas.select(restore_latest(family, config, workdir), seed_index, config)
   sample_fn = family.sample
   if label >= 0:
     if not getattr(family, "num_classes", 0):
@@ -63,7 +74,8 @@ def sample(workdir: str, num: int, seed: int, label: int = -1) -> np.ndarray:
 
 
 def evaluate(workdir: str, overrides=()):
-  """(step, metrics) of the latest checkpoint of `workdir`."""
+  """(step, metrics) of the latest checkpoint of `workdir`; with num_seeds > 1 the metrics are
+  the replicas' mean, `<name>_std` spreads, and 'replicas': the list of per-replica metrics."""
   config, image_shape, num_classes = load_run_config(workdir)
   for item in overrides:
     key, _, value = item.partition("=")
@@ -74,4 +86,9 @@ def evaluate(workdir: str, overrides=()):
   family = train.build(config, image_shape, num_classes)
   state = restore_latest(family, config, workdir)
   dataset = data_lib.load(config.data)
-  return int(state.step), family.evaluate(state, pipeline.eval_set(dataset, config.seed, config.data))
+  eval_x = pipeline.eval_set(dataset, config.seed, config.data)
+  per_replica = replicas.evaluate(family, state, eval_x, config)
+  metrics = replicas.summarize(per_replica)
+  if config.num_seeds > 1:
+    metrics["replicas"] = per_replica
+  return replicas.step(state, config), metrics
