@@ -9,10 +9,15 @@ def get_config():
   config.num_steps = 3000
   config.batch_size = 128
   config.steps_per_call = 50  # Train steps per compiled call (lax.scan).
+  config.dtype = "float32"  # Compute dtype: 'float32' or 'bfloat16' (params stay float32).
   config.log_every = 250
   config.eval_every = 1500
   config.checkpoint_every = 1500
   config.max_to_keep = 3
+  # Multi-process runs: every process gets the same config except process_id.
+  config.distributed = ml_collections.ConfigDict(dict(
+      num_processes=1, process_id=0, coordinator_address="",  # 'host:port' of process 0.
+      auto=False))  # True: jax.distributed.initialize() detects them (SLURM, TPU pods, ...).
 
   config.data = ml_collections.ConfigDict(dict(
       name="digits",            # 'digits', 'idx', 'npz', 'ring8', 'grid25' or a tfds image

@@ -1,6 +1,9 @@
 """Trains a config: python -m experiments.main --config=configs/X.py --workdir=DIR.
 
 Override any field with --config.a.b=value; rerunning with the same --workdir resumes.
+Multi-process: start one per host (or per process on one host) with the same flags plus
+--config.distributed.num_processes=N --config.distributed.process_id=I
+--config.distributed.coordinator_address=HOST0:PORT (or --config.distributed.auto).
 """
 import sys
 
@@ -10,6 +13,7 @@ from absl import logging
 from ml_collections import config_flags
 
 from genjax import logging as log_lib
+from genjax import parallel
 from genjax import train
 from genjax.errors import GenjaxError
 
@@ -24,6 +28,7 @@ def main(argv):
   log_lib.quiet_libraries()
   logging.info("Config:\n%s", _CONFIG.value)
   try:
+    parallel.initialize(_CONFIG.value.distributed)
     train.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
   except GenjaxError as e:
     print(f"error: {e}", file=sys.stderr)

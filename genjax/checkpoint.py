@@ -23,11 +23,15 @@ class Checkpoints:
     if step not in self.manager.all_steps():
       self.manager.save(step, args=ocp.args.StandardSave(state))
 
-  def restore(self, target, step=None):
-    """Restores `step` (default latest) into the structure, shapes and dtypes of `target`."""
+  def restore(self, target, step=None, sharding=None):
+    """Restores `step` (default latest) into the structure, shapes and dtypes of `target`,
+    placed with `sharding` (e.g. replicated over the current mesh, whatever the device count
+    the checkpoint was written with; default: the default device)."""
     step = self.latest_step() if step is None else step
     self._check_compatible(step, target)
-    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+    sharding = sharding or jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+    abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding),
+                            target)
     return self.manager.restore(step, args=ocp.args.StandardRestore(abstract))
 
   def _check_compatible(self, step, target):

@@ -46,7 +46,7 @@ def check_workdir(workdir: str, config) -> None:
   """Checks the workdir is writable and that any earlier run there had the same model/data."""
   try:
     os.makedirs(workdir, exist_ok=True)
-    probe = os.path.join(workdir, ".write_test")
+    probe = os.path.join(workdir, f".write_test_{jax.process_index()}")
     with open(probe, "w") as f:
       f.write("ok")
     os.remove(probe)
@@ -103,8 +103,12 @@ def make_multi_step(family, config, mesh, length: int):
 
 
 def write_images(family, state, eval_x, step, workdir, writer, config):
-  """Sample/reconstruction grids (of replica 0 when num_seeds > 1) as PNGs and TensorBoard images."""
-  for name, images in family.image_summaries(replicas.select(state, 0, config), eval_x).items():
+  """Sample/reconstruction grids (of replica 0 when num_seeds > 1) as PNGs and TensorBoard
+  images. Every process computes them (they are global computations); process 0 writes."""
+  summaries = family.image_summaries(replicas.select(state, 0, config), eval_x)
+  if not parallel.is_main_process():
+    return
+  for name, images in summaries.items():
     path = os.path.join(workdir, "samples", f"{name}_{step:07d}.png")
     writer.image(step, name, log_lib.save_image_grid(path, images, config.data.value_range))
 
@@ -124,17 +128,19 @@ def train_and_evaluate(config, workdir: str):
   ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)
   if ckpts.latest_step() is not None:
     try:
-      state = ckpts.restore(state)
+      state = ckpts.restore(state, sharding=parallel.replicated(mesh))
     except GenjaxError:
       ckpts.close()
       raise
     logging.info("Resumed from %s at step %d", ckpts.directory, replicas.step(state, config))
-  write_run_files(workdir, config, dataset)
+  if parallel.is_main_process():
+    write_run_files(workdir, config, dataset)
   state = parallel.replicate(state, mesh)
   arrays = parallel.replicate(jax.tree.map(jnp.asarray, dataset.device_arrays()), mesh)
   eval_x = pipeline.eval_set(dataset, config.seed, config.data)
 
-  writer = log_lib.Writer(os.path.join(workdir, "tensorboard"), jax.process_index() == 0)
+  main_process = parallel.is_main_process()
+  writer = log_lib.Writer(os.path.join(workdir, "tensorboard"), main_process)
   step = replicas.step(state, config)
   progress = log_lib.Progress(step, config.num_steps)
   compiled = {}
@@ -155,11 +161,12 @@ def train_and_evaluate(config, workdir: str):
           raise GenjaxError(f"training diverged at step {step} (metrics {metrics}); the last good"
                             f" checkpoint is kept in {ckpts.directory}: lower optim.learning_rate")
         summary = replicas.summarize(replicas.unstack(metrics, config))
-        progress.log(step, {k: v for k, v in summary.items() if not k.endswith("_std")})
+        if main_process:
+          progress.log(step, {k: v for k, v in summary.items() if not k.endswith("_std")})
         writer.scalars(step, {f"train/{k}": v for k, v in summary.items()})
       if step % config.eval_every == 0 or final:
         results = replicas.summarize(replicas.evaluate(family, state, eval_x, config))
-        if results:
+        if results and main_process:
           logging.info("eval at step %d: %s", step,
                        ", ".join(f"{k} {v:.4f}" for k, v in results.items()))
           writer.scalars(step, results)

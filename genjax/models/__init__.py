@@ -52,8 +52,9 @@ def _build_vae(cfg, image_shape):
 CONDITIONING = ("none", "projection", "concat")
 
 
-def _build_gan(cfg, data_shape, num_classes):
-  """(generator, discriminator) for data of `data_shape`: (D,) points or (H, W, C) images."""
+def _build_gan(cfg, data_shape, num_classes, dtype=None):
+  """(generator, discriminator) for data of `data_shape`: (D,) points or (H, W, C) images;
+  `dtype` is the compute dtype of spectrally normalized layers."""
   for part in ("generator", "discriminator"):
     if cfg[part] not in ("mlp", "dcgan"):
       raise GenjaxError(f"model.{part}={cfg[part]!r}: valid are ('mlp', 'dcgan')")
@@ -75,19 +76,22 @@ def _build_gan(cfg, data_shape, num_classes):
     generator = gan.DCGANGenerator(cfg.width, tuple(data_shape), classes)
   if cfg.discriminator == "mlp":
     discriminator = gan.MLPDiscriminator(tuple(cfg.hidden), classes, cfg.spectral_norm,
-                                         cfg.sigmoid_output, concat)
+                                         cfg.sigmoid_output, concat, dtype=dtype)
   else:
     discriminator = gan.DCGANDiscriminator(cfg.width, classes, cfg.spectral_norm,
-                                           cfg.sigmoid_output, concat)
+                                           cfg.sigmoid_output, concat, dtype=dtype)
   return generator, discriminator
 
 
-REGISTRY = {"vae": lambda cfg, shape, num_classes: _build_vae(cfg, shape), "gan": _build_gan}
+REGISTRY = {"vae": lambda cfg, shape, num_classes, dtype: _build_vae(cfg, shape),
+            "gan": _build_gan}
 
 
-def build(model_config, data_shape, num_classes: int = 0):
+def build(model_config, data_shape, num_classes: int = 0, dtype=None):
   """The Linen module(s) `model_config.name` names for data of `data_shape`: a VAE module,
-  or a (generator, discriminator) pair."""
+  or a (generator, discriminator) pair. Layers compute in the dtype of their inputs and
+  parameters (see `genjax.precision`); `dtype` is only needed where a layer keeps float32
+  state of its own (spectral norm)."""
   if model_config.name not in REGISTRY:
     raise GenjaxError(f"unknown model.name={model_config.name!r}: valid are {tuple(REGISTRY)}")
-  return REGISTRY[model_config.name](model_config, tuple(data_shape), num_classes)
+  return REGISTRY[model_config.name](model_config, tuple(data_shape), num_classes, dtype)

@@ -7,20 +7,21 @@ flat data (2-D points) or x_BxHxWxC images. Discriminators return raw scores flo
 `sigmoid_output` they return probabilities instead, which only the minimax losses accept.
 """
 import math
-from typing import Callable, Sequence, Tuple
+from typing import Any, Callable, Sequence, Tuple
 
 import flax.linen as nn
 import jax.numpy as jnp
 
 
-def _dense(features, spectral: bool, name=None):
+def _dense(features, spectral: bool, name=None, dtype=None):
   layer = nn.Dense(features, name=name)
-  return nn.SpectralNorm(layer) if spectral else layer
+  return nn.SpectralNorm(layer, dtype=dtype) if spectral else layer
 
 
-def _conv(features, kernel, strides, spectral: bool):
+def _conv(features, kernel, strides, spectral: bool, dtype=None):
   layer = nn.Conv(features, kernel, strides=strides, padding="SAME")
-  return nn.SpectralNorm(layer) if spectral else layer
+  # The normalized kernel in `dtype` (default: float32, the power-iteration vectors' dtype).
+  return nn.SpectralNorm(layer, dtype=dtype) if spectral else layer
 
 
 def _apply(layer, x, spectral: bool, train: bool):
@@ -51,6 +52,7 @@ class MLPDiscriminator(nn.Module):
   sigmoid_output: bool = False
   concat_labels: bool = False  # Conditional: one-hot labels as inputs instead of projection.
   act: Callable = nn.relu
+  dtype: Any = None  # Compute dtype of spectrally normalized layers (None: float32).
 
   @nn.compact
   def __call__(self, x, y_B=None, train: bool = True):
@@ -58,14 +60,15 @@ class MLPDiscriminator(nn.Module):
     if self.num_classes and self.concat_labels:
       h = jnp.concatenate([h, nn.one_hot(y_B, self.num_classes)], -1)
     for width in self.hidden:
-      h = self.act(_apply(_dense(width, self.spectral_norm), h, self.spectral_norm, train))
+      layer = _dense(width, self.spectral_norm, dtype=self.dtype)
+      h = self.act(_apply(layer, h, self.spectral_norm, train))
     return _head(self, h, y_B, train)
 
 
 def _head(module, h_BxF, y_B, train):
   """Linear score, plus the projection term <embed(y), h> when class-conditional."""
-  score = _apply(_dense(1, module.spectral_norm, name="score"), h_BxF, module.spectral_norm,
-                 train)[:, 0]
+  layer = _dense(1, module.spectral_norm, name="score", dtype=module.dtype)
+  score = _apply(layer, h_BxF, module.spectral_norm, train)[:, 0]
   if module.num_classes and not module.concat_labels:
     score = score + jnp.sum(nn.Embed(module.num_classes, h_BxF.shape[-1], name="projection")(y_B)
                             * h_BxF, -1)
@@ -113,6 +116,7 @@ class DCGANDiscriminator(nn.Module):
   spectral_norm: bool = False
   sigmoid_output: bool = False
   concat_labels: bool = False  # Conditional: one-hot label planes as extra input channels.
+  dtype: Any = None  # Compute dtype of spectrally normalized layers (None: float32).
 
   @nn.compact
   def __call__(self, x_BxHxWxC, y_B=None, train: bool = True):
@@ -122,6 +126,6 @@ class DCGANDiscriminator(nn.Module):
       planes = nn.one_hot(y_B, self.num_classes)[:, None, None, :]
       h = jnp.concatenate([h, jnp.broadcast_to(planes, h.shape[:3] + (self.num_classes,))], -1)
     for i in range(max(steps, 1)):
-      conv = _conv(self.width * 2**i, (4, 4), (2, 2), self.spectral_norm)
+      conv = _conv(self.width * 2**i, (4, 4), (2, 2), self.spectral_norm, self.dtype)
       h = nn.leaky_relu(_apply(conv, h, self.spectral_norm, train), 0.2)
     return _head(self, h.reshape(h.shape[0], -1), y_B, train)

@@ -17,6 +17,7 @@ from genjax import augment
 from genjax import logging as log_lib
 from genjax import losses
 from genjax import optim
+from genjax import precision
 from genjax import rng as rng_lib
 from genjax.data import toy2d
 from genjax.errors import GenjaxError
@@ -67,6 +68,7 @@ class GANFamily:
     d_optim = config.optim.copy_and_resolve_references()
     d_optim.learning_rate = config.optim.d_learning_rate or config.optim.learning_rate
     self.d_tx = optim.make(d_optim, config.num_steps)
+    self.dtype = precision.compute_dtype(config)
     self.examples_per_step = config.batch_size * cfg.n_critic
 
   # --- state ---------------------------------------------------------------------------
@@ -77,6 +79,7 @@ class GANFamily:
     g_vars = self.g.init(rng_lib.purpose_key(root, "init_g"), z, y, train=False)
     d_vars = self.d.init(rng_lib.purpose_key(root, "init_d"), jnp.zeros((2,) + self.data_shape),
                          y, train=False)
+    d_vars = precision.cast(d_vars, jnp.float32)  # Spectral norm's init stores its dtype.
 
     def net(variables, tx):
       params = variables["params"]
@@ -105,8 +108,8 @@ class GANFamily:
     z = self.latent(rng_lib.purpose_key(key, "noise"), batch)
     y = (jax.random.randint(rng_lib.purpose_key(key, "labels"), (batch,), 0, self.num_classes)
          if self.num_classes else None)
-    x, updates = self.g.apply({"params": params, **gen.collections}, z, y, train=train,
-                              mutable=list(gen.collections))
+    x, updates = precision.apply(self.g, self.dtype, {"params": params, **gen.collections}, z, y,
+                                 train=train, mutable=list(gen.collections))
     return x, y, {**gen.collections, **updates}
 
   def _d_input(self, x, key, step, side: str):
@@ -129,13 +132,14 @@ class GANFamily:
     def loss_fn(params):
       variables = {"params": params, **disc.collections}
       both_y = None if y_real is None else jnp.concatenate([y_real, y_fake])
-      scores, updates = self.d.apply(variables, jnp.concatenate([x_real, x_fake]), both_y,
-                                     train=True, mutable=list(disc.collections))
+      scores, updates = precision.apply(self.d, self.dtype, variables,
+                                        jnp.concatenate([x_real, x_fake]), both_y, train=True,
+                                        mutable=list(disc.collections))
       d_real, d_fake = jnp.split(scores, 2)
       loss = self.d_loss(d_real, d_fake)
       metrics = {"d_loss": loss, "d_real": d_real.mean(), "d_fake": d_fake.mean()}
-      critic = lambda y: lambda x: self.d.apply({"params": params, **disc.collections}, x, y,
-                                                train=False)
+      critic = lambda y: lambda x: precision.apply(
+          self.d, self.dtype, {"params": params, **disc.collections}, x, y, train=False)
       if cfg.name == "wgan_gp":
         gp = losses.gradient_penalty(critic(y_real), x_real, x_fake, rng_lib.purpose_key(key, "gp"))
         loss, metrics["gradient_penalty"] = loss + cfg.gp_weight * gp, gp
@@ -166,7 +170,8 @@ class GANFamily:
     def g_loss_fn(params):
       fake, y, collections = self._generate(state.gen, params, rng, b, train=True)
       x = self._d_input(fake, rng, step, "fake")
-      scores = self.d.apply({"params": disc.params, **disc.collections}, x, y, train=False)
+      scores = precision.apply(self.d, self.dtype, {"params": disc.params, **disc.collections},
+                               x, y, train=False)
       return self.g_loss(scores), collections
 
     (g_loss, collections), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(state.gen.params)
@@ -217,8 +222,8 @@ class GANFamily:
     z = self.latent(rng_lib.purpose_key(key, "prior"), num)
     if self.num_classes and labels is None:
       labels = jax.random.randint(rng_lib.purpose_key(key, "labels"), (num,), 0, self.num_classes)
-    return self.g.apply({"params": state.ema_params, **state.gen.collections}, z, labels,
-                        train=False)
+    return precision.apply(self.g, self.dtype, {"params": state.ema_params, **state.gen.collections},
+                           z, labels, train=False)
 
 
 def _logit(p):

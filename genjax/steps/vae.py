@@ -15,6 +15,7 @@ import optax
 
 from genjax import losses
 from genjax import optim
+from genjax import precision
 from genjax import rng as rng_lib
 from genjax.errors import GenjaxError
 
@@ -45,6 +46,7 @@ class VAEFamily:
     self.objective = functools.partial(losses.VAE_OBJECTIVES[config.loss.name],
                                        beta=config.loss.beta)
     self.tx = optim.make(config.optim, config.num_steps)
+    self.dtype = precision.compute_dtype(config)
     self.examples_per_step = config.batch_size
 
   @functools.cached_property
@@ -63,10 +65,14 @@ class VAEFamily:
     params = self.model.init(rng_lib.purpose_key(root, "init"), x, z)["params"]
     return TrainState(jnp.zeros((), jnp.int32), params, self.tx.init(params), root)
 
+  def _apply(self, params, *args, method):
+    """The model's `method` in the compute dtype (outputs float32)."""
+    return precision.apply(self.model, self.dtype, {"params": params}, *args, method=method)
+
   # --- densities -----------------------------------------------------------------------
   def log_likelihood(self, params, x_BxHxWxC, z_BxZ):
     """log p(x|z) per example, nats: float[B]."""
-    out = self.model.apply({"params": params}, z_BxZ, x_BxHxWxC, method="decode")
+    out = self._apply(params, z_BxZ, x_BxHxWxC, method="decode")
     if self.config.model.likelihood == "bernoulli":
       return losses.bernoulli_log_prob(out, x_BxHxWxC)
     log_scale = self.config.model.log_scale
@@ -76,7 +82,7 @@ class VAEFamily:
 
   def terms(self, params, x_BxHxWxC, key, num_samples: int):
     """The per-sample densities the objectives in `genjax.losses` consume."""
-    mean, log_std = self.model.apply({"params": params}, x_BxHxWxC, method="encode")
+    mean, log_std = self._apply(params, x_BxHxWxC, method="encode")
     eps = jax.random.normal(key, (num_samples,) + mean.shape)
     z = mean + jnp.exp(log_std) * eps  # S x B x Z, reparameterized.
     flat_z = z.reshape(-1, z.shape[-1])
@@ -166,11 +172,10 @@ class VAEFamily:
     params = state.params
     z = jax.random.normal(rng_lib.purpose_key(key, "prior"), (num, self.config.model.latent_dim))
     if self.model.head is None:
-      return self._mean_image(self.model.apply({"params": params}, z, method="decode"))
-    features = self.model.apply({"params": params}, z, method=lambda m, z: m.decoder(z))
+      return self._mean_image(self._apply(params, z, method="decode"))
+    features = self._apply(params, z, method=lambda m, z: m.decoder(z))
     height, width, channels = self.image_shape
-    head = lambda x: self.model.apply({"params": params}, features, x,
-                                      method=lambda m, f, x: m.head(f, x))
+    head = lambda x: self._apply(params, features, x, method=lambda m, f, x: m.head(f, x))
 
     def draw_pixel(i, x):
       row, col = i // width, i % width
@@ -183,8 +188,8 @@ class VAEFamily:
 
   def reconstruct(self, params, x_BxHxWxC):
     """Decoder mean at the posterior mean (teacher-forced for the autoregressive head)."""
-    mean, _ = self.model.apply({"params": params}, x_BxHxWxC, method="encode")
-    return self._mean_image(self.model.apply({"params": params}, mean, x_BxHxWxC, method="decode"))
+    mean, _ = self._apply(params, x_BxHxWxC, method="encode")
+    return self._mean_image(self._apply(params, mean, x_BxHxWxC, method="decode"))
 
   def _mean_image(self, out):
     if self.config.model.likelihood == "bernoulli":

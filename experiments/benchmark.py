@@ -1,0 +1,288 @@
+"""Training speed of the real genjax train step on standard setups, as a Markdown table.
+
+python -m experiments.benchmark [--only=vae_mlp,dcgan32_b64] [--dtypes=float32,bfloat16]
+    [--steps=N] [--warmup_calls=K] [--min_seconds=S] [--torch] [--out=BENCHMARKS.md]
+
+Each setup builds the trainer's own compiled call (`train.make_multi_step`: `--steps` train
+steps in one `lax.scan`) on synthetic on-device data of the setup's shape, and reports
+images/s (examples per step x steps per call / seconds of the median timed call, after
+compilation and `--warmup_calls` untimed calls; calls repeat for `--min_seconds`), TFLOP/s and GFLOP per image (XLA's cost analysis), the compile time (lower +
+compile) and the peak memory: the device's `peak_bytes_in_use` where it has one (GPU), else
+the process's peak host RSS. Peaks are process high-water marks, so rows run smallest first.
+It also reports the compile time of the first train call of the shipped default configs.
+`--torch` adds a PyTorch eager reference for the MLP VAE (needs `pip install torch`).
+"""
+import datetime
+import os
+import resource
+import sys
+import time
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import app
+from absl import flags
+
+from configs import dcgan_digits
+from configs import default
+from configs import gan_ring8
+from genjax import logging as log_lib
+from genjax import parallel
+from genjax import replicas
+from genjax import train
+from genjax.data import toy2d
+from genjax.errors import GenjaxError
+
+# name: (image shape HxWxC, batch, steps per call on CPU, on accelerators), smallest first.
+SETUPS = {
+    "vae_mlp": ((28, 28, 1), 128, 100, 500),
+    "dcgan32_b64": ((32, 32, 1), 64, 1, 50),
+    "dcgan64_b128": ((64, 64, 3), 128, 1, 20),
+    "dcgan64_b512": ((64, 64, 3), 512, 1, 10),
+}
+CPU_DEFAULT = ("vae_mlp", "dcgan32_b64")  # DCGAN-64 takes minutes a step on CPU: name it.
+DTYPES = ("float32", "bfloat16")
+SHIPPED = {"configs/default.py": (default, (8, 8, 1)), "configs/gan_ring8.py": (gan_ring8, (2,))}
+
+_ONLY = flags.DEFINE_list("only", None, f"Setups to run (default: all; on CPU {CPU_DEFAULT}).")
+_DTYPES = flags.DEFINE_list("dtypes", list(DTYPES), "Compute dtypes (config.dtype).")
+_STEPS = flags.DEFINE_integer("steps", 0, "Train steps per compiled call (0: per setup).")
+_WARMUP = flags.DEFINE_integer("warmup_calls", 1, "Untimed calls after compiling.")
+_MIN_SECONDS = flags.DEFINE_float("min_seconds", 3.0, "Timed calls run at least this long.")
+_EXAMPLES = flags.DEFINE_integer("num_examples", 60000, "Synthetic training set size (MNIST's);"
+                                  " the pipeline's per-step permutation grows with it.")
+_TORCH = flags.DEFINE_bool("torch", False, "Also time a PyTorch eager MLP VAE reference.")
+_OUT = flags.DEFINE_string("out", None, "Also write the Markdown report to this file.")
+
+
+def has_dtype() -> bool:
+  """Whether configs carry `config.dtype` (the compute dtype; params stay float32)."""
+  return "dtype" in default.get_config()
+
+
+def setup_config(name: str, dtype: str = "float32"):
+  """The setup's config: pytorch/examples' VAE (784-400-20, Adam 1e-3) or DCGAN (nz=100,
+  ngf=ndf=64, non-saturating loss, Adam 2e-4 b1=0.5), at the setup's batch size."""
+  batch = SETUPS[name][1]
+  if name == "vae_mlp":
+    config = default.get_config()  # Bernoulli, dynamic binarization, Adam(1e-3).
+    config.model.hidden, config.model.latent_dim = (400,), 20
+  else:
+    config = dcgan_digits.get_config()  # Non-saturating, Adam(2e-4, b1=0.5), values in [-1, 1].
+    config.model.width, config.model.latent_dim = 64, 100
+    config.ema_decay = 0.0  # pytorch/examples keeps no EMA (the update still runs).
+  config.batch_size = batch
+  if has_dtype():
+    config.dtype = dtype
+  return config
+
+
+def synthetic_arrays(image_shape, num: int, seed: int = 0) -> dict:
+  """{'image': float32[num, H, W, C] uniform in [0, 1]}, what `data.load` would give."""
+  return {"image": jax.random.uniform(jax.random.PRNGKey(seed), (num,) + tuple(image_shape))}
+
+
+def flops_of(compiled) -> float:
+  """FLOPs XLA's cost analysis counts (a dict, a list of dicts or None): 0.0 if unknown."""
+  cost = compiled.cost_analysis()
+  if isinstance(cost, (list, tuple)):
+    cost = cost[0] if cost else None
+  return float((cost or {}).get("flops", 0.0))
+
+
+def trips_counted(length: int) -> int:
+  """How many of a `length`-step scan's iterations the cost analysis counts: XLA counts a
+  while loop's body once (CPU today); a backend that knows trip counts may count all."""
+  body = lambda x, _: (jnp.tanh(x @ x), None)
+  cost = lambda n: flops_of(jax.jit(lambda x: jax.lax.scan(body, x, None, length=n)[0]).lower(
+      jnp.ones((64, 64))).compile())
+  return max(1, round(cost(length) / max(cost(1), 1.0)))
+
+
+def peak_memory() -> str:
+  """Device 0's peak bytes in use (GPU/TPU), else the process's peak host RSS, as text."""
+  stats = jax.devices()[0].memory_stats() or {}
+  if "peak_bytes_in_use" in stats:
+    return f"{stats['peak_bytes_in_use'] / 2**30:.2f} GiB"
+  return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB host RSS"
+
+
+def compile_call(config, image_shape, arrays, length: int):
+  """The trainer's `length`-step call, compiled: (compiled, state, arrays, seconds to lower +
+  compile, examples per train step)."""
+  family = train.build(config, image_shape)
+  mesh = parallel.data_mesh()
+  parallel.check_batch(config.batch_size, mesh)
+  state = parallel.replicate(replicas.init(family, config), mesh)
+  arrays = parallel.replicate(arrays, mesh)
+  jax.block_until_ready((state, arrays))
+  start = time.perf_counter()
+  compiled = train.make_multi_step(family, config, mesh, length).lower(state, arrays).compile()
+  return compiled, state, arrays, time.perf_counter() - start, family.examples_per_step
+
+
+def measure(name: str, dtype: str = "float32", steps: int = 0, warmup_calls: int = 1,
+            min_seconds: float = 3.0, num_examples: int = 60000) -> dict:
+  """One row: images/s, FLOP/s, FLOPs per image, compile seconds and peak memory of setup
+  `name` at `dtype`, `steps` train steps per compiled call (0: the setup's default), on
+  `num_examples` synthetic images. Rates use the median timed call (calls run for at least
+  `min_seconds`)."""
+  image_shape, batch, cpu_steps, accel_steps = SETUPS[name]
+  steps = steps or (cpu_steps if jax.default_backend() == "cpu" else accel_steps)
+  config = setup_config(name, dtype)
+  arrays = synthetic_arrays(image_shape, max(num_examples, batch))
+  compiled, state, arrays, compile_s, per_step = compile_call(config, image_shape, arrays, steps)
+  for _ in range(warmup_calls):
+    state, _ = compiled(state, arrays)
+  jax.block_until_ready(state)
+  call_seconds, start = [], time.perf_counter()
+  while not call_seconds or time.perf_counter() - start < min_seconds:
+    call_start = time.perf_counter()
+    state, metrics = jax.block_until_ready(compiled(state, arrays))
+    call_seconds.append(time.perf_counter() - call_start)
+  if not all(np.isfinite(v).all() for v in jax.device_get(metrics).values()):
+    raise GenjaxError(f"{name} ({dtype}) diverged on the synthetic data: metrics {metrics}")
+  seconds = float(np.median(call_seconds))  # Robust to other jobs sharing the machine.
+  step_flops = flops_of(compiled) / trips_counted(steps)
+  return {"setup": name, "dtype": dtype, "batch": batch, "steps": steps, "calls": len(call_seconds),
+          "images_per_s": per_step * steps / seconds, "tflops": step_flops * steps / seconds / 1e12,
+          "gflop_per_image": step_flops / per_step / 1e9, "compile_s": compile_s,
+          "peak_memory": peak_memory()}
+
+
+def shipped_compile_seconds(path: str) -> float:
+  """Seconds to lower + compile the first train call of a shipped config, as the trainer does
+  (data of its dataset's shape: digits 1,437 x 8x8x1, ring8 its mixture means)."""
+  module, image_shape = SHIPPED[path]
+  config = module.get_config()
+  if config.data.name in toy2d.DEFAULTS:
+    arrays = {"means": toy2d.means(config.data.name, config.data.radius, config.data.spacing)}
+  else:
+    arrays = synthetic_arrays(image_shape, 1437)
+  return compile_call(config, image_shape, arrays, config.steps_per_call)[3]
+
+
+def torch_vae_images_per_s(batch: int = 128, chunk: int = 50, min_seconds: float = 3.0,
+                           num_examples: int = 60000) -> float:
+  """Images/s of pytorch/examples' VAE (784-400-20, Adam 1e-3) in eager PyTorch on CPU: per
+  step a batch of an epoch's shuffle, dynamically binarized, Bernoulli BCE-with-logits
+  summed per image + KL, averaged over the batch; one thread per CPU this process may run
+  on. The median over `chunk`-step timings (after one untimed chunk)."""
+  import torch  # pylint: disable=g-import-not-at-top
+  from torch import nn  # pylint: disable=g-import-not-at-top
+  torch.manual_seed(0)
+  torch.set_num_threads(len(os.sched_getaffinity(0)))
+  encoder, mean, log_std = nn.Sequential(nn.Linear(784, 400), nn.ReLU()), nn.Linear(400, 20), nn.Linear(400, 20)
+  decoder = nn.Sequential(nn.Linear(20, 400), nn.ReLU(), nn.Linear(400, 784))
+  params = [p for m in (encoder, mean, log_std, decoder) for p in m.parameters()]
+  opt = torch.optim.Adam(params, lr=1e-3)
+  data = torch.rand(num_examples, 784)
+  order, cursor = torch.randperm(num_examples), 0
+
+  def step():
+    nonlocal order, cursor
+    if cursor + batch > num_examples:
+      order, cursor = torch.randperm(num_examples), 0
+    x = torch.bernoulli(data[order[cursor:cursor + batch]])
+    cursor += batch
+    h = encoder(x)
+    mu, ls = mean(h), log_std(h)
+    z = mu + ls.exp() * torch.randn_like(mu)
+    rec = nn.functional.binary_cross_entropy_with_logits(decoder(z), x, reduction="none").sum(1)
+    kl = 0.5 * (mu**2 + (2 * ls).exp() - 1 - 2 * ls).sum(1)
+    loss = (rec + kl).mean()
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+
+  for _ in range(chunk):
+    step()
+  chunk_seconds, start = [], time.perf_counter()
+  while not chunk_seconds or time.perf_counter() - start < min_seconds:
+    chunk_start = time.perf_counter()
+    for _ in range(chunk):
+      step()
+    chunk_seconds.append(time.perf_counter() - chunk_start)
+  return batch * chunk / float(np.median(chunk_seconds))
+
+
+def header() -> str:
+  devices = jax.devices()
+  return (f"Machine: {len(devices)} x {devices[0].device_kind} ({jax.default_backend()}),"
+          f" {os.cpu_count()} CPUs ({len(os.sched_getaffinity(0))} usable); jax {jax.__version__},"
+          f" flax {flax.__version__}; {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
+
+
+def markdown(rows: list) -> str:
+  """The rows (from `measure`) as a Markdown table."""
+  lines = ["| setup | dtype | batch | img/s | TFLOP/s | GFLOP/img | compile s | peak memory |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+  for r in rows:
+    lines.append(f"| {r['setup']} | {r['dtype']} | {r['batch']} | {r['images_per_s']:,.0f} |"
+                 f" {r['tflops']:.3f} | {r['gflop_per_image']:.4f} | {r['compile_s']:.1f} |"
+                 f" {r['peak_memory']} |")
+  return "\n".join(lines)
+
+
+def parse_choices(values, valid, flag: str) -> list:
+  for value in values:
+    if value not in valid:
+      raise GenjaxError(f"unknown {flag} {value!r}: valid are {', '.join(valid)}")
+  return list(dict.fromkeys(values))  # In order, once each.
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  log_lib.quiet_libraries()
+  try:
+    cpu = jax.default_backend() == "cpu"
+    names = parse_choices(_ONLY.value or (CPU_DEFAULT if cpu else SETUPS), SETUPS, "--only name")
+    dtypes = parse_choices(_DTYPES.value, DTYPES, "--dtypes value")
+    if _STEPS.value < 0 or _WARMUP.value < 0 or _MIN_SECONDS.value < 0 or _EXAMPLES.value <= 0:
+      raise GenjaxError("--steps, --warmup_calls, --min_seconds must be >= 0, --num_examples > 0")
+    if _TORCH.value:
+      try:
+        import torch  # pylint: disable=g-import-not-at-top
+      except ImportError:
+        raise GenjaxError("--torch needs PyTorch, an optional extra of the benchmark: "
+                          "pip install torch") from None
+    notes = []
+    if "bfloat16" in dtypes and not has_dtype():
+      dtypes.remove("bfloat16")
+      notes.append("bfloat16 rows skipped: this genjax has no config.dtype yet.")
+    if cpu and not _ONLY.value:
+      notes.append(f"On CPU the default runs {', '.join(CPU_DEFAULT)}; name others with --only.")
+    compiles = {path: shipped_compile_seconds(path) for path in SHIPPED}  # A fresh process first.
+    dtypes.sort(key=("bfloat16", "float32").index)  # Smaller peak first: peaks are high-water marks.
+    rows = [measure(name, dtype, _STEPS.value, _WARMUP.value, _MIN_SECONDS.value, _EXAMPLES.value)
+            for name in names for dtype in dtypes]
+  except GenjaxError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(2)
+  report = [header(), "", markdown(rows), "",
+            f"{_EXAMPLES.value} synthetic training images; img/s from the median timed call of"
+            " (steps per call): " + ", ".join(f"{r['setup']} {r['dtype']} {r['calls']} x {r['steps']}"
+                                              for r in rows) + "."]
+  if _TORCH.value:
+    reference = torch_vae_images_per_s(SETUPS["vae_mlp"][1], min_seconds=_MIN_SECONDS.value,
+                                       num_examples=_EXAMPLES.value)
+    ours = [r["images_per_s"] for r in rows if r["setup"] == "vae_mlp" and r["dtype"] == "float32"]
+    ratio = f"{ours[0] / reference:.2f}x" if ours else "n/a (no vae_mlp float32 row)"
+    report.append(f"PyTorch {torch.__version__} eager MLP VAE (batch 128, float32,"
+                  f" {torch.get_num_threads()} threads): {reference:,.0f} img/s;"
+                  f" genjax/PyTorch: {ratio}.")
+  report.append("Compile time of the first train call: " + ", ".join(
+      f"{path} {seconds:.1f} s" for path, seconds in compiles.items()) + ".")
+  report += notes
+  text = "\n".join(report) + "\n"
+  print(text, end="")
+  if _OUT.value:
+    with open(_OUT.value, "w") as f:
+      f.write(text)
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,80 @@
+"""Multi-process training: two CPU processes on 127.0.0.1 (gloo collectives) train, save,
+resume and end where one process with the same global batch does."""
+import os
+import socket
+import subprocess
+import sys
+
+import ml_collections
+import numpy as np
+import pytest
+
+from genjax import parallel
+from genjax.errors import GenjaxError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = """
+import sys, jax, numpy as np
+from absl import logging
+logging.set_verbosity(logging.INFO)
+logging.set_stderrthreshold(logging.INFO)
+from tests.conftest import tiny
+from genjax import parallel, train
+out, steps, num, pid, address = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+config = tiny()
+config.num_steps, config.checkpoint_every = steps, 10
+config.distributed.update(num_processes=num, process_id=pid, coordinator_address=address)
+parallel.initialize(config.distributed)
+assert jax.process_count() == num and jax.device_count() == num
+state = train.train_and_evaluate(config, out + "_workdir")
+np.savez(f"{out}_{pid}.npz", *[np.asarray(x.addressable_shards[0].data) for x in jax.tree.leaves(state)])
+"""
+
+
+def _free_port() -> int:
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    return s.getsockname()[1]
+
+
+def _run(out, steps, num):
+  address = f"127.0.0.1:{_free_port()}"
+  env = {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": ""}
+  procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, out, str(steps), str(num), str(pid),
+                             address], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True) for pid in range(num)]
+  logs = [p.communicate(timeout=600)[0] for p in procs]
+  for p, log in zip(procs, logs):
+    assert p.returncode == 0, log[-3000:]
+  results = []
+  for pid in range(num):
+    with np.load(f"{out}_{pid}.npz") as f:
+      results.append([f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))])
+  return results, logs
+
+
+def test_two_processes_train_save_resume_and_match_one_process(tmp_path):
+  (one,), _ = _run(str(tmp_path / "one"), 20, 1)
+  two_out = str(tmp_path / "two")
+  _run(two_out, 10, 2)
+  assert os.listdir(two_out + "_workdir/checkpoints") == ["10"]
+  (first, second), logs = _run(two_out, 20, 2)  # Resumes from the 2-process checkpoint.
+  assert "Resumed from" in logs[0] + logs[1]
+  assert "step 20/20" in logs[0] and "step 20/20" not in logs[1]  # Process 0 alone logs.
+  for a, b, c in zip(one, first, second):
+    np.testing.assert_array_equal(b, c)
+    np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
+  assert sorted(os.listdir(two_out + "_workdir/checkpoints")) == ["10", "20"]
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(num_processes=2), "needs distributed.coordinator_address='host:port'"),
+    (dict(num_processes=2, coordinator_address="h:1", process_id=2), r"process_id=2: valid are 0\.\.1"),
+    (dict(num_processes=0), "num_processes=0 must be a positive integer"),
+])
+def test_bad_distributed_settings_are_refused(fields, message):
+  distributed = ml_collections.ConfigDict(dict(num_processes=1, process_id=0,
+                                               coordinator_address="", auto=False))
+  distributed.update(**fields)
+  with pytest.raises(GenjaxError, match=message):
+    parallel.initialize(distributed)
