@@ -1,4 +1,15 @@
-"""A GAN on `grid25`: 25 Gaussians at {-4, -2, 0, 2, 4}^2, std 0.05."""
+"""A GAN on `grid25`: 25 Gaussians at {-4, -2, 0, 2, 4}^2, std 0.05.
+
+The ring recipe (non-saturating, MLP 3 x 128, Adam(1e-3, b1=0.5), EMA 0.99) at batch 1024,
+plus instance noise (std 0.5 on D's real and fake inputs, annealed linearly to 0 over the
+first 5,000 steps) and a cosine decay of both learning rates to 0 over 10,000 steps (~2.5 min
+a seed on one CPU core). Measured (experiments.mode_coverage, seeds 0-4): 25.0 +- 0.0 modes,
+94.0% +- 1.6 high quality (95.1, 94.3, 90.9, 94.0, 95.6%), KL 0.014 +- 0.003; just short of
+the >= 95% goal: the misses are mostly thin bridges between neighbouring modes. At batch 512:
+25.0 modes, 90.6% +- 2.6. Worse on 1-2 seeds: latent_codes=25/100, R1 (0.01-0.1), noise
+annealed over 4k steps or from std 1.0, 15k steps, MLP 3 x 256; MLP 4 x 128 reaches 95-96%
+but drops 1-3 modes.
+"""
 from configs import gan_ring8
 
 
@@ -7,4 +18,9 @@ def get_config():
   config.data.name = "grid25"
   config.data.spacing = 2.0
   config.data.std = 0.05
+  config.num_steps = 10000
+  config.batch_size = 1024             # 512: 90.6% high quality (5 seeds), 86.5% on seed 1.
+  config.optim.schedule = "cosine"     # Decay to 0 sharpens the modes at the end.
+  config.loss.instance_noise = 0.5     # Keeps all 25 modes; R1=0.1 does too, but caps quality ~80%.
+  config.loss.instance_noise_steps = 5000
   return config

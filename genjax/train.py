@@ -85,18 +85,35 @@ def build(config, image_shape, num_classes: int = 0):
 
 def make_multi_step(family, config, mesh, length: int):
   """jit(state, arrays) -> (state, metrics averaged over `length` scanned steps); with
-  num_seeds > 1 each scanned step is vmapped over the replicas (metrics: float[S])."""
+  num_seeds > 1 each scanned step is vmapped over the replicas (metrics: float[S]).
 
-  def one_step(state, arrays):
+  The scan also carries the current epoch's data order (see `pipeline.batch_indices`).
+  """
+  size = family.examples_per_step
+
+  def first_order(state, arrays):
+    if "means" in arrays:
+      return jnp.zeros((0,), jnp.int32)  # 2-D mixtures draw fresh points: no order.
+    return pipeline.epoch_order(state.rng, state.step, arrays["image"].shape[0], size)
+
+  def one_step(carry, arrays):
+    state, order = carry
     step_rng = rng_lib.step_key(state.rng, state.step)
-    batch = pipeline.train_batch(arrays, state.rng, state.step, step_rng, config.data,
-                                 family.examples_per_step)
-    return family.train_step(state, parallel.shard_batch(batch, mesh), step_rng)
+    batch, order = pipeline.train_batch(arrays, state.rng, state.step, step_rng, config.data,
+                                        size, order)
+    state, metrics = family.train_step(state, parallel.shard_batch(batch, mesh), step_rng)
+    return (state, order), metrics
 
   step_fn = replicas.vmap_step(one_step, config)
+  order_fn = replicas.vmap_step(first_order, config)
 
   def multi_step(state, arrays):
-    state, metrics = jax.lax.scan(lambda s, _: step_fn(s, arrays), state, None, length=length)
+    carry = (state, order_fn(state, arrays))
+    if length == 1:  # No loop: XLA:CPU runs conv weight gradients ~10x slower inside one.
+      (state, _), metrics = step_fn(carry, arrays)
+      return state, metrics
+    (state, _), metrics = jax.lax.scan(lambda c, _: step_fn(c, arrays), carry, None,
+                                       length=length)
     return state, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
 
   return jax.jit(multi_step, donate_argnums=0)

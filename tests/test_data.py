@@ -167,3 +167,20 @@ def test_preparing_a_png_dataset_without_tensorflow_says_install_the_tf_extra(tm
   config.data.tfds_data_dir = str(tmp_path)
   with pytest.raises(GenjaxError, match=r"needs TensorFlow: pip install 'genjax\[tf\]'"):
     data_lib.load(config.data)
+
+
+def test_carried_epoch_order_gives_the_batches_of_fresh_draws():
+  root, order = jax.random.PRNGKey(5), None
+  for step in range(3, 25):  # Starts mid-epoch, crosses two epoch boundaries (10 steps each).
+    order = (pipeline.epoch_order(root, step, 100, 10) if order is None
+             else pipeline.carried_order(order, root, step, 100, 10))
+    np.testing.assert_array_equal(pipeline.batch_indices(root, step, 100, 10, order),
+                                  pipeline.batch_indices(root, step, 100, 10))
+
+
+def test_16_bit_bernoulli_has_the_right_means_and_exact_ends():
+  p = jnp.array([0.0, 0.25, 0.7, 1.0])
+  draws = pipeline.bernoulli_16bit(jax.random.PRNGKey(0), jnp.broadcast_to(p, (20000, 4)))
+  assert draws.dtype == jnp.float32 and set(np.unique(draws)) <= {0.0, 1.0}
+  np.testing.assert_allclose(draws.mean(0), p, atol=0.01)
+  assert draws[:, 0].max() == 0.0 and draws[:, 3].min() == 1.0

@@ -2,6 +2,7 @@
 
 Step `s` of epoch `e = s // steps_per_epoch` takes slice `s % steps_per_epoch` of the
 permutation drawn from `fold_in(data_key, e)`; the remainder of each epoch is dropped.
+A compiled multi-step call draws the permutation once per epoch and carries it.
 A resumed run therefore sees exactly the batches an uninterrupted one would.
 """
 import jax
@@ -31,34 +32,64 @@ def to_value_range(x01, value_range: str):
   return x01 * 2.0 - 1.0 if value_range == "-1,1" else x01
 
 
-def batch_indices(root_key, step, num_examples: int, batch_size: int):
-  """Indices (int32[batch_size]) of the examples in the batch of `step`."""
-  steps_per_epoch = num_examples // batch_size
-  epoch, slot = step // steps_per_epoch, step % steps_per_epoch
-  epoch_key = jax.random.fold_in(rng_lib.purpose_key(root_key, "data"), epoch)
-  order = jax.random.permutation(epoch_key, num_examples)
+def epoch_order(root_key, step, num_examples: int, batch_size: int):
+  """The permutation (int32[num_examples]) of the epoch that `step` belongs to."""
+  epoch = step // (num_examples // batch_size)
+  return jax.random.permutation(
+      jax.random.fold_in(rng_lib.purpose_key(root_key, "data"), epoch), num_examples)
+
+
+def carried_order(order, root_key, step, num_examples: int, batch_size: int):
+  """The epoch order of `step`, given `order`, that of step - 1 (or of any earlier step of
+  the same epoch): redrawn only at an epoch's first step. A scan carries it, so the
+  permutation (for MNIST-sized data several times an MLP's train step) is drawn once per
+  epoch instead of once per step."""
+  slot = step % (num_examples // batch_size)
+  return jax.lax.cond(slot == 0, lambda: epoch_order(root_key, step, num_examples, batch_size),
+                      lambda: order)
+
+
+def batch_indices(root_key, step, num_examples: int, batch_size: int, order=None):
+  """Indices (int32[batch_size]) of the examples in the batch of `step`; `order` is the
+  epoch order of `step` if the caller has it (else it is drawn)."""
+  if order is None:
+    order = epoch_order(root_key, step, num_examples, batch_size)
+  slot = step % (num_examples // batch_size)
   return jax.lax.dynamic_slice(order, (slot * batch_size,), (batch_size,))
+
+
+def bernoulli_16bit(key, p):
+  """Bernoulli(p) draws as float32 0/1 from 16 random bits per pixel (p rounded to a
+  multiple of 2^-16, far finer than 8-bit pixels): half the random bits of
+  `jax.random.bernoulli`, which is a sizeable part of a small model's step."""
+  threshold = jnp.round(jnp.clip(p, 0.0, 1.0) * 65536.0).astype(jnp.uint32)
+  return (jax.random.bits(key, p.shape, jnp.uint16) < threshold).astype(jnp.float32)
 
 
 def preprocess(x01_BxHxWxC, key, data_config):
   """Dynamic binarization (a fresh Bernoulli draw from `key`) and value range."""
   x = x01_BxHxWxC
   if data_config.dynamic_binarization:
-    x = jax.random.bernoulli(key, x).astype(jnp.float32)
+    x = bernoulli_16bit(key, x)
   return to_value_range(x, data_config.value_range)
 
 
-def train_batch(arrays, root_key, step, step_key, data_config, batch_size: int):
-  """The batch of `step` from the on-device training arrays {'image', 'label'?}, or fresh
-  points from a 2-D mixture ({'means'}) drawn with the step's 'data' key."""
+def train_batch(arrays, root_key, step, step_key, data_config, batch_size: int, order=None):
+  """(batch, order): the batch of `step` from the on-device training arrays {'image',
+  'label'?} and its epoch's order (see `batch_indices`), or fresh points from a 2-D
+  mixture ({'means'}) drawn with the step's 'data' key (order passed through). `order` is
+  the epoch order of an earlier step of the same or the previous epoch (`carried_order`)."""
   if "means" in arrays:
     key = rng_lib.purpose_key(step_key, "data")
-    return {"image": toy2d.sample(key, batch_size, arrays["means"], data_config.std)}
-  idx = batch_indices(root_key, step, arrays["image"].shape[0], batch_size)
+    return {"image": toy2d.sample(key, batch_size, arrays["means"], data_config.std)}, order
+  num = arrays["image"].shape[0]
+  order = (epoch_order(root_key, step, num, batch_size) if order is None
+           else carried_order(order, root_key, step, num, batch_size))
+  idx = batch_indices(root_key, step, num, batch_size, order)
   batch = {k: v[idx] for k, v in arrays.items()}
   batch["image"] = preprocess(batch["image"], rng_lib.purpose_key(step_key, "binarize"),
                               data_config)
-  return batch
+  return batch, order
 
 
 def fixed_eval_images(images01, seed: int, data_config):
