@@ -9,6 +9,7 @@ def get_config():
   config.num_steps = 3000
   config.batch_size = 128
   config.steps_per_call = 50  # Train steps per compiled call (lax.scan).
+  config.parallel = "jit"  # 'jit' (a sharded global step) or 'pmap' (per-device, pmean).
   config.dtype = "float32"  # Compute dtype: 'float32' or 'bfloat16' (params stay float32).
   config.log_every = 250
   config.eval_every = 1500

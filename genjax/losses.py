@@ -11,6 +11,8 @@ import math
 import jax
 import jax.numpy as jnp
 
+from genjax import parallel
+
 LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -112,13 +114,15 @@ def hinge_d(d_real_B, d_fake_B):
   return jnp.mean(jax.nn.relu(1.0 - d_real_B)) + jnp.mean(jax.nn.relu(1.0 + d_fake_B))
 
 
-def gradient_penalty(critic, x_real, x_fake, key):
+def gradient_penalty(critic, x_real, x_fake, key, axis=None):
   """WGAN-GP (Gulrajani et al. 2017): E[(||grad_x critic(x_hat)||_2 - 1)^2] at random
-  interpolates x_hat = eps x_real + (1 - eps) x_fake, eps ~ U(0, 1) per example from `key`.
+  interpolates x_hat = eps x_real + (1 - eps) x_fake, eps ~ U(0, 1) per example from `key`
+  (`axis`: see `genjax.parallel.batch_draw`).
 
   `critic` maps a batch B x ... to float[B]; the norm is over each example's dimensions.
   """
-  eps = jax.random.uniform(key, (x_real.shape[0],) + (1,) * (x_real.ndim - 1))
+  eps = parallel.batch_draw(jax.random.uniform, key,
+                            (x_real.shape[0],) + (1,) * (x_real.ndim - 1), axis)
   x_hat = eps * x_real + (1.0 - eps) * x_fake
   grads = jax.grad(lambda x: jnp.sum(critic(x)))(x_hat)
   norms = jnp.sqrt(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, -1) + 1e-12)

@@ -90,6 +90,7 @@ def make_multi_step(family, config, mesh, length: int):
   The scan also carries the current epoch's data order (see `pipeline.batch_indices`).
   """
   size = family.examples_per_step
+  axis = parallel.axis_name(config)
 
   def first_order(state, arrays):
     if "means" in arrays:
@@ -101,7 +102,11 @@ def make_multi_step(family, config, mesh, length: int):
     step_rng = rng_lib.step_key(state.rng, state.step)
     batch, order = pipeline.train_batch(arrays, state.rng, state.step, step_rng, config.data,
                                         size, order)
-    state, metrics = family.train_step(state, parallel.shard_batch(batch, mesh), step_rng)
+    if axis is None:  # jit: XLA splits the global batch over the mesh.
+      batch = parallel.shard_batch(batch, mesh)
+    else:  # pmap: every device builds the global batch and keeps its part.
+      batch = parallel.local_part(batch, size // config.batch_size, axis)
+    state, metrics = family.train_step(state, batch, step_rng)
     return (state, order), metrics
 
   step_fn = replicas.vmap_step(one_step, config)
@@ -116,7 +121,9 @@ def make_multi_step(family, config, mesh, length: int):
                                        length=length)
     return state, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
 
-  return jax.jit(multi_step, donate_argnums=0)
+  if axis is None:
+    return jax.jit(multi_step, donate_argnums=0)
+  return jax.pmap(multi_step, axis_name=axis, donate_argnums=0)
 
 
 def write_images(family, state, eval_x, step, workdir, writer, config):
@@ -137,6 +144,7 @@ def train_and_evaluate(config, workdir: str):
   family = build(config, dataset.image_shape, dataset.num_classes)
   num_train = None if dataset.train_images is None else len(dataset.train_images)
   pipeline.check(config.data, num_train, family.examples_per_step)
+  parallel.check_mode(config)
   mesh = parallel.data_mesh()
   parallel.check_batch(config.batch_size, mesh)
   check_workdir(workdir, config)
@@ -152,8 +160,9 @@ def train_and_evaluate(config, workdir: str):
     logging.info("Resumed from %s at step %d", ckpts.directory, replicas.step(state, config))
   if parallel.is_main_process():
     write_run_files(workdir, config, dataset)
-  state = parallel.replicate(state, mesh)
-  arrays = parallel.replicate(jax.tree.map(jnp.asarray, dataset.device_arrays()), mesh)
+  placement = parallel.Placement(config, mesh)
+  placed = placement.put(state)  # What the train call consumes (donated) and returns.
+  arrays = placement.put(jax.tree.map(jnp.asarray, dataset.device_arrays()))
   eval_x = pipeline.eval_set(dataset, config.seed, config.data)
 
   main_process = parallel.is_main_process()
@@ -167,13 +176,14 @@ def train_and_evaluate(config, workdir: str):
       if length not in compiled:
         start = time.perf_counter()
         compiled[length] = make_multi_step(family, config, mesh, length).lower(
-            state, arrays).compile()
+            placed, arrays).compile()
         logging.info("Compiled %d-step train call in %.1f s", length, time.perf_counter() - start)
-      state, metrics = compiled[length](state, arrays)
+      placed, metrics = compiled[length](placed, arrays)
+      state = placement.get(placed)
       step += length
       final = step == config.num_steps
       if step % config.log_every == 0 or final:
-        metrics = jax.device_get(metrics)
+        metrics = jax.device_get(placement.get(metrics))
         if not all(np.isfinite(v).all() for v in metrics.values()):
           raise GenjaxError(f"training diverged at step {step} (metrics {metrics}); the last good"
                             f" checkpoint is kept in {ckpts.directory}: lower optim.learning_rate")

@@ -36,7 +36,7 @@ def load_run_config(workdir: str):
   return config, image_shape, num_classes
 
 
-NEWER_FIELDS = {"num_seeds": 1, "dtype": "float32"}  # Top-level fields that workdirs written before them lack.
+NEWER_FIELDS = {"num_seeds": 1, "dtype": "float32", "parallel": "jit"}  # Top-level fields that workdirs written before them lack.
 
 
 def restore_latest(family, config, workdir: str):

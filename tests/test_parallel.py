@@ -1,5 +1,7 @@
-"""Data parallelism: the same global batch and seed give the same training on 1, 2 or 8
-(CPU) devices, for VAE and GAN steps (correctness only; XLA's host devices are slow)."""
+"""Data parallelism: the same global batch and seed give the same training on 1, 2, 4 or 8
+(CPU) devices, for VAE, GAN (spectral norm, n_critic) and DCGAN (batch norm, DiffAugment)
+steps, under jit and pmap; checkpoints move between device counts. Correctness only: XLA's
+host devices are slow."""
 import os
 import subprocess
 import sys
@@ -10,49 +12,84 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = """
 import sys, jax, numpy as np
+from configs import dcgan_digits
 from tests.conftest import tiny
 from tests.test_gan import tiny_gan
 from genjax import train
-family, out, workdir = sys.argv[1], sys.argv[2], sys.argv[4]
-config = tiny() if family == "vae" else tiny_gan(n_critic=2)
-if family == "gan":
-  config.model.spectral_norm = True
-config.num_steps = int(sys.argv[5])
-config.checkpoint_every = config.eval_every = config.log_every = 10
-assert jax.device_count() == int(sys.argv[3])
-state = train.train_and_evaluate(config, workdir)
-np.savez(out, *[np.asarray(x) for x in jax.tree.leaves(jax.device_get(state))])
+families, modes, out, devices, steps = sys.argv[1:6]
+workdir = sys.argv[6] if len(sys.argv) > 6 else None
+assert jax.device_count() == int(devices)
+
+
+def config_of(family):
+  if family == "vae":
+    return tiny()
+  if family == "gan":
+    config = tiny_gan(n_critic=2)
+    config.model.spectral_norm = True
+    return config
+  config = dcgan_digits.get_config()
+  config.model.width, config.batch_size, config.eval.num_samples_png = 8, 16, 4
+  config.loss.diffaugment = "color,translation,cutout"
+  return config
+
+
+for family in families.split(","):
+  for mode in modes.split(","):
+    config = config_of(family)
+    config.parallel, config.num_steps, config.steps_per_call = mode, int(steps), 5
+    config.checkpoint_every = config.eval_every = config.log_every = 10
+    state = train.train_and_evaluate(config, workdir or f"{out}_{family}_{mode}_workdir")
+    np.savez(f"{out}_{family}_{mode}.npz", *[np.asarray(x) for x in jax.tree.leaves(jax.device_get(state))])
 """
 
 
-def _train(family, devices, tmp_path, workdir=None, steps=10):
-  out = str(tmp_path / f"{family}_{devices}_{steps}.npz")
-  workdir = workdir or out + "_workdir"
+def _train(tmp_path, devices, families="vae", modes="jit", steps=10, workdir=None):
+  """{(family, mode): the final state's leaves} of runs on `devices` CPU devices."""
+  out = str(tmp_path / f"d{devices}_s{steps}")
   env = {**os.environ, "JAX_PLATFORMS": "cpu",
          "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"}
-  result = subprocess.run([sys.executable, "-c", SCRIPT, family, out, str(devices), workdir,
-                           str(steps)], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)
+  args = [families, modes, out, str(devices), str(steps)] + ([workdir] if workdir else [])
+  result = subprocess.run([sys.executable, "-c", SCRIPT, *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
   assert result.returncode == 0, result.stderr[-3000:]
-  with np.load(out) as f:
-    return [f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))]
+  states = {}
+  for family in families.split(","):
+    for mode in modes.split(","):
+      with np.load(f"{out}_{family}_{mode}.npz") as f:
+        states[family, mode] = [f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))]
+  return states
 
 
-@pytest.mark.parametrize("family", ["vae", "gan"])
-def test_device_count_does_not_change_training(family, tmp_path):
-  one = _train(family, 1, tmp_path)
-  for devices in (2, 8):
-    many = _train(family, devices, tmp_path)
-    assert len(one) == len(many)
-    for a, b in zip(one, many):
-      np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
+def _assert_same(a, b):
+  assert len(a) == len(b)
+  for x, y in zip(a, b):
+    np.testing.assert_allclose(x, y, rtol=2e-4, atol=2e-5)
+
+
+def test_device_count_and_jit_or_pmap_do_not_change_training(tmp_path):
+  families, modes = "vae,gan,dcgan", "jit,pmap"
+  reference = _train(tmp_path, 1, families, modes)
+  for family in families.split(","):
+    _assert_same(reference[family, "jit"], reference[family, "pmap"])
+  for devices in (2, 4, 8):
+    for key, state in _train(tmp_path, devices, families, modes).items():
+      _assert_same(reference[key[0], "jit"], state)
 
 
 def test_a_checkpoint_written_on_8_devices_resumes_on_1_and_vice_versa(tmp_path):
-  uninterrupted = _train("vae", 1, tmp_path, steps=20)
+  uninterrupted = _train(tmp_path, 1, steps=20)["vae", "jit"]
   for first, then in ((8, 1), (1, 8)):
     workdir = str(tmp_path / f"from_{first}_to_{then}")
-    _train("vae", first, tmp_path, workdir, steps=10)
-    resumed = _train("vae", then, tmp_path, workdir, steps=20)
-    for a, b in zip(uninterrupted, resumed):
-      np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
+    _train(tmp_path, first, steps=10, workdir=workdir)
+    _assert_same(uninterrupted, _train(tmp_path, then, steps=20, workdir=workdir)["vae", "jit"])
+
+
+def test_pmap_mode_refuses_unknown_modes():
+  from genjax import parallel  # pylint: disable=g-import-not-at-top
+  from genjax.errors import GenjaxError  # pylint: disable=g-import-not-at-top
+  from tests.conftest import tiny  # pylint: disable=g-import-not-at-top
+  config = tiny()
+  config.parallel = "pjit"
+  with pytest.raises(GenjaxError, match=r"parallel='pjit': valid are \('jit', 'pmap'\)"):
+    parallel.check_mode(config)

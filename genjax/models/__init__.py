@@ -52,9 +52,10 @@ def _build_vae(cfg, image_shape):
 CONDITIONING = ("none", "projection", "concat")
 
 
-def _build_gan(cfg, data_shape, num_classes, dtype=None):
+def _build_gan(cfg, data_shape, num_classes, dtype=None, axis_name=None):
   """(generator, discriminator) for data of `data_shape`: (D,) points or (H, W, C) images;
-  `dtype` is the compute dtype of spectrally normalized layers."""
+  `dtype` is the compute dtype of spectrally normalized layers, `axis_name` the pmap axis
+  batch norm averages its statistics over."""
   for part in ("generator", "discriminator"):
     if cfg[part] not in ("mlp", "dcgan"):
       raise GenjaxError(f"model.{part}={cfg[part]!r}: valid are ('mlp', 'dcgan')")
@@ -73,7 +74,7 @@ def _build_gan(cfg, data_shape, num_classes, dtype=None):
   if cfg.generator == "mlp":
     generator = gan.MLPGenerator(tuple(cfg.hidden), tuple(data_shape), classes, tanh_output=images)
   else:
-    generator = gan.DCGANGenerator(cfg.width, tuple(data_shape), classes)
+    generator = gan.DCGANGenerator(cfg.width, tuple(data_shape), classes, axis_name)
   if cfg.discriminator == "mlp":
     discriminator = gan.MLPDiscriminator(tuple(cfg.hidden), classes, cfg.spectral_norm,
                                          cfg.sigmoid_output, concat, dtype=dtype)
@@ -83,15 +84,16 @@ def _build_gan(cfg, data_shape, num_classes, dtype=None):
   return generator, discriminator
 
 
-REGISTRY = {"vae": lambda cfg, shape, num_classes, dtype: _build_vae(cfg, shape),
+REGISTRY = {"vae": lambda cfg, shape, num_classes, dtype, axis_name: _build_vae(cfg, shape),
             "gan": _build_gan}
 
 
-def build(model_config, data_shape, num_classes: int = 0, dtype=None):
+def build(model_config, data_shape, num_classes: int = 0, dtype=None, axis_name=None):
   """The Linen module(s) `model_config.name` names for data of `data_shape`: a VAE module,
   or a (generator, discriminator) pair. Layers compute in the dtype of their inputs and
   parameters (see `genjax.precision`); `dtype` is only needed where a layer keeps float32
-  state of its own (spectral norm)."""
+  state of its own (spectral norm); `axis_name` is pmap's axis, for batch norm."""
   if model_config.name not in REGISTRY:
     raise GenjaxError(f"unknown model.name={model_config.name!r}: valid are {tuple(REGISTRY)}")
-  return REGISTRY[model_config.name](model_config, tuple(data_shape), num_classes, dtype)
+  return REGISTRY[model_config.name](model_config, tuple(data_shape), num_classes, dtype,
+                                     axis_name)

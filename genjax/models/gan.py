@@ -92,6 +92,7 @@ class DCGANGenerator(nn.Module):
   width: int
   image_shape: Tuple[int, int, int]
   num_classes: int = 0
+  axis_name: Any = None  # pmap's axis: batch norm statistics over the global batch.
 
   @nn.compact
   def __call__(self, z_BxZ, y_B=None, train: bool = True):
@@ -101,10 +102,10 @@ class DCGANGenerator(nn.Module):
       h = jnp.concatenate([h, nn.Embed(self.num_classes, z_BxZ.shape[-1])(y_B)], -1)
     channels = self.width * 2 ** max(steps - 1, 0)
     h = nn.Dense(start * start * channels, use_bias=False)(h).reshape(-1, start, start, channels)
-    h = nn.relu(nn.BatchNorm(use_running_average=not train)(h))
+    h = nn.relu(nn.BatchNorm(use_running_average=not train, axis_name=self.axis_name)(h))
     for i in range(steps - 1):
       h = nn.ConvTranspose(channels // 2 ** (i + 1), (4, 4), strides=(2, 2), use_bias=False)(h)
-      h = nn.relu(nn.BatchNorm(use_running_average=not train)(h))
+      h = nn.relu(nn.BatchNorm(use_running_average=not train, axis_name=self.axis_name)(h))
     h = nn.ConvTranspose(self.image_shape[-1], (4, 4), strides=(2, 2) if steps else (1, 1))(h)
     return jnp.tanh(h)
 

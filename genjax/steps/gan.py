@@ -17,6 +17,7 @@ from genjax import augment
 from genjax import logging as log_lib
 from genjax import losses
 from genjax import optim
+from genjax import parallel
 from genjax import precision
 from genjax import rng as rng_lib
 from genjax.data import toy2d
@@ -69,6 +70,7 @@ class GANFamily:
     d_optim.learning_rate = config.optim.d_learning_rate or config.optim.learning_rate
     self.d_tx = optim.make(d_optim, config.num_steps)
     self.dtype = precision.compute_dtype(config)
+    self.axis = parallel.axis_name(config)  # 'data' when the train step runs under pmap.
     self.examples_per_step = config.batch_size * cfg.n_critic
 
   # --- state ---------------------------------------------------------------------------
@@ -91,22 +93,25 @@ class GANFamily:
     return GANState(jnp.zeros((), jnp.int32), gen, net(d_vars, self.d_tx), ema, root)
 
   # --- pieces --------------------------------------------------------------------------
-  def latent(self, key, num: int):
+  def latent(self, key, num: int, axis=None):
     """Draws from G's prior: N(0, I) of `latent_dim`, then (if `model.latent_codes` = K > 0)
     a one-hot uniform categorical code of K, as in InfoGAN's prior. The code lets G place
-    its mass on disconnected modes without bridges between them: z_Bx(Z+K)."""
+    its mass on disconnected modes without bridges between them: z_Bx(Z+K). `axis`: see
+    `genjax.parallel.batch_draw`."""
     gauss_key, code_key = jax.random.split(key)
-    z = jax.random.normal(gauss_key, (num, self.config.model.latent_dim))
+    z = parallel.batch_draw(jax.random.normal, gauss_key, (num, self.config.model.latent_dim),
+                            axis)
     codes = self.config.model.latent_codes
     if not codes:
       return z
-    return jnp.concatenate([z, jax.nn.one_hot(jax.random.randint(code_key, (num,), 0, codes),
-                                              codes)], -1)
+    code = parallel.batch_draw(jax.random.randint, code_key, (num,), axis, minval=0, maxval=codes)
+    return jnp.concatenate([z, jax.nn.one_hot(code, codes)], -1)
 
   def _generate(self, gen: NetState, params, key, batch: int, train: bool):
     """(fake x, labels, updated generator collections)."""
-    z = self.latent(rng_lib.purpose_key(key, "noise"), batch)
-    y = (jax.random.randint(rng_lib.purpose_key(key, "labels"), (batch,), 0, self.num_classes)
+    z = self.latent(rng_lib.purpose_key(key, "noise"), batch, self.axis)
+    y = (parallel.batch_draw(jax.random.randint, rng_lib.purpose_key(key, "labels"), (batch,),
+                             self.axis, minval=0, maxval=self.num_classes)
          if self.num_classes else None)
     x, updates = precision.apply(self.g, self.dtype, {"params": params, **gen.collections}, z, y,
                                  train=train, mutable=list(gen.collections))
@@ -114,11 +119,13 @@ class GANFamily:
 
   def _d_input(self, x, key, step, side: str):
     if self.policies:
-      x = augment.diff_augment(rng_lib.purpose_key(key, f"augment_{side}"), x, self.policies)
+      x = augment.diff_augment(rng_lib.purpose_key(key, f"augment_{side}"), x, self.policies,
+                               self.axis)
     cfg = self.config.loss
     if cfg.instance_noise > 0:
       scale = cfg.instance_noise * jnp.maximum(0.0, 1.0 - step / max(cfg.instance_noise_steps, 1))
-      x = x + scale * jax.random.normal(rng_lib.purpose_key(key, f"instance_noise_{side}"), x.shape)
+      x = x + scale * parallel.batch_draw(
+          jax.random.normal, rng_lib.purpose_key(key, f"instance_noise_{side}"), x.shape, self.axis)
     return x
 
   def _critic_update(self, carry, inputs, step):
@@ -141,7 +148,8 @@ class GANFamily:
       critic = lambda y: lambda x: precision.apply(
           self.d, self.dtype, {"params": params, **disc.collections}, x, y, train=False)
       if cfg.name == "wgan_gp":
-        gp = losses.gradient_penalty(critic(y_real), x_real, x_fake, rng_lib.purpose_key(key, "gp"))
+        gp = losses.gradient_penalty(critic(y_real), x_real, x_fake, rng_lib.purpose_key(key, "gp"),
+                                     self.axis)
         loss, metrics["gradient_penalty"] = loss + cfg.gp_weight * gp, gp
       if cfg.r1_weight > 0:
         r1 = losses.r1_penalty(critic(y_real), x_real)
@@ -149,6 +157,7 @@ class GANFamily:
       return loss, ({**disc.collections, **updates}, metrics)
 
     grads, (collections, metrics) = jax.grad(loss_fn, has_aux=True)(disc.params)
+    grads, metrics = parallel.pmean((grads, metrics), self.axis)
     updates, opt_state = self.d_tx.update(grads, disc.opt_state, disc.params)
     params = optax.apply_updates(disc.params, updates)
     if cfg.name == "wasserstein":  # WGAN's Lipschitz constraint: clip every weight.
@@ -158,9 +167,9 @@ class GANFamily:
   # --- the step ------------------------------------------------------------------------
   def train_step(self, state: GANState, batch, rng):
     cfg = self.config
-    n, b = cfg.loss.n_critic, cfg.batch_size
-    real = batch["image"].reshape((n, b) + self.data_shape)
-    labels = batch["label"].reshape(n, b) if self.num_classes else None
+    n = cfg.loss.n_critic
+    real = batch["image"].reshape((n, -1) + self.data_shape)  # -1: b, or b / devices (pmap).
+    labels = batch["label"].reshape(n, -1) if self.num_classes else None
     keys = jax.random.split(rng_lib.purpose_key(rng, "critic"), n)
     step = state.step.astype(jnp.float32)
     critic = lambda carry, inputs: self._critic_update(carry, inputs, step)
@@ -172,13 +181,14 @@ class GANFamily:
       (_, disc), d_metrics = jax.lax.scan(critic, (state.gen, state.disc), (real, labels, keys))
 
     def g_loss_fn(params):
-      fake, y, collections = self._generate(state.gen, params, rng, b, train=True)
+      fake, y, collections = self._generate(state.gen, params, rng, real.shape[1], train=True)
       x = self._d_input(fake, rng, step, "fake")
       scores = precision.apply(self.d, self.dtype, {"params": disc.params, **disc.collections},
                                x, y, train=False)
       return self.g_loss(scores), collections
 
     (g_loss, collections), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(state.gen.params)
+    grads, g_loss = parallel.pmean((grads, g_loss), self.axis)
     updates, opt_state = self.g_tx.update(grads, state.gen.opt_state, state.gen.params)
     params = optax.apply_updates(state.gen.params, updates)
     decay = cfg.ema_decay

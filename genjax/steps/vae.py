@@ -15,6 +15,7 @@ import optax
 
 from genjax import losses
 from genjax import optim
+from genjax import parallel
 from genjax import precision
 from genjax import rng as rng_lib
 from genjax.errors import GenjaxError
@@ -47,6 +48,7 @@ class VAEFamily:
                                        beta=config.loss.beta)
     self.tx = optim.make(config.optim, config.num_steps)
     self.dtype = precision.compute_dtype(config)
+    self.axis = parallel.axis_name(config)  # 'data' when the train step runs under pmap.
     self.examples_per_step = config.batch_size
 
   @functools.cached_property
@@ -80,10 +82,12 @@ class VAEFamily:
       log_scale = params["log_scale"]
     return losses.gaussian_log_prob(x_BxHxWxC, out, log_scale)
 
-  def terms(self, params, x_BxHxWxC, key, num_samples: int):
-    """The per-sample densities the objectives in `genjax.losses` consume."""
+  def terms(self, params, x_BxHxWxC, key, num_samples: int, axis=None):
+    """The per-sample densities the objectives in `genjax.losses` consume (`axis`: see
+    `genjax.parallel.batch_draw`)."""
     mean, log_std = self._apply(params, x_BxHxWxC, method="encode")
-    eps = jax.random.normal(key, (num_samples,) + mean.shape)
+    eps = parallel.batch_draw(jax.random.normal, key, (num_samples,) + mean.shape, axis,
+                              batch_axis=1)
     z = mean + jnp.exp(log_std) * eps  # S x B x Z, reparameterized.
     flat_z = z.reshape(-1, z.shape[-1])
     flat_x = jnp.broadcast_to(x_BxHxWxC, (num_samples,) + x_BxHxWxC.shape).reshape(
@@ -102,9 +106,11 @@ class VAEFamily:
     key = rng_lib.purpose_key(rng, "reparam")
 
     def loss_fn(params):
-      return self.objective(self.terms(params, batch["image"], key, self.config.loss.num_samples))
+      return self.objective(self.terms(params, batch["image"], key, self.config.loss.num_samples,
+                                       self.axis))
 
     grads, metrics = jax.grad(loss_fn, has_aux=True)(state.params)
+    grads, metrics = parallel.pmean((grads, metrics), self.axis)
     updates, opt_state = self.tx.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     return state.replace(step=state.step + 1, params=params, opt_state=opt_state), metrics
