@@ -2,11 +2,15 @@
 from configs import dcgan_mnist10k
 
 
-def get_config():
-  config = dcgan_mnist10k.get_config()
+def hinge_sn(config):
+  """Turns a DCGAN config into hinge + spectral norm (also used by hinge_sn_digits)."""
   config.loss.name = "hinge"
   config.model.spectral_norm = True
   config.optim.learning_rate = 1e-4    # G
   config.optim.d_learning_rate = 4e-4  # D (two time-scale update rule, Heusel et al. 2017)
   config.optim.b1, config.optim.b2 = 0.0, 0.9
   return config
+
+
+def get_config():
+  return hinge_sn(dcgan_mnist10k.get_config())

@@ -57,11 +57,6 @@ _TORCH = flags.DEFINE_bool("torch", False, "Also time a PyTorch eager MLP VAE re
 _OUT = flags.DEFINE_string("out", None, "Also write the Markdown report to this file.")
 
 
-def has_dtype() -> bool:
-  """Whether configs carry `config.dtype` (the compute dtype; params stay float32)."""
-  return "dtype" in default.get_config()
-
-
 def setup_config(name: str, dtype: str = "float32"):
   """The setup's config: pytorch/examples' VAE (784-400-20, Adam 1e-3) or DCGAN (nz=100,
   ngf=ndf=64, non-saturating loss, Adam 2e-4 b1=0.5), at the setup's batch size."""
@@ -73,9 +68,7 @@ def setup_config(name: str, dtype: str = "float32"):
     config = dcgan_digits.get_config()  # Non-saturating, Adam(2e-4, b1=0.5), values in [-1, 1].
     config.model.width, config.model.latent_dim = 64, 100
     config.ema_decay = 0.0  # pytorch/examples keeps no EMA (the update still runs).
-  config.batch_size = batch
-  if has_dtype():
-    config.dtype = dtype
+  config.batch_size, config.dtype = batch, dtype
   return config
 
 
@@ -250,9 +243,6 @@ def main(argv):
         raise GenjaxError("--torch needs PyTorch, an optional extra of the benchmark: "
                           "pip install torch") from None
     notes = []
-    if "bfloat16" in dtypes and not has_dtype():
-      dtypes.remove("bfloat16")
-      notes.append("bfloat16 rows skipped: this genjax has no config.dtype yet.")
     if cpu and not _ONLY.value:
       notes.append(f"On CPU the default runs {', '.join(CPU_DEFAULT)}; name others with --only.")
     compiles = {path: shipped_compile_seconds(path) for path in SHIPPED}  # A fresh process first.

@@ -14,7 +14,8 @@ CONFIGS = sorted(os.path.basename(p)[:-3] for p in glob.glob(
 
 def test_configs_are_found():
   assert {"default", "vae_mnist10k", "gan_ring8", "gan_grid25", "dcgan_mnist10k",
-          "wgan_gp_mnist10k", "hinge_sn_mnist10k", "cgan_mnist10k"} <= set(CONFIGS)
+          "wgan_gp_mnist10k", "hinge_sn_mnist10k", "cgan_mnist10k", "dcgan_digits",
+          "wgan_gp_digits", "hinge_sn_digits"} <= set(CONFIGS)
 
 
 @pytest.mark.parametrize("name", CONFIGS)
