@@ -158,14 +158,14 @@ def train_and_evaluate(config, workdir: str):
       ckpts.close()
       raise
     logging.info("Resumed from %s at step %d", ckpts.directory, replicas.step(state, config))
-  if parallel.is_main_process():
+  main_process = parallel.is_main_process()
+  if main_process:
     write_run_files(workdir, config, dataset)
   placement = parallel.Placement(config, mesh)
   placed = placement.put(state)  # What the train call consumes (donated) and returns.
   arrays = placement.put(jax.tree.map(jnp.asarray, dataset.device_arrays()))
   eval_x = pipeline.eval_set(dataset, config.seed, config.data)
 
-  main_process = parallel.is_main_process()
   writer = log_lib.Writer(os.path.join(workdir, "tensorboard"), main_process)
   step = replicas.step(state, config)
   progress = log_lib.Progress(step, config.num_steps)
@@ -179,7 +179,6 @@ def train_and_evaluate(config, workdir: str):
             placed, arrays).compile()
         logging.info("Compiled %d-step train call in %.1f s", length, time.perf_counter() - start)
       placed, metrics = compiled[length](placed, arrays)
-      state = placement.get(placed)
       step += length
       final = step == config.num_steps
       if step % config.log_every == 0 or final:
@@ -191,6 +190,8 @@ def train_and_evaluate(config, workdir: str):
         if main_process:
           progress.log(step, {k: v for k, v in summary.items() if not k.endswith("_std")})
         writer.scalars(step, {f"train/{k}": v for k, v in summary.items()})
+      if step % config.eval_every == 0 or step % config.checkpoint_every == 0 or final:
+        state = placement.get(placed)  # Only here: under pmap it copies device 0's state.
       if step % config.eval_every == 0 or final:
         results = replicas.summarize(replicas.evaluate(family, state, eval_x, config))
         if results and main_process:
