@@ -41,9 +41,11 @@ def epoch_order(root_key, step, num_examples: int, batch_size: int):
 
 def carried_order(order, root_key, step, num_examples: int, batch_size: int):
   """The epoch order of `step`, given `order`, that of step - 1 (or of any earlier step of
-  the same epoch): redrawn only at an epoch's first step. A scan carries it, so the
-  permutation (for MNIST-sized data several times an MLP's train step) is drawn once per
+  the same epoch; None: drawn): redrawn only at an epoch's first step. A scan carries it, so
+  the permutation (for MNIST-sized data several times an MLP's train step) is drawn once per
   epoch instead of once per step."""
+  if order is None:
+    return epoch_order(root_key, step, num_examples, batch_size)
   slot = step % (num_examples // batch_size)
   return jax.lax.cond(slot == 0, lambda: epoch_order(root_key, step, num_examples, batch_size),
                       lambda: order)
@@ -83,8 +85,7 @@ def train_batch(arrays, root_key, step, step_key, data_config, batch_size: int, 
     key = rng_lib.purpose_key(step_key, "data")
     return {"image": toy2d.sample(key, batch_size, arrays["means"], data_config.std)}, order
   num = arrays["image"].shape[0]
-  order = (epoch_order(root_key, step, num, batch_size) if order is None
-           else carried_order(order, root_key, step, num, batch_size))
+  order = carried_order(order, root_key, step, num, batch_size)
   idx = batch_indices(root_key, step, num, batch_size, order)
   batch = {k: v[idx] for k, v in arrays.items()}
   batch["image"] = preprocess(batch["image"], rng_lib.purpose_key(step_key, "binarize"),
