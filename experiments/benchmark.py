@@ -52,7 +52,7 @@ _STEPS = flags.DEFINE_integer("steps", 0, "Train steps per compiled call (0: per
 _WARMUP = flags.DEFINE_integer("warmup_calls", 1, "Untimed calls after compiling.")
 _MIN_SECONDS = flags.DEFINE_float("min_seconds", 3.0, "Timed calls run at least this long.")
 _EXAMPLES = flags.DEFINE_integer("num_examples", 60000, "Synthetic training set size (MNIST's);"
-                                  " the pipeline's per-step permutation grows with it.")
+                                  " the pipeline's once-per-epoch permutation grows with it.")
 _TORCH = flags.DEFINE_bool("torch", False, "Also time a PyTorch eager MLP VAE reference.")
 _OUT = flags.DEFINE_string("out", None, "Also write the Markdown report to this file.")
 
