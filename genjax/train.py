@@ -16,6 +16,7 @@ from absl import logging
 from genjax import checkpoint
 from genjax import data as data_lib
 from genjax import logging as log_lib
+from genjax import loops
 from genjax import parallel
 from genjax import replicas
 from genjax import rng as rng_lib
@@ -114,11 +115,7 @@ def make_multi_step(family, config, mesh, length: int):
 
   def multi_step(state, arrays):
     carry = (state, order_fn(state, arrays))
-    if length == 1:  # No loop: XLA:CPU runs conv weight gradients ~10x slower inside one.
-      (state, _), metrics = step_fn(carry, arrays)
-      return state, metrics
-    (state, _), metrics = jax.lax.scan(lambda c, _: step_fn(c, arrays), carry, None,
-                                       length=length)
+    (state, _), metrics = loops.scan(lambda c, _: step_fn(c, arrays), carry, length=length)
     return state, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
 
   if axis is None:

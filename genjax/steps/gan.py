@@ -15,6 +15,7 @@ import optax
 
 from genjax import augment
 from genjax import logging as log_lib
+from genjax import loops
 from genjax import losses
 from genjax import optim
 from genjax import parallel
@@ -172,13 +173,9 @@ class GANFamily:
     labels = batch["label"].reshape(n, -1) if self.num_classes else None
     keys = jax.random.split(rng_lib.purpose_key(rng, "critic"), n)
     step = state.step.astype(jnp.float32)
-    critic = lambda carry, inputs: self._critic_update(carry, inputs, step)
-    if n == 1:  # No loop: XLA:CPU computes conv weight gradients ~10x slower inside one.
-      (_, disc), d_metrics = critic((state.gen, state.disc),
-                                    jax.tree.map(lambda a: a[0], (real, labels, keys)))
-      d_metrics = jax.tree.map(lambda m: m[None], d_metrics)
-    else:
-      (_, disc), d_metrics = jax.lax.scan(critic, (state.gen, state.disc), (real, labels, keys))
+    (_, disc), d_metrics = loops.scan(
+        lambda carry, inputs: self._critic_update(carry, inputs, step),
+        (state.gen, state.disc), (real, labels, keys))
 
     def g_loss_fn(params):
       fake, y, collections = self._generate(state.gen, params, rng, real.shape[1], train=True)
