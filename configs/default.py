@@ -37,6 +37,16 @@ def get_config():
       radius=1.0,               # ring8: circle radius.
       spacing=2.0,              # grid25: distance between neighbouring modes.
       std=0.01,                 # ring8/grid25: standard deviation of each mode.
+      # Where batches come from: 'device' (the train set on every device), 'host' (each
+      # process holds its shards in host memory and feeds batches ahead of the steps), or
+      # 'auto': host when the train set is over device_limit_mb, or with several processes
+      # and num_shards > 1. Both give the same batches.
+      placement="auto",
+      device_limit_mb=1024,
+      num_shards=1,             # Equal shards of the train set; every batch takes the same
+                                # share of each. Processes split them: use a multiple of
+                                # the process count. Changes the batch order.
+      prefetch=2,               # host: train calls' batches prepared ahead.
   ))
   config.model = ml_collections.ConfigDict(dict(
       name="vae",

@@ -1,7 +1,7 @@
 """Training speed of the real genjax train step on standard setups, as a Markdown table.
 
 python -m experiments.benchmark [--only=vae_mlp,dcgan32_b64] [--dtypes=float32,bfloat16]
-    [--steps=N] [--warmup_calls=K] [--min_seconds=S] [--torch] [--out=BENCHMARKS.md]
+    [--feeds=device,host] [--steps=N] [--warmup_calls=K] [--min_seconds=S] [--torch] [--out=BENCHMARKS.md]
 
 Each setup builds the trainer's own compiled call (`train.make_multi_step`: `--steps` train
 steps in one `lax.scan`) on synthetic on-device data of the setup's shape, and reports
@@ -13,6 +13,7 @@ It also reports the compile time of the first train call of the shipped default 
 `--torch` adds a PyTorch eager reference for the MLP VAE (needs `pip install torch`).
 """
 import datetime
+import itertools
 import os
 import resource
 import sys
@@ -32,6 +33,8 @@ from genjax import logging as log_lib
 from genjax import parallel
 from genjax import replicas
 from genjax import train
+from genjax.data import feed as feed_lib
+from genjax.data import pipeline
 from genjax.data import toy2d
 from genjax.errors import GenjaxError
 
@@ -44,6 +47,7 @@ SETUPS = {
 }
 CPU_DEFAULT = ("vae_mlp", "dcgan32_b64")  # DCGAN-64 takes minutes a step on CPU: name it.
 DTYPES = ("float32", "bfloat16")
+FEEDS = ("device", "host")
 SHIPPED = {"configs/default.py": (default, (8, 8, 1)), "configs/gan_ring8.py": (gan_ring8, (2,))}
 
 _ONLY = flags.DEFINE_list("only", None, f"Setups to run (default: all; on CPU {CPU_DEFAULT}).")
@@ -53,6 +57,8 @@ _WARMUP = flags.DEFINE_integer("warmup_calls", 1, "Untimed calls after compiling
 _MIN_SECONDS = flags.DEFINE_float("min_seconds", 3.0, "Timed calls run at least this long.")
 _EXAMPLES = flags.DEFINE_integer("num_examples", 60000, "Synthetic training set size (MNIST's);"
                                   " the pipeline's once-per-epoch permutation grows with it.")
+_FEEDS = flags.DEFINE_list("feeds", ["device"], "Where batches come from: 'device' (the"
+                           " train set on device) and/or 'host' (genjax.data.feed.HostFeed).")
 _TORCH = flags.DEFINE_bool("torch", False, "Also time a PyTorch eager MLP VAE reference.")
 _OUT = flags.DEFINE_string("out", None, "Also write the Markdown report to this file.")
 
@@ -102,44 +108,67 @@ def peak_memory() -> str:
   return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB host RSS"
 
 
-def compile_call(config, image_shape, arrays, length: int):
-  """The trainer's `length`-step call, compiled: (compiled, state, arrays, seconds to lower +
-  compile, examples per train step)."""
+def compile_call(config, image_shape, arrays, length: int, feed: str = "device"):
+  """The trainer's `length`-step call, compiled: (compiled, state, inputs, seconds to lower +
+  compile, examples per train step). `inputs(step)` gives the call's input: the on-device
+  arrays (feed 'device'), or the next batches of a `HostFeed` over `arrays` kept in host
+  memory (feed 'host'; close it with `inputs.close()`)."""
   family = train.build(config, image_shape)
   mesh = parallel.data_mesh()
   parallel.check_batch(config.batch_size, mesh)
   state = parallel.replicate(replicas.init(family, config), mesh)
-  arrays = parallel.replicate(arrays, mesh)
-  jax.block_until_ready((state, arrays))
+  if feed == "host":
+    sampling = pipeline.Sampling(len(arrays["image"]), config.batch_size,
+                                 family.examples_per_step // config.batch_size)
+    calls = ((i * length, length) for i in itertools.count())
+    host = feed_lib.HostFeed(jax.device_get(arrays), sampling, None, jax.device_get(state.rng),
+                             mesh, calls, config.data.prefetch)
+    pending = {0: host.inputs(0, length)}  # Lowered with, then trained on.
+    inputs = lambda step: pending.pop(step) if step in pending else host.inputs(step, length)
+    inputs.close, example = host.close, pending[0]
+  else:
+    example = parallel.replicate(arrays, mesh)
+    inputs = lambda step: example
+    inputs.close = lambda: None
+  jax.block_until_ready(state)
   start = time.perf_counter()
-  compiled = train.make_multi_step(family, config, mesh, length).lower(state, arrays).compile()
-  return compiled, state, arrays, time.perf_counter() - start, family.examples_per_step
+  compiled = train.make_multi_step(family, config, mesh, length, feed).lower(
+      state, example).compile()
+  return compiled, state, inputs, time.perf_counter() - start, family.examples_per_step
 
 
 def measure(name: str, dtype: str = "float32", steps: int = 0, warmup_calls: int = 1,
-            min_seconds: float = 3.0, num_examples: int = 60000) -> dict:
+            min_seconds: float = 3.0, num_examples: int = 60000, feed: str = "device") -> dict:
   """One row: images/s, FLOP/s, FLOPs per image, compile seconds and peak memory of setup
   `name` at `dtype`, `steps` train steps per compiled call (0: the setup's default), on
-  `num_examples` synthetic images. Rates use the median timed call (calls run for at least
-  `min_seconds`)."""
+  `num_examples` synthetic images, on device or fed from the host (`feed`). Rates use the
+  median timed call (calls run for at least `min_seconds`; with the host feed a call's time
+  includes waiting for its batches, so it shows whether prefetching keeps up)."""
   image_shape, batch, cpu_steps, accel_steps = SETUPS[name]
   steps = steps or (cpu_steps if jax.default_backend() == "cpu" else accel_steps)
   config = setup_config(name, dtype)
   arrays = synthetic_arrays(image_shape, max(num_examples, batch))
-  compiled, state, arrays, compile_s, per_step = compile_call(config, image_shape, arrays, steps)
-  for _ in range(warmup_calls):
-    state, _ = compiled(state, arrays)
-  jax.block_until_ready(state)
-  call_seconds, start = [], time.perf_counter()
-  while not call_seconds or time.perf_counter() - start < min_seconds:
-    call_start = time.perf_counter()
-    state, metrics = jax.block_until_ready(compiled(state, arrays))
-    call_seconds.append(time.perf_counter() - call_start)
+  compiled, state, inputs, compile_s, per_step = compile_call(config, image_shape, arrays, steps,
+                                                              feed)
+  call_seconds, calls = [], 0
+  try:
+    for calls in range(1, warmup_calls + 1):
+      state, _ = compiled(state, inputs((calls - 1) * steps))
+    jax.block_until_ready(state)
+    start = time.perf_counter()
+    while not call_seconds or time.perf_counter() - start < min_seconds:
+      call_start = time.perf_counter()
+      state, metrics = jax.block_until_ready(compiled(state, inputs(calls * steps)))
+      call_seconds.append(time.perf_counter() - call_start)
+      calls += 1
+  finally:
+    inputs.close()
   if not all(np.isfinite(v).all() for v in jax.device_get(metrics).values()):
     raise GenjaxError(f"{name} ({dtype}) diverged on the synthetic data: metrics {metrics}")
   seconds = float(np.median(call_seconds))  # Robust to other jobs sharing the machine.
   step_flops = flops_of(compiled) / trips_counted(steps)
-  return {"setup": name, "dtype": dtype, "batch": batch, "steps": steps, "calls": len(call_seconds),
+  return {"setup": name, "feed": feed, "dtype": dtype, "batch": batch, "steps": steps,
+          "calls": len(call_seconds),
           "images_per_s": per_step * steps / seconds, "tflops": step_flops * steps / seconds / 1e12,
           "gflop_per_image": step_flops / per_step / 1e9, "compile_s": compile_s,
           "peak_memory": peak_memory()}
@@ -154,7 +183,9 @@ def shipped_compile_seconds(path: str) -> float:
     arrays = {"means": toy2d.means(config.data.name, config.data.radius, config.data.spacing)}
   else:
     arrays = synthetic_arrays(image_shape, 1437)
-  return compile_call(config, image_shape, arrays, config.steps_per_call)[3]
+  compiled, _, inputs, seconds, _ = compile_call(config, image_shape, arrays, config.steps_per_call)
+  inputs.close()
+  return seconds
 
 
 def torch_vae_images_per_s(batch: int = 128, chunk: int = 50, min_seconds: float = 3.0,
@@ -210,10 +241,11 @@ def header() -> str:
 
 def markdown(rows: list) -> str:
   """The rows (from `measure`) as a Markdown table."""
-  lines = ["| setup | dtype | batch | img/s | TFLOP/s | GFLOP/img | compile s | peak memory |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+  lines = ["| setup | feed | dtype | batch | img/s | TFLOP/s | GFLOP/img | compile s | peak memory |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
   for r in rows:
-    lines.append(f"| {r['setup']} | {r['dtype']} | {r['batch']} | {r['images_per_s']:,.0f} |"
+    lines.append(f"| {r['setup']} | {r['feed']} | {r['dtype']} | {r['batch']} |"
+                 f" {r['images_per_s']:,.0f} |"
                  f" {r['tflops']:.3f} | {r['gflop_per_image']:.4f} | {r['compile_s']:.1f} |"
                  f" {r['peak_memory']} |")
   return "\n".join(lines)
@@ -234,6 +266,7 @@ def main(argv):
     cpu = jax.default_backend() == "cpu"
     names = parse_choices(_ONLY.value or (CPU_DEFAULT if cpu else SETUPS), SETUPS, "--only name")
     dtypes = parse_choices(_DTYPES.value, DTYPES, "--dtypes value")
+    feeds = parse_choices(_FEEDS.value, FEEDS, "--feeds value")
     if _STEPS.value < 0 or _WARMUP.value < 0 or _MIN_SECONDS.value < 0 or _EXAMPLES.value <= 0:
       raise GenjaxError("--steps, --warmup_calls, --min_seconds must be >= 0, --num_examples > 0")
     if _TORCH.value:
@@ -247,8 +280,8 @@ def main(argv):
       notes.append(f"On CPU the default runs {', '.join(CPU_DEFAULT)}; name others with --only.")
     compiles = {path: shipped_compile_seconds(path) for path in SHIPPED}  # A fresh process first.
     dtypes.sort(key=("bfloat16", "float32").index)  # Smaller peak first: peaks are high-water marks.
-    rows = [measure(name, dtype, _STEPS.value, _WARMUP.value, _MIN_SECONDS.value, _EXAMPLES.value)
-            for name in names for dtype in dtypes]
+    rows = [measure(name, dtype, _STEPS.value, _WARMUP.value, _MIN_SECONDS.value, _EXAMPLES.value,
+                    feed) for name in names for dtype in dtypes for feed in feeds]
   except GenjaxError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
@@ -259,7 +292,8 @@ def main(argv):
   if _TORCH.value:
     reference = torch_vae_images_per_s(SETUPS["vae_mlp"][1], min_seconds=_MIN_SECONDS.value,
                                        num_examples=_EXAMPLES.value)
-    ours = [r["images_per_s"] for r in rows if r["setup"] == "vae_mlp" and r["dtype"] == "float32"]
+    ours = [r["images_per_s"] for r in rows
+            if (r["setup"], r["dtype"], r["feed"]) == ("vae_mlp", "float32", "device")]
     ratio = f"{ours[0] / reference:.2f}x" if ours else "n/a (no vae_mlp float32 row)"
     report.append(f"PyTorch {torch.__version__} eager MLP VAE (batch 128, float32,"
                   f" {torch.get_num_threads()} threads): {reference:,.0f} img/s;"

@@ -1,7 +1,7 @@
 """`train_and_evaluate(config, workdir)`: the training loop, nothing model-specific.
 
-Each compiled call runs `config.steps_per_call` train steps in a `lax.scan` over the
-on-device dataset; step `s` uses key `fold_in(root, s)` and the batch of `s` (see
+Each compiled call runs `config.steps_per_call` train steps in a `lax.scan`, on batches
+gathered from the on-device dataset or fed from the host (`genjax.data.feed`); step `s` uses key `fold_in(root, s)` and the batch of `s` (see
 `genjax.data.pipeline`), so a run resumed from a checkpoint repeats an uninterrupted run.
 """
 import json
@@ -20,10 +20,14 @@ from genjax import loops
 from genjax import parallel
 from genjax import replicas
 from genjax import rng as rng_lib
+from genjax.data import feed as feed_lib
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
 from genjax import steps
 
+# data fields that do not change the batches: the same data may move, or be fed differently.
+MAY_CHANGE_ON_RESUME = ("tfds_data_dir", "path", "labels_path", "placement", "device_limit_mb",
+                        "prefetch")
 POSITIVE_FIELDS = ("num_steps", "steps_per_call", "log_every", "eval_every", "checkpoint_every",
                    "max_to_keep")
 
@@ -63,8 +67,8 @@ def check_workdir(workdir: str, config) -> None:
                         f" this config has {current['num_seeds']}: use a new --workdir")
     for section in ("model", "data"):
       for key, value in current[section].items():
-        if section == "data" and key in ("tfds_data_dir", "path", "labels_path"):
-          continue  # The same data may move.
+        if section == "data" and key in MAY_CHANGE_ON_RESUME:
+          continue
         if saved.get(section, {}).get(key, value) != value:
           raise GenjaxError(
               f"workdir {workdir!r} was trained with {section}.{key}={saved[section][key]!r},"
@@ -84,43 +88,81 @@ def build(config, image_shape, num_classes: int = 0):
   return steps.build(config, tuple(image_shape), num_classes)
 
 
-def make_multi_step(family, config, mesh, length: int):
-  """jit(state, arrays) -> (state, metrics averaged over `length` scanned steps); with
+def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
+  """jit(state, inputs) -> (state, metrics averaged over `length` scanned steps); with
   num_seeds > 1 each scanned step is vmapped over the replicas (metrics: float[S]).
 
-  The scan also carries the current epoch's data order (see `pipeline.batch_indices`).
+  feed='device': `inputs` are the on-device train arrays; each step gathers its batch and
+  the scan carries the current epoch's data order (see `pipeline.batch_indices`).
+  feed='host': `inputs` are the call's raw batches from `feed.HostFeed` ([length, ...]).
   """
-  size = family.examples_per_step
+  groups = family.examples_per_step // config.batch_size
   axis = parallel.axis_name(config)
+
+  def sampling(arrays):
+    return pipeline.Sampling(arrays["image"].shape[0], config.batch_size, groups,
+                             config.data.num_shards)
 
   def first_order(state, arrays):
     if "means" in arrays:
       return jnp.zeros((0,), jnp.int32)  # 2-D mixtures draw fresh points: no order.
-    return pipeline.epoch_order(state.rng, state.step, arrays["image"].shape[0], size)
+    return pipeline.epoch_order(state.rng, state.step, sampling(arrays))
 
-  def one_step(carry, arrays):
+  def device_step(carry, arrays):
     state, order = carry
     step_rng = rng_lib.step_key(state.rng, state.step)
+    mixture = pipeline.Sampling(0, config.batch_size, groups)
     batch, order = pipeline.train_batch(arrays, state.rng, state.step, step_rng, config.data,
-                                        size, order)
+                                        mixture if "means" in arrays else sampling(arrays), order)
     if axis is None:  # jit: XLA splits the global batch over the mesh.
       batch = parallel.shard_batch(batch, mesh)
     else:  # pmap: every device builds the global batch and keeps its part.
-      batch = parallel.local_part(batch, size // config.batch_size, axis)
+      batch = parallel.local_part(batch, groups, axis)
     state, metrics = family.train_step(state, batch, step_rng)
     return (state, order), metrics
 
-  step_fn = replicas.vmap_step(one_step, config)
+  def host_step(state, raw):  # raw: {'image': [groups, batch_size, ...], 'label'?}, in [0, 1].
+    step_rng = rng_lib.step_key(state.rng, state.step)
+    raw = jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), raw)
+    batch = parallel.shard_batch(pipeline.prepare(raw, step_rng, config.data), mesh)
+    return family.train_step(state, batch, step_rng)
+
+  def mean_over_steps(metrics):
+    return jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
+
+  if feed == "host":
+    step_fn = host_step if config.num_seeds == 1 else jax.vmap(host_step)
+
+    def multi_step(state, raw):
+      state, metrics = loops.scan(step_fn, state, raw)
+      return state, mean_over_steps(metrics)
+    return jax.jit(multi_step, donate_argnums=0)
+
+  step_fn = replicas.vmap_step(device_step, config)
   order_fn = replicas.vmap_step(first_order, config)
 
   def multi_step(state, arrays):
     carry = (state, order_fn(state, arrays))
     (state, _), metrics = loops.scan(lambda c, _: step_fn(c, arrays), carry, length=length)
-    return state, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
+    return state, mean_over_steps(metrics)
 
   if axis is None:
     return jax.jit(multi_step, donate_argnums=0)
   return jax.pmap(multi_step, axis_name=axis, donate_argnums=0)
+
+
+def make_feed(kind: str, dataset, state, family, config, mesh, placement, shards):
+  """The device or host feed (`genjax.data.feed`) for the calls from `state`'s step on."""
+  if kind == "device":
+    return feed_lib.DeviceFeed(dataset, placement)
+  first = replicas.step(state, config)
+  calls = [(s, min(config.steps_per_call, config.num_steps - s))
+           for s in range(first, config.num_steps, config.steps_per_call)]
+  sampling = pipeline.Sampling(dataset.num_train, config.batch_size,
+                               family.examples_per_step // config.batch_size,
+                               config.data.num_shards)
+  return feed_lib.HostFeed(dataset.device_arrays(), sampling, shards, jax.device_get(state.rng),
+                           mesh, calls, config.data.prefetch)
 
 
 def write_images(family, state, eval_x, step, workdir, writer, config):
@@ -137,11 +179,14 @@ def write_images(family, state, eval_x, step, workdir, writer, config):
 def train_and_evaluate(config, workdir: str):
   """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the state."""
   check_config(config)
-  dataset = data_lib.load(config.data)
-  family = build(config, dataset.image_shape, dataset.num_classes)
-  num_train = None if dataset.train_images is None else len(dataset.train_images)
-  pipeline.check(config.data, num_train, family.examples_per_step)
   parallel.check_mode(config)
+  shards = feed_lib.plan(config.data, jax.process_index(), jax.process_count())
+  dataset = data_lib.load(config.data, shards)
+  feed_kind = feed_lib.choose(config.data, dataset, shards, config)
+  family = build(config, dataset.image_shape, dataset.num_classes)
+  pipeline.check(config.data, pipeline.Sampling(
+      dataset.num_train, config.batch_size, family.examples_per_step // config.batch_size,
+      config.data.num_shards))
   mesh = parallel.data_mesh()
   parallel.check_batch(config.batch_size, mesh)
   check_workdir(workdir, config)
@@ -160,7 +205,12 @@ def train_and_evaluate(config, workdir: str):
     write_run_files(workdir, config, dataset)
   placement = parallel.Placement(config, mesh)
   placed = placement.put(state)  # What the train call consumes (donated) and returns.
-  arrays = placement.put(jax.tree.map(jnp.asarray, dataset.device_arrays()))
+  feed = make_feed(feed_kind, dataset, state, family, config, mesh, placement, shards)
+  if shards is not None or feed_kind == "host":
+    logging.info("Host feed: process %d holds %d of the %d training examples (shards %s of %d)",
+                 jax.process_index(), len(dataset.train_images), dataset.num_train,
+                 "all" if shards is None else f"{shards[0]}..{sum(shards) - 1}",
+                 config.data.num_shards)
   eval_x = pipeline.eval_set(dataset, config.seed, config.data)
 
   writer = log_lib.Writer(os.path.join(workdir, "tensorboard"), main_process)
@@ -170,12 +220,13 @@ def train_and_evaluate(config, workdir: str):
   try:
     while step < config.num_steps:
       length = min(config.steps_per_call, config.num_steps - step)
+      inputs = feed.inputs(step, length)
       if length not in compiled:
         start = time.perf_counter()
-        compiled[length] = make_multi_step(family, config, mesh, length).lower(
-            placed, arrays).compile()
+        compiled[length] = make_multi_step(family, config, mesh, length, feed.kind).lower(
+            placed, inputs).compile()
         logging.info("Compiled %d-step train call in %.1f s", length, time.perf_counter() - start)
-      placed, metrics = compiled[length](placed, arrays)
+      placed, metrics = compiled[length](placed, inputs)
       step += length
       final = step == config.num_steps
       if step % config.log_every == 0 or final:
@@ -201,6 +252,7 @@ def train_and_evaluate(config, workdir: str):
       if step % config.eval_every == 0 or step % config.checkpoint_every == 0:
         progress.restart_clock(step)
   finally:
+    feed.close()
     ckpts.close()
     writer.close()
   return state

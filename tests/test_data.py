@@ -108,14 +108,14 @@ def test_image_size_pads_and_resizes():
 
 
 def test_batch_of_a_step_depends_only_on_seed_and_step():
-  root = jax.random.PRNGKey(3)
-  a = pipeline.batch_indices(root, 7, 100, 10)
-  b = pipeline.batch_indices(root, 7, 100, 10)
+  root, sampling = jax.random.PRNGKey(3), pipeline.Sampling(100, 10)
+  a = pipeline.batch_indices(root, 7, sampling)
+  b = pipeline.batch_indices(root, 7, sampling)
   np.testing.assert_array_equal(a, b)
-  assert not np.array_equal(a, pipeline.batch_indices(jax.random.PRNGKey(4), 7, 100, 10))
-  epoch = np.concatenate([pipeline.batch_indices(root, s, 100, 10) for s in range(10)])
+  assert not np.array_equal(a, pipeline.batch_indices(jax.random.PRNGKey(4), 7, sampling))
+  epoch = np.concatenate([pipeline.batch_indices(root, s, sampling) for s in range(10)])
   np.testing.assert_array_equal(np.sort(epoch), np.arange(100))  # an epoch visits each once
-  next_epoch = np.concatenate([pipeline.batch_indices(root, s, 100, 10) for s in range(10, 20)])
+  next_epoch = np.concatenate([pipeline.batch_indices(root, s, sampling) for s in range(10, 20)])
   assert not np.array_equal(epoch, next_epoch)
 
 
@@ -134,10 +134,14 @@ def test_dynamic_binarization_is_fresh_per_key_and_unbiased():
 def test_batch_larger_than_dataset_and_bad_value_range_are_refused():
   cfg = tiny().data
   with pytest.raises(GenjaxError, match="larger than the 100 training images"):
-    pipeline.check(cfg, 100, 128)
+    pipeline.check(cfg, pipeline.Sampling(100, 128))
+  with pytest.raises(GenjaxError, match=r"batch_size=40 x 3 slice\(s\) per step is larger than"
+                     r" the 100 training images of data.name='digits' \(2 shards of 50\): use"
+                     r" batch_size <= 33"):
+    pipeline.check(cfg, pipeline.Sampling(100, 40, groups=3, num_shards=2))
   cfg.value_range = "0,255"
   with pytest.raises(GenjaxError, match="value_range"):
-    pipeline.check(cfg, 100, 10)
+    pipeline.check(cfg, pipeline.Sampling(100, 10))
 
 
 class TinyPngDigits(tfds.core.GeneratorBasedBuilder):
@@ -170,12 +174,15 @@ def test_preparing_a_png_dataset_without_tensorflow_says_install_the_tf_extra(tm
 
 
 def test_carried_epoch_order_gives_the_batches_of_fresh_draws():
-  root, order = jax.random.PRNGKey(5), None
-  for step in range(3, 25):  # Starts mid-epoch, crosses two epoch boundaries (10 steps each).
-    order = (pipeline.epoch_order(root, step, 100, 10) if order is None
-             else pipeline.carried_order(order, root, step, 100, 10))
-    np.testing.assert_array_equal(pipeline.batch_indices(root, step, 100, 10, order),
-                                  pipeline.batch_indices(root, step, 100, 10))
+  carried = jax.jit(pipeline.carried_order, static_argnums=3)
+  indices = jax.jit(pipeline.batch_indices, static_argnums=2)
+  root = jax.random.PRNGKey(5)
+  for sampling in (pipeline.Sampling(100, 10), pipeline.Sampling(100, 10, num_shards=2)):
+    order = pipeline.epoch_order(root, 3, sampling)
+    for step in range(3, 25):  # Starts mid-epoch, crosses two epoch boundaries (10 steps each).
+      order = carried(order, root, step, sampling)
+      np.testing.assert_array_equal(indices(root, step, sampling, order),
+                                    indices(root, step, sampling))
 
 
 def test_16_bit_bernoulli_has_the_right_means_and_exact_ends():

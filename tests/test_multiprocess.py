@@ -1,5 +1,6 @@
 """Multi-process training: two CPU processes on 127.0.0.1 (gloo collectives) train, save,
 resume and end where one process with the same global batch does."""
+import json
 import os
 import socket
 import subprocess
@@ -14,7 +15,7 @@ from genjax.errors import GenjaxError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = """
-import sys, jax, numpy as np
+import json, sys, jax, numpy as np
 from absl import logging
 logging.set_verbosity(logging.INFO)
 logging.set_stderrthreshold(logging.INFO)
@@ -24,6 +25,7 @@ out, steps, num, pid, address = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]),
 config = tiny()
 config.num_steps, config.checkpoint_every = steps, 10
 config.distributed.update(num_processes=num, process_id=pid, coordinator_address=address)
+config.data.update(json.loads(sys.argv[6]))
 parallel.initialize(config.distributed)
 assert jax.process_count() == num and jax.device_count() == num
 state = train.train_and_evaluate(config, out + "_workdir")
@@ -37,11 +39,11 @@ def _free_port() -> int:
     return s.getsockname()[1]
 
 
-def _run(out, steps, num):
+def _run(out, steps, num, **data):
   address = f"127.0.0.1:{_free_port()}"
   env = {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": ""}
   procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, out, str(steps), str(num), str(pid),
-                             address], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             address, json.dumps(data)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True) for pid in range(num)]
   logs = [p.communicate(timeout=600)[0] for p in procs]
   for p, log in zip(procs, logs):
@@ -65,6 +67,16 @@ def test_two_processes_train_save_resume_and_match_one_process(tmp_path):
     np.testing.assert_array_equal(b, c)
     np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
   assert sorted(os.listdir(two_out + "_workdir/checkpoints")) == ["10", "20"]
+
+
+def test_two_processes_feed_their_own_shards_and_match_one_process(tmp_path):
+  (one,), _ = _run(str(tmp_path / "one"), 10, 1, num_shards=2)  # Device feed, all the data.
+  (first, second), logs = _run(str(tmp_path / "two"), 10, 2, num_shards=2)  # auto: host feed.
+  for pid, log in enumerate(logs):  # 1437 digits: two shards of 718.
+    assert f"Host feed: process {pid} holds 718 of the 1437 training examples (shards {pid}..{pid}" in log
+  for a, b, c in zip(one, first, second):
+    np.testing.assert_array_equal(b, c)
+    np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
 
 
 @pytest.mark.parametrize("fields, message", [

@@ -4,7 +4,7 @@
 batch of step `s`, a pure function of (seed, s).
 """
 import dataclasses
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -26,6 +26,14 @@ class Dataset:
   num_classes: int = 0
   mixture_means: Optional[np.ndarray] = None  # 2-D mixtures: float32[M, 2]; no images.
   mixture_std: float = 0.0
+  train_total: int = 0  # Examples in the whole train split, when train_images holds a part.
+
+  @property
+  def num_train(self) -> int:
+    """Examples in the train split (0 for 2-D mixtures, which draw fresh points)."""
+    if self.train_images is None:
+      return 0
+    return self.train_total or len(self.train_images)
 
   @property
   def image_shape(self):
@@ -44,21 +52,39 @@ class Dataset:
     return arrays
 
 
-def load(data_config) -> Dataset:
-  """Loads `data_config.name`: 'digits', 'idx', 'npz' or any tfds image dataset name."""
+def shard_rows(num_train: int, num_shards: int, shards) -> Tuple[int, int]:
+  """Rows [start, stop) of the train split that hold `shards` = (first, count) of its
+  `num_shards` equal contiguous shards (see `pipeline.Sampling`)."""
+  size = num_train // num_shards
+  return shards[0] * size, (shards[0] + shards[1]) * size
+
+
+def load(data_config, shards=None) -> Dataset:
+  """Loads `data_config.name`: 'digits', 'idx', 'npz' or any tfds image dataset name.
+
+  `shards` = (first, count) keeps only those of the train split's `data.num_shards`
+  shards (`train_total` then records the split's size); tfds splits read only their rows.
+  """
   name = data_config.name
   if name == "digits":
     from genjax.data import digits  # pylint: disable=unused-import,g-import-not-at-top  (registers builder)
-    dataset = _from_tfds("digits", data_config, train_split="train", eval_split="test")
+    dataset = _from_tfds("digits", data_config, "train", "test", shards)
   elif name in ("idx", "npz"):
     dataset = _from_files(data_config)
+    if shards is not None:
+      start, stop = shard_rows(dataset.num_train, data_config.num_shards, shards)
+      part = lambda a: None if a is None else a[start:stop]
+      dataset = dataclasses.replace(dataset, train_images=part(dataset.train_images),
+                                    train_labels=part(dataset.train_labels),
+                                    train_total=dataset.num_train)
   elif name in toy2d.DEFAULTS:
     if data_config.std <= 0:
       raise GenjaxError(f"data.std={data_config.std} must be positive for {name}")
     means = toy2d.means(name, data_config.radius, data_config.spacing)
     return Dataset(None, None, mixture_means=means, mixture_std=data_config.std)
   else:
-    dataset = _from_tfds(name, data_config, data_config.train_split, data_config.eval_split)
+    dataset = _from_tfds(name, data_config, data_config.train_split, data_config.eval_split,
+                         shards)
   return _resize(dataset, data_config.image_size)
 
 
@@ -108,12 +134,17 @@ def _tfds_split(name, split, data_dir):
     raise GenjaxError(f"tfds dataset {name!r} has no split {split!r}: {e}") from None
 
 
-def _from_tfds(name, data_config, train_split, eval_split) -> Dataset:
-  """Reads whole splits through `tfds.data_source` (array_record, random access)."""
-  arrays = []
+def _from_tfds(name, data_config, train_split, eval_split, shards=None) -> Dataset:
+  """Reads splits through `tfds.data_source` (array_record, random access): the whole eval
+  split, and the rows of `shards` (None: all) of the train split."""
+  arrays, train_total = [], 0
   for split in (train_split, eval_split):
     source = _tfds_split(name, split, data_config.tfds_data_dir)
-    records = [source[i] for i in range(len(source))]
+    rows = range(len(source))
+    if split == train_split and shards is not None:
+      train_total = len(source)
+      rows = range(*shard_rows(train_total, data_config.num_shards, shards))
+    records = [source[i] for i in rows]
     if not records or "image" not in records[0]:
       raise GenjaxError(f"tfds dataset {name!r} split {split!r} has no 'image' feature")
     images = files.as_images(np.stack([r["image"] for r in records]), f"tfds:{name}/{split}")
@@ -122,7 +153,11 @@ def _from_tfds(name, data_config, train_split, eval_split) -> Dataset:
     arrays.append((images, labels))
   (train_x, train_y), (eval_x, eval_y) = arrays
   num_classes = 0 if train_y is None else int(max(train_y.max(), eval_y.max())) + 1
-  return Dataset(train_x, eval_x, train_y, eval_y, num_classes)
+  # A ClassLabel feature knows the count, which a process's shards might not all show.
+  features = source.dataset_info.features
+  label = features["label"] if train_y is not None and "label" in features else None
+  num_classes = getattr(label, "num_classes", None) or num_classes
+  return Dataset(train_x, eval_x, train_y, eval_y, num_classes, train_total=train_total)
 
 
 def _resize(dataset: Dataset, size: int) -> Dataset:

@@ -1,10 +1,14 @@
-"""The on-device batch pipeline: the batch of step `s` is a pure function of (seed, s).
+"""The batch pipeline: the batch of step `s` is a pure function of (seed, s, num_shards).
 
-Step `s` of epoch `e = s // steps_per_epoch` takes slice `s % steps_per_epoch` of the
-permutation drawn from `fold_in(data_key, e)`; the remainder of each epoch is dropped.
-A compiled multi-step call draws the permutation once per epoch and carries it.
-A resumed run therefore sees exactly the batches an uninterrupted one would.
+Step `s` of epoch `e = s // steps_per_epoch` takes slot `s % steps_per_epoch` of each
+shard's permutation drawn from `fold_in(data_key, e)` (see `Sampling`); the remainder of
+each epoch is dropped. A compiled multi-step call draws the permutations once per epoch and
+carries them. A resumed run therefore sees exactly the batches an uninterrupted one would,
+on any number of devices and processes, whether batches are gathered on device or fed from
+the host (`genjax.data.feed`).
 """
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 
@@ -15,16 +19,56 @@ from genjax.errors import GenjaxError
 VALUE_RANGES = ("0,1", "-1,1")
 
 
-def check(data_config, num_train, batch_size: int) -> None:
-  """Validates preprocessing fields and the batch size (`num_train` None: unlimited)."""
+@dataclasses.dataclass(frozen=True)
+class Sampling:
+  """How the batches of train steps are drawn from `num_examples` training examples.
+
+  The examples form `num_shards` equal contiguous shards of `shard_size` (the remainder is
+  never drawn). A step takes `groups` slices of `batch_size` examples (a GAN step's critic
+  slices; 1 otherwise), each slice `batch_size / num_shards` examples from every shard, in
+  the shard's own epoch permutation. The batch of a step therefore does not depend on how
+  many processes read the shards (see `genjax.data.feed`).
+  """
+  num_examples: int
+  batch_size: int
+  groups: int = 1
+  num_shards: int = 1
+
+  @property
+  def shard_size(self) -> int:
+    return self.num_examples // self.num_shards
+
+  @property
+  def per_shard(self) -> int:
+    """Examples a step takes from each shard."""
+    return self.groups * self.batch_size // self.num_shards
+
+  @property
+  def steps_per_epoch(self) -> int:
+    return self.shard_size // self.per_shard
+
+
+def check(data_config, sampling: Sampling) -> None:
+  """Validates preprocessing fields, the batch size and the shards (`sampling.num_examples`
+  0: a 2-D mixture, unlimited)."""
   if data_config.value_range not in VALUE_RANGES:
     raise GenjaxError(f"data.value_range={data_config.value_range!r}: valid are {VALUE_RANGES}")
-  if batch_size <= 0:
-    raise GenjaxError(f"batch_size={batch_size} must be positive")
-  if num_train is not None and batch_size > num_train:
+  size, num, shards = sampling.batch_size, sampling.num_examples, sampling.num_shards
+  if size <= 0:
+    raise GenjaxError(f"batch_size={size} must be positive")
+  if not isinstance(shards, int) or shards <= 0:
+    raise GenjaxError(f"data.num_shards={shards!r} must be a positive integer")
+  if not num:
+    return
+  if size % shards:
+    raise GenjaxError(f"batch_size={size} is not divisible by data.num_shards={shards} (every"
+                      f" batch takes the same share of each shard): use a multiple of {shards}")
+  if sampling.per_shard > sampling.shard_size:
     raise GenjaxError(
-        f"batch_size={batch_size} is larger than the {num_train} training images of"
-        f" data.name={data_config.name!r}: use batch_size <= {num_train}")
+        f"batch_size={size} x {sampling.groups} slice(s) per step is larger than the {num}"
+        f" training images of data.name={data_config.name!r}"
+        + (f" ({shards} shards of {sampling.shard_size})" if shards > 1 else "")
+        + f": use batch_size <= {sampling.shard_size * shards // sampling.groups}")
 
 
 def to_value_range(x01, value_range: str):
@@ -32,32 +76,42 @@ def to_value_range(x01, value_range: str):
   return x01 * 2.0 - 1.0 if value_range == "-1,1" else x01
 
 
-def epoch_order(root_key, step, num_examples: int, batch_size: int):
-  """The permutation (int32[num_examples]) of the epoch that `step` belongs to."""
-  epoch = step // (num_examples // batch_size)
-  return jax.random.permutation(
-      jax.random.fold_in(rng_lib.purpose_key(root_key, "data"), epoch), num_examples)
+def epoch_order(root_key, step, sampling: Sampling, shards=None):
+  """int32[len(shards), shard_size]: the permutation of each of `shards` (default: all) in
+  the epoch that `step` belongs to. One shard permutes with the epoch's key itself."""
+  shards = range(sampling.num_shards) if shards is None else shards
+  epoch_key = jax.random.fold_in(rng_lib.purpose_key(root_key, "data"),
+                                 step // sampling.steps_per_epoch)
+  if sampling.num_shards == 1:
+    return jax.random.permutation(epoch_key, sampling.num_examples)[None]
+  return jax.vmap(lambda d: jax.random.permutation(jax.random.fold_in(epoch_key, d),
+                                                   sampling.shard_size))(jnp.asarray(shards))
 
 
-def carried_order(order, root_key, step, num_examples: int, batch_size: int):
+def carried_order(order, root_key, step, sampling: Sampling, shards=None):
   """The epoch order of `step`, given `order`, that of step - 1 (or of any earlier step of
   the same epoch; None: drawn): redrawn only at an epoch's first step. A scan carries it, so
   the permutation (for MNIST-sized data several times an MLP's train step) is drawn once per
   epoch instead of once per step."""
   if order is None:
-    return epoch_order(root_key, step, num_examples, batch_size)
-  slot = step % (num_examples // batch_size)
-  return jax.lax.cond(slot == 0, lambda: epoch_order(root_key, step, num_examples, batch_size),
-                      lambda: order)
+    return epoch_order(root_key, step, sampling, shards)
+  return jax.lax.cond(step % sampling.steps_per_epoch == 0,
+                      lambda: epoch_order(root_key, step, sampling, shards), lambda: order)
 
 
-def batch_indices(root_key, step, num_examples: int, batch_size: int, order=None):
-  """Indices (int32[batch_size]) of the examples in the batch of `step`; `order` is the
-  epoch order of `step` if the caller has it (else it is drawn)."""
+def batch_indices(root_key, step, sampling: Sampling, order=None, shards=None):
+  """int32[groups * len(shards) * batch_size / num_shards]: the rows of the examples of
+  `step` drawn from `shards` (default: all), counted from the first row of the first of
+  them, as `groups` consecutive slices. `order` is the epoch order of `step` if the caller
+  has it (else it is drawn)."""
   if order is None:
-    order = epoch_order(root_key, step, num_examples, batch_size)
-  slot = step % (num_examples // batch_size)
-  return jax.lax.dynamic_slice(order, (slot * batch_size,), (batch_size,))
+    order = epoch_order(root_key, step, sampling, shards)
+  num, per_shard = order.shape[0], sampling.per_shard
+  slot = step % sampling.steps_per_epoch
+  rows = jax.lax.dynamic_slice_in_dim(order, slot * per_shard, per_shard, axis=1)
+  rows = rows + jnp.arange(num, dtype=rows.dtype)[:, None] * sampling.shard_size
+  # [shard, group, example] -> [group, shard, example]: every slice holds every shard's share.
+  return rows.reshape(num, sampling.groups, -1).transpose(1, 0, 2).reshape(-1)
 
 
 def bernoulli_16bit(key, p):
@@ -76,21 +130,25 @@ def preprocess(x01_BxHxWxC, key, data_config):
   return to_value_range(x, data_config.value_range)
 
 
-def train_batch(arrays, root_key, step, step_key, data_config, batch_size: int, order=None):
+def prepare(raw, step_key, data_config):
+  """The train batch from raw examples {'image': [0, 1], 'label'?}: `preprocess` with the
+  step's 'binarize' key."""
+  return {**raw, "image": preprocess(raw["image"], rng_lib.purpose_key(step_key, "binarize"),
+                                     data_config)}
+
+
+def train_batch(arrays, root_key, step, step_key, data_config, sampling: Sampling, order=None):
   """(batch, order): the batch of `step` from the on-device training arrays {'image',
   'label'?} and its epoch's order (see `batch_indices`), or fresh points from a 2-D
   mixture ({'means'}) drawn with the step's 'data' key (order passed through). `order` is
   the epoch order of an earlier step of the same or the previous epoch (`carried_order`)."""
   if "means" in arrays:
     key = rng_lib.purpose_key(step_key, "data")
-    return {"image": toy2d.sample(key, batch_size, arrays["means"], data_config.std)}, order
-  num = arrays["image"].shape[0]
-  order = carried_order(order, root_key, step, num, batch_size)
-  idx = batch_indices(root_key, step, num, batch_size, order)
-  batch = {k: v[idx] for k, v in arrays.items()}
-  batch["image"] = preprocess(batch["image"], rng_lib.purpose_key(step_key, "binarize"),
-                              data_config)
-  return batch, order
+    num = sampling.groups * sampling.batch_size
+    return {"image": toy2d.sample(key, num, arrays["means"], data_config.std)}, order
+  order = carried_order(order, root_key, step, sampling)
+  idx = batch_indices(root_key, step, sampling, order)
+  return prepare({k: v[idx] for k, v in arrays.items()}, step_key, data_config), order
 
 
 def fixed_eval_images(images01, seed: int, data_config):
