@@ -11,7 +11,6 @@ import json
 import os
 import sys
 
-import numpy as np
 from absl import app
 from absl import flags
 from ml_collections import config_flags
@@ -25,6 +24,7 @@ _CONFIG = config_flags.DEFINE_config_file("config", "configs/gan_ring8.py", "A 2
 _WORKDIR = flags.DEFINE_string("workdir", None, "The run's workdir.")
 _SEEDS = flags.DEFINE_integer("seeds", 5, "Number of seeds (config.seed .. config.seed+seeds-1).")
 flags.mark_flags_as_required(["workdir"])
+METRICS = ("modes", "high_quality", "kl")
 
 
 def run(config, workdir: str, seeds: int) -> dict:
@@ -35,8 +35,8 @@ def run(config, workdir: str, seeds: int) -> dict:
   results = replicas.evaluate(train.build(config, (2,)), state, None, config)
   rows = [{"seed": config.seed + i, **{k.split("/")[-1]: v for k, v in result.items()}}
           for i, result in enumerate(results)]
-  summary = {k: {"mean": float(np.mean([r[k] for r in rows])), "std": float(np.std([r[k] for r in rows]))}
-             for k in ("modes", "high_quality", "kl")}
+  spread = replicas.summarize([{k: r[k] for k in METRICS} for r in rows])
+  summary = {k: {"mean": spread[k], "std": spread.get(f"{k}_std", 0.0)} for k in METRICS}
   return {"dataset": config.data.name, "seeds": rows, "summary": summary}
 
 

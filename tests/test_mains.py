@@ -1,4 +1,5 @@
 """The absl mains as a user runs them: overrides, resume, sampling, and one-line errors."""
+import json
 import os
 import subprocess
 import sys
@@ -86,3 +87,21 @@ def test_sample_bad_input_is_a_one_line_error(tmp_path):
                          "config.json")
   _assert_one_line_error(run("experiments.sample", f"--workdir={tmp_path}", "--out=x.jpg"),
                          ".png", ".npy")
+
+
+def test_mode_coverage_study_writes_per_seed_rows_and_their_spread(tmp_path):
+  out = str(tmp_path / "study")
+  result = run("experiments.mode_coverage", "--config=configs/gan_ring8.py", f"--workdir={out}",
+               "--seeds=2", "--config.num_steps=20", "--config.steps_per_call=10",
+               "--config.log_every=10", "--config.eval_every=20", "--config.checkpoint_every=20",
+               "--config.model.hidden=(16,)")
+  assert result.returncode == 0, result.stderr[-3000:]
+  with open(os.path.join(out, "mode_coverage.json")) as f:
+    report = json.load(f)
+  assert [r["seed"] for r in report["seeds"]] == [0, 1]
+  for name in ("modes", "high_quality"):
+    values = [r[name] for r in report["seeds"]]
+    assert report["summary"][name] == pytest.approx({"mean": np.mean(values), "std": np.std(values)})
+  assert "| mean +- std |" in result.stdout
+  bad = run("experiments.mode_coverage", "--config=configs/default.py", f"--workdir={out}_bad")
+  assert bad.returncode == 2 and "the study needs ring8 or grid25" in bad.stderr
