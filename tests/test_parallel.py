@@ -1,6 +1,6 @@
 """Data parallelism: the same global batch and seed give the same training on 1, 2, 4 or 8
 (CPU) devices, for VAE, GAN (spectral norm, n_critic) and DCGAN (batch norm, DiffAugment)
-steps, under jit and pmap; checkpoints move between device counts. Correctness only: XLA's
+steps, under jit and pmap, and with the host feed; checkpoints move between device counts. Correctness only: XLA's
 host devices are slow."""
 import os
 import subprocess
@@ -37,7 +37,12 @@ def config_of(family):
 for family in families.split(","):
   for mode in modes.split(","):
     config = config_of(family)
-    config.parallel, config.num_steps, config.steps_per_call = mode, int(steps), 5
+    config.num_steps, config.steps_per_call = int(steps), 5
+    config.parallel = mode if mode in ("jit", "pmap") else "jit"
+    if mode in ("host", "device"):  # Batches of two shards, fed from the host or gathered.
+      config.data.placement, config.data.num_shards = mode, 2
+      if family == "gan":
+        config.data.update(name="digits", value_range="-1,1", dynamic_binarization=False)
     config.checkpoint_every = config.eval_every = config.log_every = 10
     state = train.train_and_evaluate(config, workdir or f"{out}_{family}_{mode}_workdir")
     np.savez(f"{out}_{family}_{mode}.npz", *[np.asarray(x) for x in jax.tree.leaves(jax.device_get(state))])
@@ -83,6 +88,14 @@ def test_a_checkpoint_written_on_8_devices_resumes_on_1_and_vice_versa(tmp_path)
     workdir = str(tmp_path / f"from_{first}_to_{then}")
     _train(tmp_path, first, steps=10, workdir=workdir)
     _assert_same(uninterrupted, _train(tmp_path, then, steps=20, workdir=workdir)["vae", "jit"])
+
+
+def test_the_host_feed_on_4_devices_trains_like_the_device_feed(tmp_path):
+  """Each device gets its part of every critic slice from the fed global batch."""
+  fed = _train(tmp_path, 4, "vae,gan", "host")
+  gathered = _train(tmp_path, 1, "vae,gan", "device")
+  for family in ("vae", "gan"):
+    _assert_same(gathered[family, "device"], fed[family, "host"])
 
 
 def test_pmap_mode_refuses_unknown_modes():
