@@ -161,7 +161,10 @@ def make_feed(kind: str, dataset, state, family, config, mesh, placement, shards
   sampling = pipeline.Sampling(dataset.num_train, config.batch_size,
                                family.examples_per_step // config.batch_size,
                                config.data.num_shards)
-  return feed_lib.HostFeed(dataset.device_arrays(), sampling, shards, jax.device_get(state.rng),
+  arrays = {"image": dataset.train_images}  # uint8 stays uint8 in host memory.
+  if dataset.train_labels is not None:
+    arrays["label"] = dataset.train_labels
+  return feed_lib.HostFeed(arrays, sampling, shards, jax.device_get(state.rng),
                            mesh, calls, config.data.prefetch)
 
 
@@ -181,7 +184,7 @@ def train_and_evaluate(config, workdir: str):
   check_config(config)
   parallel.check_mode(config)
   shards = feed_lib.plan(config.data, jax.process_index(), jax.process_count())
-  dataset = data_lib.load(config.data, shards)
+  dataset = data_lib.load(config.data, shards, keep_uint8=True)
   feed_kind = feed_lib.choose(config.data, dataset, shards, config)
   family = build(config, dataset.image_shape, dataset.num_classes)
   pipeline.check(config.data, pipeline.Sampling(
@@ -207,10 +210,11 @@ def train_and_evaluate(config, workdir: str):
   placed = placement.put(state)  # What the train call consumes (donated) and returns.
   feed = make_feed(feed_kind, dataset, state, family, config, mesh, placement, shards)
   if shards is not None or feed_kind == "host":
-    logging.info("Host feed: process %d holds %d of the %d training examples (shards %s of %d)",
-                 jax.process_index(), len(dataset.train_images), dataset.num_train,
+    logging.info("Host feed: process %d holds %d of the %d training examples (shards %s of %d;"
+                 " %.0f MB %s)", jax.process_index(), len(dataset.train_images), dataset.num_train,
                  "all" if shards is None else f"{shards[0]}..{sum(shards) - 1}",
-                 config.data.num_shards)
+                 config.data.num_shards, dataset.train_images.nbytes / 2**20,
+                 dataset.train_images.dtype)
   eval_x = pipeline.eval_set(dataset, config.seed, config.data)
 
   writer = log_lib.Writer(os.path.join(workdir, "tensorboard"), main_process)

@@ -99,6 +99,16 @@ def test_tfds_image_dataset_by_name_under_mock_data():
   assert ds.train_images.shape == (12, 28, 28, 1) and ds.eval_images.shape == (12, 28, 28, 1)
 
 
+def test_uint8_train_images_can_stay_uint8_and_convert_to_the_float_values():
+  config = tiny()
+  floats, raw = data_lib.load(config.data), data_lib.load(config.data, keep_uint8=True)
+  assert raw.train_images.dtype == np.uint8 and raw.eval_images.dtype == np.float32
+  np.testing.assert_array_equal(raw.device_arrays()["image"], floats.train_images)
+  np.testing.assert_array_equal(raw.eval_images, floats.eval_images)
+  config.data.image_size = 4  # Resizing works on floats.
+  assert data_lib.load(config.data, keep_uint8=True).train_images.dtype == np.float32
+
+
 def test_image_size_pads_and_resizes():
   config = tiny()
   config.data.image_size = 12

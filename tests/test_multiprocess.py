@@ -74,6 +74,7 @@ def test_two_processes_feed_their_own_shards_and_match_one_process(tmp_path):
   (first, second), logs = _run(str(tmp_path / "two"), 10, 2, num_shards=2)  # auto: host feed.
   for pid, log in enumerate(logs):  # 1437 digits: two shards of 718.
     assert f"Host feed: process {pid} holds 718 of the 1437 training examples (shards {pid}..{pid}" in log
+    assert "MB uint8)" in log  # Kept as bytes in host memory.
   for a, b, c in zip(one, first, second):
     np.testing.assert_array_equal(b, c)
     np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)

@@ -18,7 +18,8 @@ TFDS_EXAMPLES = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
 
 @dataclasses.dataclass(frozen=True)
 class Dataset:
-  """Train and eval images (NHWC float32 in [0, 1]) and optional int32 labels."""
+  """Train and eval images (NHWC float32 in [0, 1]; train images may be uint8 0..255, see
+  `load`'s keep_uint8) and optional int32 labels."""
   train_images: np.ndarray
   eval_images: np.ndarray
   train_labels: Optional[np.ndarray] = None
@@ -46,7 +47,7 @@ class Dataset:
     """What the on-device pipeline draws batches from (see `pipeline.train_batch`)."""
     if self.mixture_means is not None:
       return {"means": self.mixture_means}
-    arrays = {"image": self.train_images}
+    arrays = {"image": files.unit_float(self.train_images)}
     if self.train_labels is not None:
       arrays["label"] = self.train_labels
     return arrays
@@ -59,18 +60,20 @@ def shard_rows(num_train: int, num_shards: int, shards) -> Tuple[int, int]:
   return shards[0] * size, (shards[0] + shards[1]) * size
 
 
-def load(data_config, shards=None) -> Dataset:
+def load(data_config, shards=None, keep_uint8: bool = False) -> Dataset:
   """Loads `data_config.name`: 'digits', 'idx', 'npz' or any tfds image dataset name.
 
   `shards` = (first, count) keeps only those of the train split's `data.num_shards`
   shards (`train_total` then records the split's size); tfds splits read only their rows.
+  `keep_uint8`: uint8 train images stay uint8 (unless resized): `device_arrays` and the
+  host feed convert them with `files.unit_float`, to the values of a float32 load.
   """
   name = data_config.name
   if name == "digits":
     from genjax.data import digits  # pylint: disable=unused-import,g-import-not-at-top  (registers builder)
-    dataset = _from_tfds("digits", data_config, "train", "test", shards)
+    dataset = _from_tfds("digits", data_config, "train", "test", shards, keep_uint8)
   elif name in ("idx", "npz"):
-    dataset = _from_files(data_config)
+    dataset = _from_files(data_config, keep_uint8)
     if shards is not None:
       start, stop = shard_rows(dataset.num_train, data_config.num_shards, shards)
       part = lambda a: None if a is None else a[start:stop]
@@ -84,18 +87,18 @@ def load(data_config, shards=None) -> Dataset:
     return Dataset(None, None, mixture_means=means, mixture_std=data_config.std)
   else:
     dataset = _from_tfds(name, data_config, data_config.train_split, data_config.eval_split,
-                         shards)
+                         shards, keep_uint8)
   return _resize(dataset, data_config.image_size)
 
 
-def _from_files(data_config) -> Dataset:
+def _from_files(data_config, keep_uint8: bool = False) -> Dataset:
   path = data_config.path
   if data_config.name == "idx":
     images = files.read_idx(path)
     labels = files.read_idx(data_config.labels_path) if data_config.labels_path else None
   else:
     images, labels = files.read_npz(path)
-  images = files.as_images(images, path)
+  images = files.as_images(images, path, keep_uint8)
   if labels is not None and labels.shape != (len(images),):
     raise GenjaxError(f"labels of {path!r} have shape {labels.shape}, expected ({len(images)},)")
   num_eval = data_config.num_eval
@@ -106,7 +109,8 @@ def _from_files(data_config) -> Dataset:
     order = np.random.RandomState(data_config.split_seed).permutation(len(images))
   train, evals = order[:-num_eval], order[-num_eval:]
   pick = lambda a, i: None if a is None else a[i].astype(np.int32)
-  return Dataset(images[train], images[evals], pick(labels, train), pick(labels, evals),
+  return Dataset(images[train], files.unit_float(images[evals]), pick(labels, train),
+                 pick(labels, evals),
                  0 if labels is None else int(labels.max()) + 1)
 
 
@@ -134,7 +138,8 @@ def _tfds_split(name, split, data_dir):
     raise GenjaxError(f"tfds dataset {name!r} has no split {split!r}: {e}") from None
 
 
-def _from_tfds(name, data_config, train_split, eval_split, shards=None) -> Dataset:
+def _from_tfds(name, data_config, train_split, eval_split, shards=None,
+               keep_uint8: bool = False) -> Dataset:
   """Reads splits through `tfds.data_source` (array_record, random access): the whole eval
   split, and the rows of `shards` (None: all) of the train split."""
   arrays, train_total = [], 0
@@ -147,7 +152,8 @@ def _from_tfds(name, data_config, train_split, eval_split, shards=None) -> Datas
     records = [source[i] for i in rows]
     if not records or "image" not in records[0]:
       raise GenjaxError(f"tfds dataset {name!r} split {split!r} has no 'image' feature")
-    images = files.as_images(np.stack([r["image"] for r in records]), f"tfds:{name}/{split}")
+    images = files.as_images(np.stack([r["image"] for r in records]), f"tfds:{name}/{split}",
+                             keep_uint8 and split == train_split)
     labels = (np.asarray([r["label"] for r in records], np.int32)
               if "label" in records[0] else None)
     arrays.append((images, labels))
@@ -173,6 +179,7 @@ def _resize(dataset: Dataset, size: int) -> Dataset:
       top, left = (size - height) // 2, (size - width) // 2
       return np.pad(images, ((0, 0), (top, size - height - top), (left, size - width - left), (0, 0)))
     import jax  # pylint: disable=g-import-not-at-top
+    images = files.unit_float(images)
     out = jax.image.resize(images, (len(images), size, size, images.shape[-1]), "bilinear")
     return np.clip(np.asarray(out), 0.0, 1.0)
 

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec as P
 
+from genjax.data import files
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
 
@@ -55,7 +56,8 @@ def choose(data_config, dataset, shards, config) -> str:
       raise GenjaxError(f"data.placement='host' needs an image dataset: {data_config.name!r}"
                         " draws its points on device (use 'auto' or 'device')")
     return "device"
-  too_big = dataset.train_images.nbytes > data_config.device_limit_mb * 2**20
+  device_bytes = dataset.train_images.size * 4  # float32 on device.
+  too_big = device_bytes > data_config.device_limit_mb * 2**20
   host = (shards is not None or data_config.placement == "host"
           or (data_config.placement == "auto" and too_big))
   if not host:
@@ -66,7 +68,7 @@ def choose(data_config, dataset, shards, config) -> str:
                       " parallel='jit': drop parallel='pmap' or use data.placement='device'")
   if jax.process_count() > 1 and shards is None:  # 'auto' found the set too big.
     raise GenjaxError(
-        f"the train set ({dataset.train_images.nbytes / 2**20:.0f} MB) is over"
+        f"the train set ({device_bytes / 2**20:.0f} MB as float32) is over"
         f" data.device_limit_mb={data_config.device_limit_mb}, and the host feed of"
         f" {jax.process_count()} processes needs data.num_shards set to a multiple of"
         f" {jax.process_count()} (got {data_config.num_shards})")
@@ -88,7 +90,8 @@ class DeviceFeed:
 
 
 class HostFeed:
-  """This process's shards in host memory (`arrays`: numpy {'image', 'label'?}, the rows of
+  """This process's shards in host memory (`arrays`: numpy {'image' (float32 in [0, 1], or
+  uint8, converted per batch), 'label'?}, the rows of
   `shards` (first, count); None: all); raw batches of the calls in `calls` (an iterable of
   (first step, length)), prefetched on a background thread.
 
@@ -133,7 +136,7 @@ class HostFeed:
     lead = rows.shape[:-1] + (self.sampling.groups, -1)
     out = {}
     for name, array in self.arrays.items():
-      local = array[rows.reshape(-1)]
+      local = files.unit_float(array[rows.reshape(-1)])
       local = local.reshape(lead + array.shape[1:])
       spec = P(*([None] * (len(lead) - 1) + ["data"]))
       global_shape = lead[:-1] + (self.sampling.batch_size,) + array.shape[1:]

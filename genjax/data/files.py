@@ -51,8 +51,14 @@ def read_npz(path: str):
     raise GenjaxError(f"data file {path!r} is not a readable .npz file: {e}") from None
 
 
-def as_images(array: np.ndarray, path: str) -> np.ndarray:
-  """Checks and converts to NHWC float32 in [0, 1] (uint8 is divided by 255)."""
+def unit_float(images: np.ndarray) -> np.ndarray:
+  """uint8 images as float32 in [0, 1] (divided by 255); float32 ones as they are."""
+  return images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images
+
+
+def as_images(array: np.ndarray, path: str, keep_uint8: bool = False) -> np.ndarray:
+  """Checks and converts to NHWC float32 in [0, 1] (uint8 is divided by 255, or kept as
+  uint8 with `keep_uint8`: a quarter of the memory, converted by `unit_float` when used)."""
   if array.ndim == 3:
     array = array[..., None]
   if array.ndim != 4 or array.shape[-1] not in (1, 3) or min(array.shape) == 0:
@@ -60,7 +66,7 @@ def as_images(array: np.ndarray, path: str) -> np.ndarray:
         f"data file {path!r} has images of shape {array.shape}: expected (N, H, W) or"
         " (N, H, W, C) with C in {1, 3}")
   if array.dtype == np.uint8:
-    return array.astype(np.float32) / 255.0
+    return array if keep_uint8 else unit_float(array)
   array = array.astype(np.float32)
   if not np.all(np.isfinite(array)) or array.min() < 0 or array.max() > 1:
     raise GenjaxError(f"data file {path!r}: float images must lie in [0, 1]")
