@@ -34,7 +34,6 @@ from genjax import parallel
 from genjax import replicas
 from genjax import train
 from genjax.data import feed as feed_lib
-from genjax.data import pipeline
 from genjax.data import toy2d
 from genjax.errors import GenjaxError
 
@@ -118,8 +117,7 @@ def compile_call(config, image_shape, arrays, length: int, feed: str = "device")
   parallel.check_batch(config.batch_size, mesh)
   state = parallel.replicate(replicas.init(family, config), mesh)
   if feed == "host":
-    sampling = pipeline.Sampling(len(arrays["image"]), config.batch_size,
-                                 family.examples_per_step // config.batch_size)
+    sampling = train.sampling_of(family, config, len(arrays["image"]))
     calls = ((i * length, length) for i in itertools.count())
     host = feed_lib.HostFeed(jax.device_get(arrays), sampling, None, jax.device_get(state.rng),
                              mesh, calls, config.data.prefetch)

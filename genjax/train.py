@@ -1,8 +1,9 @@
 """`train_and_evaluate(config, workdir)`: the training loop, nothing model-specific.
 
 Each compiled call runs `config.steps_per_call` train steps in a `lax.scan`, on batches
-gathered from the on-device dataset or fed from the host (`genjax.data.feed`); step `s` uses key `fold_in(root, s)` and the batch of `s` (see
-`genjax.data.pipeline`), so a run resumed from a checkpoint repeats an uninterrupted run.
+gathered from the on-device dataset or fed from the host (`genjax.data.feed`); step `s`
+uses key `fold_in(root, s)` and the batch of `s` (see `genjax.data.pipeline`), so a run
+resumed from a checkpoint repeats an uninterrupted run.
 """
 import json
 import os
@@ -88,6 +89,18 @@ def build(config, image_shape, num_classes: int = 0):
   return steps.build(config, tuple(image_shape), num_classes)
 
 
+def sampling_of(family, config, num_examples: int) -> pipeline.Sampling:
+  """How train steps draw from `num_examples` training examples (0: a 2-D mixture)."""
+  groups = family.examples_per_step // config.batch_size  # A GAN step's critic slices.
+  return pipeline.Sampling(num_examples, config.batch_size, groups, config.data.num_shards)
+
+
+def call_schedule(first_step: int, config):
+  """(first step, length) of each train call from `first_step` to `config.num_steps`."""
+  return [(s, min(config.steps_per_call, config.num_steps - s))
+          for s in range(first_step, config.num_steps, config.steps_per_call)]
+
+
 def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
   """jit(state, inputs) -> (state, metrics averaged over `length` scanned steps); with
   num_seeds > 1 each scanned step is vmapped over the replicas (metrics: float[S]).
@@ -96,12 +109,10 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
   the scan carries the current epoch's data order (see `pipeline.batch_indices`).
   feed='host': `inputs` are the call's raw batches from `feed.HostFeed` ([length, ...]).
   """
-  groups = family.examples_per_step // config.batch_size
   axis = parallel.axis_name(config)
 
   def sampling(arrays):
-    return pipeline.Sampling(arrays["image"].shape[0], config.batch_size, groups,
-                             config.data.num_shards)
+    return sampling_of(family, config, 0 if "means" in arrays else arrays["image"].shape[0])
 
   def first_order(state, arrays):
     if "means" in arrays:
@@ -111,13 +122,12 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
   def device_step(carry, arrays):
     state, order = carry
     step_rng = rng_lib.step_key(state.rng, state.step)
-    mixture = pipeline.Sampling(0, config.batch_size, groups)
     batch, order = pipeline.train_batch(arrays, state.rng, state.step, step_rng, config.data,
-                                        mixture if "means" in arrays else sampling(arrays), order)
+                                        sampling(arrays), order)
     if axis is None:  # jit: XLA splits the global batch over the mesh.
       batch = parallel.shard_batch(batch, mesh)
     else:  # pmap: every device builds the global batch and keeps its part.
-      batch = parallel.local_part(batch, groups, axis)
+      batch = parallel.local_part(batch, sampling(arrays).groups, axis)
     state, metrics = family.train_step(state, batch, step_rng)
     return (state, order), metrics
 
@@ -151,21 +161,18 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
   return jax.pmap(multi_step, axis_name=axis, donate_argnums=0)
 
 
-def make_feed(kind: str, dataset, state, family, config, mesh, placement, shards):
+def make_feed(kind: str, dataset, state, sampling, config, mesh, placement, shards):
   """The device or host feed (`genjax.data.feed`) for the calls from `state`'s step on."""
   if kind == "device":
     return feed_lib.DeviceFeed(dataset, placement)
-  first = replicas.step(state, config)
-  calls = [(s, min(config.steps_per_call, config.num_steps - s))
-           for s in range(first, config.num_steps, config.steps_per_call)]
-  sampling = pipeline.Sampling(dataset.num_train, config.batch_size,
-                               family.examples_per_step // config.batch_size,
-                               config.data.num_shards)
-  arrays = {"image": dataset.train_images}  # uint8 stays uint8 in host memory.
-  if dataset.train_labels is not None:
-    arrays["label"] = dataset.train_labels
-  return feed_lib.HostFeed(arrays, sampling, shards, jax.device_get(state.rng),
-                           mesh, calls, config.data.prefetch)
+  logging.info("Host feed: process %d holds %d of the %d training examples (shards %s of %d;"
+               " %.0f MB %s)", jax.process_index(), len(dataset.train_images), dataset.num_train,
+               "all" if shards is None else f"{shards[0]}..{sum(shards) - 1}",
+               config.data.num_shards, dataset.train_images.nbytes / 2**20,
+               dataset.train_images.dtype)
+  return feed_lib.HostFeed(dataset.train_arrays(), sampling, shards, jax.device_get(state.rng),
+                           mesh, call_schedule(replicas.step(state, config), config),
+                           config.data.prefetch)
 
 
 def write_images(family, state, eval_x, step, workdir, writer, config):
@@ -185,11 +192,10 @@ def train_and_evaluate(config, workdir: str):
   parallel.check_mode(config)
   shards = feed_lib.plan(config.data, jax.process_index(), jax.process_count())
   dataset = data_lib.load(config.data, shards, keep_uint8=True)
-  feed_kind = feed_lib.choose(config.data, dataset, shards, config)
+  feed_kind = feed_lib.choose(config, dataset, shards)
   family = build(config, dataset.image_shape, dataset.num_classes)
-  pipeline.check(config.data, pipeline.Sampling(
-      dataset.num_train, config.batch_size, family.examples_per_step // config.batch_size,
-      config.data.num_shards))
+  sampling = sampling_of(family, config, dataset.num_train)
+  pipeline.check(config.data, sampling)
   mesh = parallel.data_mesh()
   parallel.check_batch(config.batch_size, mesh)
   check_workdir(workdir, config)
@@ -208,13 +214,7 @@ def train_and_evaluate(config, workdir: str):
     write_run_files(workdir, config, dataset)
   placement = parallel.Placement(config, mesh)
   placed = placement.put(state)  # What the train call consumes (donated) and returns.
-  feed = make_feed(feed_kind, dataset, state, family, config, mesh, placement, shards)
-  if shards is not None or feed_kind == "host":
-    logging.info("Host feed: process %d holds %d of the %d training examples (shards %s of %d;"
-                 " %.0f MB %s)", jax.process_index(), len(dataset.train_images), dataset.num_train,
-                 "all" if shards is None else f"{shards[0]}..{sum(shards) - 1}",
-                 config.data.num_shards, dataset.train_images.nbytes / 2**20,
-                 dataset.train_images.dtype)
+  feed = make_feed(feed_kind, dataset, state, sampling, config, mesh, placement, shards)
   eval_x = pipeline.eval_set(dataset, config.seed, config.data)
 
   writer = log_lib.Writer(os.path.join(workdir, "tensorboard"), main_process)
@@ -222,16 +222,15 @@ def train_and_evaluate(config, workdir: str):
   progress = log_lib.Progress(step, config.num_steps)
   compiled = {}
   try:
-    while step < config.num_steps:
-      length = min(config.steps_per_call, config.num_steps - step)
-      inputs = feed.inputs(step, length)
+    for first, length in call_schedule(step, config):
+      inputs = feed.inputs(first, length)
       if length not in compiled:
         start = time.perf_counter()
         compiled[length] = make_multi_step(family, config, mesh, length, feed.kind).lower(
             placed, inputs).compile()
         logging.info("Compiled %d-step train call in %.1f s", length, time.perf_counter() - start)
       placed, metrics = compiled[length](placed, inputs)
-      step += length
+      step = first + length
       final = step == config.num_steps
       if step % config.log_every == 0 or final:
         metrics = jax.device_get(placement.get(metrics))

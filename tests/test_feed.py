@@ -114,9 +114,9 @@ def test_shard_plans_and_auto_placement():
   assert feed.plan(_data(placement="host", num_shards=4), 0, 1) is None  # One process: all.
   assert feed.plan(_data(placement="device", num_shards=4), 1, 2) is None
   dataset = type("D", (), {"train_images": np.zeros((1000, 32, 32, 3), np.float32)})()
-  config = ml_collections.ConfigDict(dict(parallel="jit"))
-  assert feed.choose(_data(), dataset, None, config) == "device"
-  assert feed.choose(_data(device_limit_mb=10), dataset, None, config) == "host"  # 12 MB.
+  config = lambda **data: ml_collections.ConfigDict(dict(parallel="jit", data=_data(**data)))
+  assert feed.choose(config(), dataset, None) == "device"
+  assert feed.choose(config(device_limit_mb=10), dataset, None) == "host"  # 12 MB.
 
 
 @pytest.mark.parametrize("fields, processes, message", [

@@ -43,14 +43,19 @@ class Dataset:
       return (2,)
     return tuple(self.train_images.shape[1:])
 
+  def train_arrays(self):
+    """The train examples as stored: {'image' (float32, or uint8), 'label'?}."""
+    arrays = {"image": self.train_images}
+    if self.train_labels is not None:
+      arrays["label"] = self.train_labels
+    return arrays
+
   def device_arrays(self):
     """What the on-device pipeline draws batches from (see `pipeline.train_batch`)."""
     if self.mixture_means is not None:
       return {"means": self.mixture_means}
-    arrays = {"image": files.unit_float(self.train_images)}
-    if self.train_labels is not None:
-      arrays["label"] = self.train_labels
-    return arrays
+    arrays = self.train_arrays()
+    return {**arrays, "image": files.unit_float(arrays["image"])}
 
 
 def shard_rows(num_train: int, num_shards: int, shards) -> Tuple[int, int]:

@@ -49,8 +49,9 @@ def plan(data_config, process_index: int, process_count: int) -> Optional[Tuple[
   return process_index * count, count
 
 
-def choose(data_config, dataset, shards, config) -> str:
+def choose(config, dataset, shards) -> str:
   """'device' or 'host' for a loaded dataset (`shards`: what `plan` returned)."""
+  data_config = config.data
   if dataset.train_images is None:  # 2-D mixtures draw their points inside the step.
     if data_config.placement == "host":
       raise GenjaxError(f"data.placement='host' needs an image dataset: {data_config.name!r}"

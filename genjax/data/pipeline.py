@@ -49,15 +49,13 @@ class Sampling:
 
 
 def check(data_config, sampling: Sampling) -> None:
-  """Validates preprocessing fields, the batch size and the shards (`sampling.num_examples`
-  0: a 2-D mixture, unlimited)."""
+  """Validates preprocessing fields, the batch size and its split over the shards
+  (`sampling.num_examples` 0: a 2-D mixture, unlimited; `feed.plan` checks num_shards)."""
   if data_config.value_range not in VALUE_RANGES:
     raise GenjaxError(f"data.value_range={data_config.value_range!r}: valid are {VALUE_RANGES}")
   size, num, shards = sampling.batch_size, sampling.num_examples, sampling.num_shards
   if size <= 0:
     raise GenjaxError(f"batch_size={size} must be positive")
-  if not isinstance(shards, int) or shards <= 0:
-    raise GenjaxError(f"data.num_shards={shards!r} must be a positive integer")
   if not num:
     return
   if size % shards:
