@@ -32,11 +32,15 @@ def vmap_step(step_fn, config):
       state, *shared)
 
 
+def check_index(index: int, config, name: str = "seed index") -> None:
+  if not 0 <= index < config.num_seeds:
+    raise GenjaxError(f"{name}={index} is out of range: this run has num_seeds="
+                      f"{config.num_seeds} (valid 0..{config.num_seeds - 1})")
+
+
 def select(state, index: int, config):
   """Replica `index` of a stacked state (the state itself when num_seeds = 1)."""
-  if not 0 <= index < config.num_seeds:
-    raise GenjaxError(f"seed index {index} is out of range: this run has num_seeds="
-                      f"{config.num_seeds} (valid 0..{config.num_seeds - 1})")
+  check_index(index, config)
   if config.num_seeds == 1:
     return state
   return jax.tree.map(lambda leaf: leaf[index], state)

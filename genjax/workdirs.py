@@ -58,9 +58,7 @@ def sample(workdir: str, num: int, seed: int, label: int = -1, seed_index: int =
     raise GenjaxError(f"--num={num} must be positive")
   config, image_shape, num_classes = load_run_config(workdir)
   family = train.build(config, image_shape, num_classes)
-  if not 0 <= seed_index < config.num_seeds:
-    raise GenjaxError(f"--seed_index={seed_index}: {workdir!r} holds num_seeds={config.num_seeds}"
-                      f" replicas (valid 0..{config.num_seeds - 1})")
+  replicas.check_index(seed_index, config, "--seed_index")  # Before the slower restore.
   state = replicas.select(restore_latest(family, config, workdir), seed_index, config)
   sample_fn = family.sample
   if label >= 0:

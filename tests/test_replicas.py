@@ -43,7 +43,7 @@ def test_replica_i_of_a_vmapped_vae_run_equals_the_run_of_seed_i(tmp_path):
   from_replica = workdirs.sample(str(tmp_path / "both"), 8, seed=1, seed_index=1)
   from_single = workdirs.sample(str(tmp_path / "seed4"), 8, seed=1)
   np.testing.assert_allclose(from_replica, from_single, atol=1e-5)
-  with pytest.raises(GenjaxError, match=r"--seed_index=2: .* num_seeds=2 .*valid 0\.\.1"):
+  with pytest.raises(GenjaxError, match=r"--seed_index=2 is out of range: .* num_seeds=2 .*valid 0\.\.1"):
     workdirs.sample(str(tmp_path / "both"), 8, seed=1, seed_index=2)
 
 
