@@ -109,15 +109,15 @@ def peak_memory() -> str:
 
 def compile_call(config, image_shape, arrays, length: int, feed: str = "device"):
   """The trainer's `length`-step call, compiled: (compiled, state, inputs, seconds to lower +
-  compile, examples per train step). `inputs(step)` gives the call's input: the on-device
-  arrays (feed 'device'), or the next batches of a `HostFeed` over `arrays` kept in host
-  memory (feed 'host'; close it with `inputs.close()`)."""
+  compile, examples per train step). `inputs(step)` gives the call's input: a `DeviceFeed`'s
+  on-device arrays and epoch order (feed 'device'), or the next batches of a `HostFeed` over
+  `arrays` kept in host memory (feed 'host'); close it with `inputs.close()`."""
   family = train.build(config, image_shape)
   mesh = parallel.data_mesh()
   parallel.check_batch(config.batch_size, mesh)
   state = parallel.replicate(replicas.init(family, config), mesh)
+  sampling = train.sampling_of(family, config, len(arrays["image"]) if "image" in arrays else 0)
   if feed == "host":
-    sampling = train.sampling_of(family, config, len(arrays["image"]))
     calls = ((i * length, length) for i in itertools.count())
     host = feed_lib.HostFeed(jax.device_get(arrays), sampling, None, jax.device_get(state.rng),
                              mesh, calls, config.data.prefetch)
@@ -125,9 +125,10 @@ def compile_call(config, image_shape, arrays, length: int, feed: str = "device")
     inputs = lambda step: pending.pop(step) if step in pending else host.inputs(step, length)
     inputs.close, example = host.close, pending[0]
   else:
-    example = parallel.replicate(arrays, mesh)
-    inputs = lambda step: example
-    inputs.close = lambda: None
+    device = feed_lib.DeviceFeed(arrays, parallel.Placement(config, mesh), sampling,
+                                 jax.device_get(state.rng))
+    inputs = lambda step: device.inputs(step, length)
+    inputs.close, example = device.close, inputs(0)
   jax.block_until_ready(state)
   start = time.perf_counter()
   compiled = train.make_multi_step(family, config, mesh, length, feed).lower(

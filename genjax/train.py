@@ -105,19 +105,15 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
   """jit(state, inputs) -> (state, metrics averaged over `length` scanned steps); with
   num_seeds > 1 each scanned step is vmapped over the replicas (metrics: float[S]).
 
-  feed='device': `inputs` are the on-device train arrays; each step gathers its batch and
-  the scan carries the current epoch's data order (see `pipeline.batch_indices`).
+  feed='device': `inputs` are (the on-device train arrays, the epoch order of the call's
+  first step) from `feed.DeviceFeed`; each step gathers its batch and the scan carries the
+  epoch order (see `pipeline.carried_order`).
   feed='host': `inputs` are the call's raw batches from `feed.HostFeed` ([length, ...]).
   """
   axis = parallel.axis_name(config)
 
   def sampling(arrays):
     return sampling_of(family, config, 0 if "means" in arrays else arrays["image"].shape[0])
-
-  def first_order(state, arrays):
-    if "means" in arrays:
-      return jnp.zeros((0,), jnp.int32)  # 2-D mixtures draw fresh points: no order.
-    return pipeline.epoch_order(state.rng, state.step, sampling(arrays))
 
   def device_step(carry, arrays):
     state, order = carry
@@ -149,11 +145,11 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
     return jax.jit(multi_step, donate_argnums=0)
 
   step_fn = replicas.vmap_step(device_step, config)
-  order_fn = replicas.vmap_step(first_order, config)
 
-  def multi_step(state, arrays):
-    carry = (state, order_fn(state, arrays))
-    (state, _), metrics = loops.scan(lambda c, _: step_fn(c, arrays), carry, length=length)
+  def multi_step(state, inputs):
+    arrays, order = inputs
+    (state, _), metrics = loops.scan(lambda c, _: step_fn(c, arrays), (state, order),
+                                     length=length)
     return state, mean_over_steps(metrics)
 
   if axis is None:
@@ -164,7 +160,8 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
 def make_feed(kind: str, dataset, state, sampling, config, mesh, placement, shards):
   """The device or host feed (`genjax.data.feed`) for the calls from `state`'s step on."""
   if kind == "device":
-    return feed_lib.DeviceFeed(dataset, placement)
+    return feed_lib.DeviceFeed(dataset.device_arrays(), placement, sampling,
+                               jax.device_get(state.rng))
   logging.info("Host feed: process %d holds %d of the %d training examples (shards %s of %d;"
                " %.0f MB %s)", jax.process_index(), len(dataset.train_images), dataset.num_train,
                "all" if shards is None else f"{shards[0]}..{sum(shards) - 1}",

@@ -9,6 +9,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from genjax import data as data_lib
+from genjax import rng as rng_lib
 from genjax.data import files, pipeline
 from genjax.errors import GenjaxError
 from tests.conftest import MNIST_IMAGES, MNIST_LABELS, tiny
@@ -193,6 +194,28 @@ def test_carried_epoch_order_gives_the_batches_of_fresh_draws():
       order = carried(order, root, step, sampling)
       np.testing.assert_array_equal(indices(root, step, sampling, order),
                                     indices(root, step, sampling))
+
+
+def test_unrolled_threefry_is_jax_threefry_bit_for_bit():
+  from jax.extend.random import threefry2x32_p  # pylint: disable=g-import-not-at-top
+  key = jax.random.PRNGKey(7)
+  x0 = jnp.arange(4096, dtype=jnp.uint32) * 3
+  x1 = jnp.arange(4096, dtype=jnp.uint32) ^ jnp.uint32(0xDEADBEEF)
+  ours = jax.jit(rng_lib.threefry2x32)(key, x0, x1)
+  for got, want in zip(ours, threefry2x32_p.bind(key[0], key[1], x0, x1)):
+    np.testing.assert_array_equal(got, want)
+
+
+def test_uint16_bits_are_uniform_and_drawn_per_example():
+  key = jax.random.PRNGKey(1)
+  bits = np.asarray(rng_lib.uint16_bits(key, (64, 7, 7, 3)))
+  assert bits.shape == (64, 7, 7, 3) and bits.dtype == np.uint32
+  assert bits.min() >= 0 and bits.max() < 2**16
+  assert abs(bits.mean() / (2**16 - 1) - 0.5) < 0.01  # 9,408 draws: std of the mean 0.003.
+  assert len(np.unique(bits)) > 0.9 * bits.size
+  # Example i's bits do not depend on the batch size, so a batch split over devices draws
+  # the same values.
+  np.testing.assert_array_equal(rng_lib.uint16_bits(key, (5, 7, 7, 3)), bits[:5])
 
 
 def test_16_bit_bernoulli_has_the_right_means_and_exact_ends():

@@ -7,6 +7,7 @@ import ml_collections
 import numpy as np
 import pytest
 
+from genjax import parallel
 from genjax import train
 from genjax.data import feed
 from genjax.data import pipeline
@@ -76,6 +77,34 @@ def test_the_host_feed_trains_exactly_like_the_device_feed_and_resumes(tmp_path,
   unsharded = _run(config(), tmp_path / "one_shard", "device", 20)
   assert not all(np.allclose(x, y) for x, y in zip(jax.tree.leaves(unsharded),
                                                    jax.tree.leaves(device)))  # Order changed.
+
+
+def test_device_feed_draws_each_epochs_order_once():
+  sampling = pipeline.Sampling(100, 10)  # 10 steps per epoch.
+  roots = np.stack([jax.random.PRNGKey(1), jax.random.PRNGKey(2)])  # Two replicas.
+  placement = parallel.Placement(tiny(), parallel.data_mesh())
+  device = feed.DeviceFeed({"image": np.zeros((100, 2, 2, 1), np.float32)}, placement,
+                           sampling, roots)
+  _, order = device.inputs(3, 4)
+  assert device.inputs(7, 4)[1] is order  # Same epoch: not drawn again.
+  _, later = device.inputs(12, 4)
+  for replica in range(2):
+    np.testing.assert_array_equal(order[replica], pipeline.epoch_order(roots[replica], 3,
+                                                                       sampling))
+    np.testing.assert_array_equal(later[replica], pipeline.epoch_order(roots[replica], 12,
+                                                                       sampling))
+
+
+def test_calls_that_start_and_cross_epochs_anywhere_train_alike(tmp_path):
+  def run(steps_per_call):
+    config = tiny()
+    config.batch_size = 256  # 1,437 digits: 5 steps per epoch.
+    config.num_steps = config.log_every = config.eval_every = config.checkpoint_every = 12
+    config.steps_per_call = steps_per_call  # Calls start mid-epoch and cross epochs.
+    return train.train_and_evaluate(config, str(tmp_path / str(steps_per_call)))
+  reference = run(12)  # One call: the scan alone carries the order across epochs.
+  for steps_per_call in (3, 4):
+    _assert_same(run(steps_per_call), reference)
 
 
 def test_host_feed_prepares_calls_ahead_on_its_thread():

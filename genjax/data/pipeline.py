@@ -2,10 +2,11 @@
 
 Step `s` of epoch `e = s // steps_per_epoch` takes slot `s % steps_per_epoch` of each
 shard's permutation drawn from `fold_in(data_key, e)` (see `Sampling`); the remainder of
-each epoch is dropped. A compiled multi-step call draws the permutations once per epoch and
-carries them. A resumed run therefore sees exactly the batches an uninterrupted one would,
-on any number of devices and processes, whether batches are gathered on device or fed from
-the host (`genjax.data.feed`).
+each epoch is dropped. A resumed run therefore sees exactly the batches an uninterrupted one
+would, on any number of devices and processes, whether batches are gathered on device or
+fed from the host (`genjax.data.feed`). Permutations are drawn once per epoch: the device
+feed gives a call those of its first step's epoch, carried through its steps
+(`carried_order`).
 """
 import dataclasses
 
@@ -113,11 +114,14 @@ def batch_indices(root_key, step, sampling: Sampling, order=None, shards=None):
 
 
 def bernoulli_16bit(key, p):
-  """Bernoulli(p) draws as float32 0/1 from 16 random bits per pixel (p rounded to a
-  multiple of 2^-16, far finer than 8-bit pixels): half the random bits of
-  `jax.random.bernoulli`, which is a sizeable part of a small model's step."""
+  """Bernoulli(p) draws as float32 0/1 of p's shape (batch first), from 16 random bits per
+  pixel (p rounded to a multiple of 2^-16, far finer than 8-bit pixels; see
+  `rng.uint16_bits`): a quarter of the hashes of `jax.random.bernoulli`, which would be a
+  sizeable part of a small model's step."""
   threshold = jnp.round(jnp.clip(p, 0.0, 1.0) * 65536.0).astype(jnp.uint32)
-  return (jax.random.bits(key, p.shape, jnp.uint16) < threshold).astype(jnp.float32)
+  draws = (rng_lib.uint16_bits(key, p.shape) < threshold).astype(jnp.float32)
+  # Computed once: else XLA fuses the hash into each consumer (loss and its gradient).
+  return jax.lax.optimization_barrier(draws)
 
 
 def preprocess(x01_BxHxWxC, key, data_config):
@@ -146,7 +150,10 @@ def train_batch(arrays, root_key, step, step_key, data_config, sampling: Samplin
     return {"image": toy2d.sample(key, num, arrays["means"], data_config.std)}, order
   order = carried_order(order, root_key, step, sampling)
   idx = batch_indices(root_key, step, sampling, order)
-  return prepare({k: v[idx] for k, v in arrays.items()}, step_key, data_config), order
+  # Gather the rows first: XLA:CPU emits a gather fused into an elementwise consumer
+  # element by element, several times slower.
+  raw = jax.lax.optimization_barrier({k: v[idx] for k, v in arrays.items()})
+  return prepare(raw, step_key, data_config), order
 
 
 def fixed_eval_images(images01, seed: int, data_config):
