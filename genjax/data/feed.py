@@ -80,8 +80,9 @@ class DeviceFeed:
   """The train set on every device. A call's input is (arrays, order): the arrays
   {'image', 'label'?} (or a 2-D mixture's {'means'}), the same for every call, and the
   epoch order (`pipeline.epoch_order`, per replica when `roots` is [S, 2]) of the call's
-  first step, drawn once per epoch: permuting MNIST's 60,000 takes as long as several MLP
-  steps. The call carries the order through its steps (`pipeline.carried_order`)."""
+  first step, drawn when a call starts in a new epoch (permuting MNIST's 60,000 takes as long
+  as several MLP steps). The call carries the order through its steps, redrawing it where it
+  crosses into the next epoch (`pipeline.carried_order`)."""
   kind = "device"
 
   def __init__(self, arrays, placement, sampling: pipeline.Sampling, roots):
