@@ -116,7 +116,7 @@ def compile_call(config, image_shape, arrays, length: int, feed: str = "device")
   mesh = parallel.data_mesh()
   parallel.check_batch(config.batch_size, mesh)
   state = parallel.replicate(replicas.init(family, config), mesh)
-  sampling = train.sampling_of(family, config, len(arrays["image"]) if "image" in arrays else 0)
+  sampling = train.arrays_sampling(family, config, arrays)
   if feed == "host":
     calls = ((i * length, length) for i in itertools.count())
     host = feed_lib.HostFeed(jax.device_get(arrays), sampling, None, jax.device_get(state.rng),

@@ -95,6 +95,11 @@ def sampling_of(family, config, num_examples: int) -> pipeline.Sampling:
   return pipeline.Sampling(num_examples, config.batch_size, groups, config.data.num_shards)
 
 
+def arrays_sampling(family, config, arrays) -> pipeline.Sampling:
+  """`sampling_of` the on-device train arrays ({'image', 'label'?} or a mixture's {'means'})."""
+  return sampling_of(family, config, 0 if "means" in arrays else arrays["image"].shape[0])
+
+
 def call_schedule(first_step: int, config):
   """(first step, length) of each train call from `first_step` to `config.num_steps`."""
   return [(s, min(config.steps_per_call, config.num_steps - s))
@@ -112,18 +117,16 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
   """
   axis = parallel.axis_name(config)
 
-  def sampling(arrays):
-    return sampling_of(family, config, 0 if "means" in arrays else arrays["image"].shape[0])
-
   def device_step(carry, arrays):
     state, order = carry
     step_rng = rng_lib.step_key(state.rng, state.step)
+    sampling = arrays_sampling(family, config, arrays)
     batch, order = pipeline.train_batch(arrays, state.rng, state.step, step_rng, config.data,
-                                        sampling(arrays), order)
+                                        sampling, order)
     if axis is None:  # jit: XLA splits the global batch over the mesh.
       batch = parallel.shard_batch(batch, mesh)
     else:  # pmap: every device builds the global batch and keeps its part.
-      batch = parallel.local_part(batch, sampling(arrays).groups, axis)
+      batch = parallel.local_part(batch, sampling.groups, axis)
     state, metrics = family.train_step(state, batch, step_rng)
     return (state, order), metrics
 

@@ -89,16 +89,18 @@ class DeviceFeed:
     self.arrays = placement.put(jax.tree.map(jnp.asarray, arrays))
     self._placement, self._sampling = placement, sampling
     self._roots = np.asarray(roots)  # uint32[2] or [S, 2]: the replicas' root keys.
-    order = lambda root, step: pipeline.epoch_order(root, step, sampling)
-    self._order = jax.jit(order if self._roots.ndim == 1 else jax.vmap(order, (0, None)))
+    self._mixture = "means" in arrays  # 2-D mixtures draw fresh points: an empty order.
+    if self._mixture:
+      self._order = lambda roots, _: np.zeros(roots.shape[:-1] + (0,), np.int32)
+    else:
+      order = lambda root, step: pipeline.epoch_order(root, step, sampling)
+      self._order = jax.jit(order if self._roots.ndim == 1 else jax.vmap(order, (0, None)))
     self._epoch = (None, None)  # (epoch, its placed order)
-    if "means" in arrays:  # 2-D mixtures draw fresh points: no order.
-      self._epoch = ("all", placement.put(np.zeros(self._roots.shape[:-1] + (0,), np.int32)))
 
   def inputs(self, step: int, length: int):  # pylint: disable=unused-argument
-    if self._epoch[0] != "all" and self._epoch[0] != step // self._sampling.steps_per_epoch:
-      order = self._order(self._roots, step)
-      self._epoch = (step // self._sampling.steps_per_epoch, self._placement.put(order))
+    epoch = 0 if self._mixture else step // self._sampling.steps_per_epoch
+    if self._epoch[0] != epoch:
+      self._epoch = (epoch, self._placement.put(self._order(self._roots, step)))
     return self.arrays, self._epoch[1]
 
   def close(self):
