@@ -1,4 +1,6 @@
 """DCGAN (non-saturating loss) on the embedded 8x8 digits, images in [-1, 1]."""
+import ml_collections
+
 from configs import gan_ring8
 
 
@@ -20,4 +22,5 @@ def get_config():
   config.optim.learning_rate = 2e-4  # Radford et al.: Adam(2e-4, b1=0.5).
   config.optim.b1 = 0.5
   config.ema_decay = 0.99
+  config.evals = ml_collections.ConfigDict()  # Mode coverage is for 2-D mixtures only.
   return config

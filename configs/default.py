@@ -74,10 +74,15 @@ def get_config():
       grad_clip_norm=0.0, weight_decay=0.0, b1=0.9, b2=0.999,
   ))
   config.eval = ml_collections.ConfigDict(dict(
-      batch_size=100,
-      iwae_samples=1000,        # k of the importance-sampled NLL.
-      iwae_chunk=100,           # Samples per decoder call (memory).
-      iwae_examples=360,        # Eval images the NLL is estimated on.
-      num_samples_png=64,
+      num_samples_png=64,       # Sample grid (and half as many reconstruction pairs) per eval.
+  ))
+  # Evaluators (genjax/evaluators): name -> {type, every_steps (0: eval_every), options}.
+  config.evals = ml_collections.ConfigDict(dict(
+      nll=dict(type="nll",      # -ELBO on the eval set, IWAE NLL on its first examples.
+               every_steps=0,
+               batch_size=100,
+               iwae_samples=1000,   # k of the importance-sampled NLL.
+               iwae_chunk=100,      # Samples per decoder call (memory).
+               iwae_examples=360),  # Eval images the NLL is estimated on.
   ))
   return config

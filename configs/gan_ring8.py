@@ -30,15 +30,16 @@ def get_config():
       latent_dim=2,
       latent_codes=0,           # K > 0 appends a one-hot uniform K-way code to G's latent.
       spectral_norm=False,      # Spectral normalization of D's layers.
-      sigmoid_output=False,     # D outputs probabilities (only minimax losses accept it).
+      sigmoid_output=False,     # D(x) = sigmoid(D's logit): only minimax losses accept it.
       conditioning="none",      # 'none', 'projection' (D) or 'concat' (D); G embeds labels.
   ))
   config.loss = ml_collections.ConfigDict(dict(
       name="non_saturating",    # A key of genjax.losses.GAN_LOSSES.
       n_critic=1,               # D updates per G update.
-      gp_weight=10.0,           # wgan_gp: lambda.
-      clip=0.01,                # wasserstein: weight clipping bound.
-      r1_weight=0.0,            # gamma of an R1 penalty on real data (0: off).
+      # Weights of the terms in genjax.losses.PENALTIES added to D's loss (0: off):
+      # gp: WGAN-GP's lambda; r1: R1's gamma (Mescheder et al. 2018).
+      penalties=ml_collections.ConfigDict(dict(gp=0.0, r1=0.0)),
+      weight_clip=0.0,          # > 0 clips every D weight to [-c, c] after each update (WGAN).
       instance_noise=0.0,       # Std of noise added to D's inputs, annealed linearly...
       instance_noise_steps=0,   # ...to 0 over this many steps.
       diffaugment="",           # Images: comma-separated 'color,translation,cutout'.
@@ -46,5 +47,6 @@ def get_config():
   config.optim.learning_rate = 1e-3  # G's; D's is d_learning_rate (0: the same), for TTUR.
   config.optim.d_learning_rate = 0.0
   config.optim.b1 = 0.5
-  config.eval.mode_samples = 2500
+  config.evals = ml_collections.ConfigDict(dict(
+      modes=dict(type="modes", every_steps=0, num_samples=2500)))
   return config

@@ -35,7 +35,7 @@ def get_config():
   config.optim.learning_rate = 1e-3
   config.optim.schedule = "cosine"
   config.optim.warmup_steps = 200
-  config.eval.batch_size = 50
-  config.eval.iwae_chunk = 100
-  config.eval.iwae_examples = 2000
+  config.evals.nll.batch_size = 50
+  config.evals.nll.iwae_chunk = 100
+  config.evals.nll.iwae_examples = 2000
   return config

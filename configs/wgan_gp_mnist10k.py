@@ -4,8 +4,8 @@ from configs import dcgan_mnist10k
 
 def wgan_gp(config):
   """Turns a DCGAN config into WGAN-GP (also used by wgan_gp_digits)."""
-  config.loss.name = "wgan_gp"
-  config.loss.gp_weight = 10.0
+  config.loss.name = "wasserstein"
+  config.loss.penalties.gp = 10.0
   config.loss.n_critic = 5
   config.optim.learning_rate = 1e-4
   config.optim.b1, config.optim.b2 = 0.5, 0.9

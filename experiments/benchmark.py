@@ -30,6 +30,7 @@ from configs import dcgan_digits
 from configs import default
 from configs import gan_ring8
 from genjax import logging as log_lib
+from genjax import families
 from genjax import parallel
 from genjax import replicas
 from genjax import train
@@ -112,7 +113,7 @@ def compile_call(config, image_shape, arrays, length: int, feed: str = "device")
   compile, examples per train step). `inputs(step)` gives the call's input: a `DeviceFeed`'s
   on-device arrays and epoch order (feed 'device'), or the next batches of a `HostFeed` over
   `arrays` kept in host memory (feed 'host'); close it with `inputs.close()`."""
-  family = train.build(config, image_shape)
+  family = families.build(config, families.DataInfo(image_shape))
   mesh = parallel.data_mesh()
   parallel.check_batch(config.batch_size, mesh)
   state = parallel.replicate(replicas.init(family, config), mesh)

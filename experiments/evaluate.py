@@ -1,8 +1,9 @@
 """Evaluates a workdir's latest checkpoint on its eval split and writes the metrics as JSON.
 
-python -m experiments.evaluate --workdir=DIR [--out=FILE.json] [--config.eval.iwae_examples=N]
+python -m experiments.evaluate --workdir=DIR [--out=FILE.json] [--set=evals.nll.iwae_examples=N]
 
-For VAEs: negative ELBO and importance-sampled NLL (nats and bits/dim).
+Runs the evaluators of the run's `config.evals`, the same as training does (VAEs: negative
+ELBO and importance-sampled NLL; 2-D GANs: mode coverage).
 """
 import json
 import sys
@@ -18,7 +19,8 @@ from genjax.errors import GenjaxError
 _WORKDIR = flags.DEFINE_string("workdir", None, "A workdir written by experiments.main.")
 _OUT = flags.DEFINE_string("out", "", "JSON output file (default: DIR/eval_<step>.json).")
 _OVERRIDES = flags.DEFINE_multi_string(
-    "set", [], "Override an eval field of the saved config, e.g. --set=eval.iwae_examples=500.")
+    "set", [], "Override an evaluator option of the saved config, e.g."
+    " --set=evals.nll.iwae_examples=500.")
 flags.mark_flags_as_required(["workdir"])
 
 

@@ -3,7 +3,9 @@ mean and spread of modes covered, % high-quality samples and KL to uniform.
 
 python -m experiments.mode_coverage --config=configs/gan_ring8.py --workdir=DIR --seeds=5
 
-Writes DIR/mode_coverage.json and prints a Markdown table row per seed plus the mean.
+Writes DIR/mode_coverage.json and prints a Markdown table row per seed plus the mean, for
+the EMA generator (what `experiments.sample` draws from) and the raw one (what PacGAN and
+VEEGAN report), labelled.
 The seeds train together as `num_seeds` replicas of one vmapped program in DIR (rerunning
 resumes it); replica i is the run of seed config.seed + i.
 """
@@ -15,6 +17,8 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
+from genjax import evaluators
+from genjax import families
 from genjax import logging as log_lib
 from genjax import replicas
 from genjax import train
@@ -24,7 +28,7 @@ _CONFIG = config_flags.DEFINE_config_file("config", "configs/gan_ring8.py", "A 2
 _WORKDIR = flags.DEFINE_string("workdir", None, "The run's workdir.")
 _SEEDS = flags.DEFINE_integer("seeds", 5, "Number of seeds (config.seed .. config.seed+seeds-1).")
 flags.mark_flags_as_required(["workdir"])
-METRICS = ("modes", "high_quality", "kl")
+METRICS = ("modes", "high_quality", "kl", "raw/modes", "raw/high_quality", "raw/kl")
 
 
 def run(config, workdir: str, seeds: int) -> dict:
@@ -32,8 +36,12 @@ def run(config, workdir: str, seeds: int) -> dict:
   config.num_seeds = seeds
   config.lock()
   state = train.train_and_evaluate(config, workdir)
-  results = replicas.evaluate(train.build(config, (2,)), state, None, config)
-  rows = [{"seed": config.seed + i, **{k.split("/")[-1]: v for k, v in result.items()}}
+  config.unlock()
+  config.evals = {"modes": {"type": "modes", "num_samples": 2500}}
+  family = families.build(config, families.DataInfo((2,)))
+  modes = evaluators.build(config, family)
+  results = replicas.evaluate(lambda s, x: evaluators.run(modes, s, x), state, None, config)
+  rows = [{"seed": config.seed + i, **{k[len("eval/"):]: v for k, v in result.items()}}
           for i, result in enumerate(results)]
   spread = replicas.summarize([{k: r[k] for k in METRICS} for r in rows])
   summary = {k: {"mean": spread[k], "std": spread.get(f"{k}_std", 0.0)} for k in METRICS}
@@ -41,13 +49,17 @@ def run(config, workdir: str, seeds: int) -> dict:
 
 
 def markdown(report: dict) -> str:
-  lines = ["| seed | modes | high quality | KL |", "| --- | --- | --- | --- |"]
+  lines = ["| seed | generator | modes | high quality | KL |", "| --- | --- | --- | --- | --- |"]
+  cell = lambda r, p: f"{r[p + 'modes']} | {100 * r[p + 'high_quality']:.1f}% | {r[p + 'kl']:.4f}"
   for r in report["seeds"]:
-    lines.append(f"| {r['seed']} | {r['modes']} | {100 * r['high_quality']:.1f}% | {r['kl']:.4f} |")
+    for label, prefix in (("EMA", ""), ("raw", "raw/")):
+      lines.append(f"| {r['seed']} | {label} | {cell(r, prefix)} |")
   s = report["summary"]
-  lines.append(f"| mean +- std | {s['modes']['mean']:.1f} +- {s['modes']['std']:.1f} |"
-               f" {100 * s['high_quality']['mean']:.1f}% +- {100 * s['high_quality']['std']:.1f} |"
-               f" {s['kl']['mean']:.4f} +- {s['kl']['std']:.4f} |")
+  for label, p in (("EMA", ""), ("raw", "raw/")):
+    lines.append(f"| mean +- std | {label} | {s[p + 'modes']['mean']:.1f} +-"
+                 f" {s[p + 'modes']['std']:.1f} | {100 * s[p + 'high_quality']['mean']:.1f}% +-"
+                 f" {100 * s[p + 'high_quality']['std']:.1f} | {s[p + 'kl']['mean']:.4f} +-"
+                 f" {s[p + 'kl']['std']:.4f} |")
   return "\n".join(lines)
 
 

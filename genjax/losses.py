@@ -1,12 +1,13 @@
 """Pure loss functions. Log densities are in nats, summed over an example's dimensions.
 
-VAE objectives take the `terms` of a batch (see `genjax.steps.vae.vae_terms`):
+VAE objectives take the `terms` of a batch (see `genjax.families.vae.posterior_terms`):
   log_px_SxB  log p(x|z_s)        log_pz_SxB  log p(z_s)
   log_qz_SxB  log q(z_s|x)        kl_B        KL(q(z|x) || p(z)), analytic
 for S posterior samples z_s per example, and return (scalar loss, metrics dict).
 Register a new one in VAE_OBJECTIVES and select it with `config.loss.name`.
 """
 import math
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -60,7 +61,8 @@ def elbo(terms, beta: float = 1.0):
 
 
 def iwae(terms, beta: float = 1.0):
-  """Negative IWAE bound (Burda et al. 2016) over the S samples; beta must be 1."""
+  """Negative IWAE bound (Burda et al. 2016) over the S samples (the VAE family refuses
+  beta != 1 for it)."""
   del beta
   log_w = terms["log_px_SxB"] + terms["log_pz_SxB"] - terms["log_qz_SxB"]
   loss = -jnp.mean(iwae_bound(log_w))
@@ -72,54 +74,99 @@ VAE_OBJECTIVES = {"elbo": elbo, "iwae": iwae}
 
 
 # --- GAN objectives -------------------------------------------------------------------------
-# Each takes raw discriminator outputs (logits / critic values, float[B]) and returns a
-# scalar. Penalties (gradient penalty, R1) take the discriminator as a function of x.
+# A GAN objective is a pair of functions of the discriminator's raw outputs (logits or critic
+# values, never probabilities) on a batch of real and a batch of fake data:
+#   d(d_real_B, d_fake_B) -> scalar    the discriminator's loss
+#   g(d_real_B, d_fake_B) -> scalar    the generator's loss (d_real_B is None unless the
+#                                      objective sets g_needs_real, like relativistic ones)
+# `axis` (keyword) is pmap's axis: batch statistics (RaGAN's averages) must be taken over the
+# global batch. Penalties are separate, configured terms (`PENALTIES`, `loss.penalties`).
 
 
-def minimax_d(d_real_B, d_fake_B):
+class GANLoss(NamedTuple):
+  d: Callable
+  g: Callable
+  unbounded: bool = False      # Needs an unbounded score: refused with model.sigmoid_output.
+  g_needs_real: bool = False   # The generator loss reads D's scores on real data too.
+
+
+def minimax_d(d_real_B, d_fake_B, axis=None):
   """-log D(x) - log(1 - D(G(z))), with D = sigmoid(logit)."""
   return jnp.mean(jax.nn.softplus(-d_real_B) + jax.nn.softplus(d_fake_B))
 
 
-def minimax_g(d_fake_B):
+def minimax_g(d_real_B, d_fake_B, axis=None):
   """The original minimax generator loss: log(1 - D(G(z))) (saturates when D wins)."""
   return -jnp.mean(jax.nn.softplus(d_fake_B))
 
 
-def non_saturating_g(d_fake_B):
+def non_saturating_g(d_real_B, d_fake_B, axis=None):
   """-log D(G(z)) (Goodfellow et al. 2014's practical alternative)."""
   return jnp.mean(jax.nn.softplus(-d_fake_B))
 
 
-def least_squares_d(d_real_B, d_fake_B):
+def least_squares_d(d_real_B, d_fake_B, axis=None):
   """LSGAN (Mao et al. 2017), targets a=0 (fake), b=1 (real)."""
   return 0.5 * jnp.mean((d_real_B - 1.0) ** 2) + 0.5 * jnp.mean(d_fake_B**2)
 
 
-def least_squares_g(d_fake_B):
+def least_squares_g(d_real_B, d_fake_B, axis=None):
   return 0.5 * jnp.mean((d_fake_B - 1.0) ** 2)
 
 
-def wasserstein_d(d_real_B, d_fake_B):
+def wasserstein_d(d_real_B, d_fake_B, axis=None):
   """Critic loss E[f(G(z))] - E[f(x)] (WGAN, Arjovsky et al. 2017)."""
   return jnp.mean(d_fake_B) - jnp.mean(d_real_B)
 
 
-def wasserstein_g(d_fake_B):
+def wasserstein_g(d_real_B, d_fake_B, axis=None):
   return -jnp.mean(d_fake_B)
 
 
-def hinge_d(d_real_B, d_fake_B):
+def hinge_d(d_real_B, d_fake_B, axis=None):
   """E[relu(1 - D(x))] + E[relu(1 + D(G(z)))] (Lim & Ye 2017; Miyato et al. 2018)."""
   return jnp.mean(jax.nn.relu(1.0 - d_real_B)) + jnp.mean(jax.nn.relu(1.0 + d_fake_B))
+
+
+def _relativistic(d_real_B, d_fake_B, axis):
+  """(C(x_r) - E C(x_f), C(x_f) - E C(x_r)), the averages over the global batch."""
+  mean_real, mean_fake = parallel.pmean((jnp.mean(d_real_B), jnp.mean(d_fake_B)), axis)
+  return d_real_B - mean_fake, d_fake_B - mean_real
+
+
+def ragan_d(d_real_B, d_fake_B, axis=None):
+  """Relativistic average standard GAN (Jolicoeur-Martineau 2018), discriminator:
+  -E_r[log sigmoid(C(x_r) - E_f C(x_f))] - E_f[log(1 - sigmoid(C(x_f) - E_r C(x_r)))]."""
+  real, fake = _relativistic(d_real_B, d_fake_B, axis)
+  return jnp.mean(jax.nn.softplus(-real)) + jnp.mean(jax.nn.softplus(fake))
+
+
+def ragan_g(d_real_B, d_fake_B, axis=None):
+  """RaSGAN generator: the discriminator's loss with real and fake swapped."""
+  real, fake = _relativistic(d_real_B, d_fake_B, axis)
+  return jnp.mean(jax.nn.softplus(real)) + jnp.mean(jax.nn.softplus(-fake))
+
+
+GAN_LOSSES = {
+    "minimax": GANLoss(minimax_d, minimax_g),
+    "non_saturating": GANLoss(minimax_d, non_saturating_g),
+    "least_squares": GANLoss(least_squares_d, least_squares_g, unbounded=True),
+    "wasserstein": GANLoss(wasserstein_d, wasserstein_g, unbounded=True),
+    "hinge": GANLoss(hinge_d, wasserstein_g, unbounded=True),
+    "ragan": GANLoss(ragan_d, ragan_g, g_needs_real=True),
+}
+
+
+# --- penalties on the discriminator ------------------------------------------------------------
+# Each takes (critic, x_real, x_fake, key, axis): `critic` maps a batch B x ... to float[B]
+# logits/values with the current parameters; returns a scalar added to D's loss times its
+# weight in `loss.penalties`.
 
 
 def gradient_penalty(critic, x_real, x_fake, key, axis=None):
   """WGAN-GP (Gulrajani et al. 2017): E[(||grad_x critic(x_hat)||_2 - 1)^2] at random
   interpolates x_hat = eps x_real + (1 - eps) x_fake, eps ~ U(0, 1) per example from `key`
-  (`axis`: see `genjax.parallel.batch_draw`).
-
-  `critic` maps a batch B x ... to float[B]; the norm is over each example's dimensions.
+  (`axis`: see `genjax.parallel.batch_draw`). The norm is over each example's dimensions.
   """
   eps = parallel.batch_draw(jax.random.uniform, key,
                             (x_real.shape[0],) + (1,) * (x_real.ndim - 1), axis)
@@ -129,18 +176,11 @@ def gradient_penalty(critic, x_real, x_fake, key, axis=None):
   return jnp.mean((norms - 1.0) ** 2)
 
 
-def r1_penalty(critic, x_real):
-  """R1 (Mescheder et al. 2018): E[||grad_x D(x_real)||^2] (multiply by gamma / 2)."""
+def r1_penalty(critic, x_real, x_fake=None, key=None, axis=None):
+  """R1 (Mescheder et al. 2018): (1/2) E[||grad_x D(x_real)||^2], D the logit; its weight
+  in `loss.penalties.r1` is the paper's gamma."""
   grads = jax.grad(lambda x: jnp.sum(critic(x)))(x_real)
-  return jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, -1))
+  return 0.5 * jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, -1))
 
 
-# name -> (discriminator loss, generator loss, whether D's output must be an unbounded score).
-GAN_LOSSES = {
-    "minimax": (minimax_d, minimax_g, False),
-    "non_saturating": (minimax_d, non_saturating_g, False),
-    "least_squares": (least_squares_d, least_squares_g, True),
-    "wasserstein": (wasserstein_d, wasserstein_g, True),
-    "wgan_gp": (wasserstein_d, wasserstein_g, True),
-    "hinge": (hinge_d, wasserstein_g, True),
-}
+PENALTIES = {"gp": gradient_penalty, "r1": r1_penalty}

@@ -1,4 +1,13 @@
-"""Optimizers from `config.optim`: Adam(W) with optional warmup, cosine decay and clipping."""
+"""Optimizers from an optimizer config: Adam(W) with optional warmup, cosine decay and
+clipping, whose learning rate is a function of the *train step*, passed in explicitly.
+
+A step may update a network several times (a GAN's n_critic discriminator updates) or skip
+an update; the schedule still reads the train step, never the optimizer's own update count,
+so every network reaches its final rate at `num_steps` (see `update`).
+"""
+from typing import Callable, NamedTuple
+
+import jax
 import optax
 
 from genjax.errors import GenjaxError
@@ -6,20 +15,40 @@ from genjax.errors import GenjaxError
 SCHEDULES = ("constant", "cosine")
 
 
-def make(optim_config, num_steps: int) -> optax.GradientTransformation:
+class Optimizer(NamedTuple):
+  """`tx`: the update direction (clipping, Adam, decoupled weight decay) without the rate;
+  `learning_rate`: train step (int or traced int32) -> rate."""
+  tx: optax.GradientTransformation
+  learning_rate: Callable
+
+
+def schedule(cfg, num_steps: int, peak: float) -> Callable:
+  if cfg.schedule == "cosine":
+    return optax.warmup_cosine_decay_schedule(0.0, peak, cfg.warmup_steps,
+                                              max(num_steps, cfg.warmup_steps + 1),
+                                              end_value=peak * cfg.final_lr_fraction)
+  if cfg.warmup_steps:
+    return optax.linear_schedule(0.0, peak, cfg.warmup_steps)
+  return lambda step: peak
+
+
+def make(optim_config, num_steps: int, learning_rate: float = 0.0) -> Optimizer:
+  """The optimizer of `optim_config`, at peak rate `learning_rate` (default: its own)."""
   cfg = optim_config
-  if cfg.learning_rate <= 0:
-    raise GenjaxError(f"optim.learning_rate={cfg.learning_rate} must be positive")
+  peak = learning_rate or cfg.learning_rate
+  if peak <= 0:
+    raise GenjaxError(f"optim.learning_rate={peak} must be positive")
   if cfg.schedule not in SCHEDULES:
     raise GenjaxError(f"optim.schedule={cfg.schedule!r}: valid are {SCHEDULES}")
-  if cfg.schedule == "cosine":
-    lr = optax.warmup_cosine_decay_schedule(0.0, cfg.learning_rate, cfg.warmup_steps,
-                                            max(num_steps, cfg.warmup_steps + 1),
-                                            end_value=cfg.learning_rate * cfg.final_lr_fraction)
-  elif cfg.warmup_steps:
-    lr = optax.linear_schedule(0.0, cfg.learning_rate, cfg.warmup_steps)
-  else:
-    lr = cfg.learning_rate
   chain = [optax.clip_by_global_norm(cfg.grad_clip_norm)] if cfg.grad_clip_norm > 0 else []
-  chain.append(optax.adamw(lr, b1=cfg.b1, b2=cfg.b2, weight_decay=cfg.weight_decay))
-  return optax.chain(*chain)
+  chain.append(optax.scale_by_adam(b1=cfg.b1, b2=cfg.b2))
+  if cfg.weight_decay:
+    chain.append(optax.add_decayed_weights(cfg.weight_decay))
+  return Optimizer(optax.chain(*chain), schedule(cfg, num_steps, peak))
+
+
+def update(opt: Optimizer, grads, opt_state, params, step):
+  """(new params, new optimizer state): one update at the rate of train step `step`."""
+  direction, opt_state = opt.tx.update(grads, opt_state, params)
+  rate = opt.learning_rate(step)
+  return jax.tree.map(lambda p, d: p - rate * d, params, direction), opt_state

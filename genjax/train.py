@@ -16,6 +16,8 @@ from absl import logging
 
 from genjax import checkpoint
 from genjax import data as data_lib
+from genjax import evaluators as evaluators_lib
+from genjax import families
 from genjax import logging as log_lib
 from genjax import loops
 from genjax import parallel
@@ -24,7 +26,6 @@ from genjax import rng as rng_lib
 from genjax.data import feed as feed_lib
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
-from genjax import steps
 
 # data fields that do not change the batches: the same data may move, or be fed differently.
 MAY_CHANGE_ON_RESUME = ("tfds_data_dir", "path", "labels_path", "placement", "device_limit_mb",
@@ -41,10 +42,8 @@ def check_config(config) -> None:
     if config[field] % config.steps_per_call:
       raise GenjaxError(f"{field}={config[field]} must be a multiple of"
                         f" steps_per_call={config.steps_per_call}")
-  for field in ("batch_size", "iwae_samples", "iwae_chunk", "iwae_examples"):
-    value = config.eval[field] if field != "batch_size" else config.batch_size
-    if value <= 0:
-      raise GenjaxError(f"{'eval.' if field != 'batch_size' else ''}{field}={value} must be positive")
+  if config.batch_size <= 0:
+    raise GenjaxError(f"batch_size={config.batch_size} must be positive")
   replicas.check(config)
 
 
@@ -82,11 +81,6 @@ def write_run_files(workdir: str, config, dataset) -> None:
     f.write(config.to_json_best_effort(indent=2))
   with open(os.path.join(workdir, "data_info.json"), "w") as f:
     json.dump({"image_shape": list(dataset.image_shape), "num_classes": dataset.num_classes}, f)
-
-
-def build(config, image_shape, num_classes: int = 0):
-  """The model family (init_state, train_step, evaluate, sample) that `config` names."""
-  return steps.build(config, tuple(image_shape), num_classes)
 
 
 def sampling_of(family, config, num_examples: int) -> pipeline.Sampling:
@@ -175,10 +169,34 @@ def make_feed(kind: str, dataset, state, sampling, config, mesh, placement, shar
                            config.data.prefetch)
 
 
-def write_images(family, state, eval_x, step, workdir, writer, config):
+def image_summaries(family, config):
+  """fn(state, eval_x) -> {'samples': a grid of samples, or a 2-D histogram of points;
+  'reconstructions': (original, reconstruction) pairs}, from the family's predict functions
+  'sample' and 'reconstruct' (those it has)."""
+  predict, num = family.predict, config.eval.num_samples_png
+  sample = jax.jit(predict["sample"], static_argnums=2) if "sample" in predict else None
+  reconstruct = jax.jit(predict["reconstruct"]) if "reconstruct" in predict else None
+
+  def summaries(state, eval_x):
+    out = {}
+    key = rng_lib.purpose_key(state.rng, "samples")
+    if sample is not None and family.data_info.is_image:
+      out["samples"] = sample(state, key, num)
+    elif sample is not None:
+      out["samples"] = log_lib.histogram_image(jax.device_get(sample(state, key, 2500)))[None]
+    if reconstruct is not None and eval_x is not None:
+      originals = eval_x[: max(num // 2, 1)]
+      pairs = jnp.stack([originals, reconstruct(state, originals)], 1)
+      out["reconstructions"] = pairs.reshape((-1,) + originals.shape[1:])
+    return out
+
+  return summaries
+
+
+def write_images(summaries, state, eval_x, step, workdir, writer, config):
   """Sample/reconstruction grids (of replica 0 when num_seeds > 1) as PNGs and TensorBoard
   images. Every process computes them (they are global computations); process 0 writes."""
-  summaries = family.image_summaries(replicas.select(state, 0, config), eval_x)
+  summaries = summaries(replicas.select(state, 0, config), eval_x)
   if not parallel.is_main_process():
     return
   for name, images in summaries.items():
@@ -193,7 +211,8 @@ def train_and_evaluate(config, workdir: str):
   shards = feed_lib.plan(config.data, jax.process_index(), jax.process_count())
   dataset = data_lib.load(config.data, shards, keep_uint8=True)
   feed_kind = feed_lib.choose(config, dataset, shards)
-  family = build(config, dataset.image_shape, dataset.num_classes)
+  family = families.build(config, families.DataInfo(dataset.image_shape, dataset.num_classes))
+  evaluators = evaluators_lib.build(config, family)
   sampling = sampling_of(family, config, dataset.num_train)
   pipeline.check(config.data, sampling)
   mesh = parallel.data_mesh()
@@ -216,6 +235,7 @@ def train_and_evaluate(config, workdir: str):
   placed = placement.put(state)  # What the train call consumes (donated) and returns.
   feed = make_feed(feed_kind, dataset, state, sampling, config, mesh, placement, shards)
   eval_x = pipeline.eval_set(dataset, config.seed, config.data)
+  summaries = image_summaries(family, config)
 
   writer = log_lib.Writer(os.path.join(workdir, "tensorboard"), main_process)
   step = replicas.step(state, config)
@@ -241,18 +261,22 @@ def train_and_evaluate(config, workdir: str):
         if main_process:
           progress.log(step, {k: v for k, v in summary.items() if not k.endswith("_std")})
         writer.scalars(step, {f"train/{k}": v for k, v in summary.items()})
-      if step % config.eval_every == 0 or step % config.checkpoint_every == 0 or final:
+      due = [e for e in evaluators if e.due(step, final)]
+      images_due = step % config.eval_every == 0 or final
+      if due or images_due or step % config.checkpoint_every == 0 or final:
         state = placement.get(placed)  # Only here: under pmap it copies device 0's state.
-      if step % config.eval_every == 0 or final:
-        results = replicas.summarize(replicas.evaluate(family, state, eval_x, config))
+      if due:
+        results = replicas.summarize(replicas.evaluate(
+            lambda s, x: evaluators_lib.run(due, s, x), state, eval_x, config))
         if results and main_process:
           logging.info("eval at step %d: %s", step,
                        ", ".join(f"{k} {v:.4f}" for k, v in results.items()))
           writer.scalars(step, results)
-        write_images(family, state, eval_x, step, workdir, writer, config)
+      if images_due:
+        write_images(summaries, state, eval_x, step, workdir, writer, config)
       if step % config.checkpoint_every == 0 or final:
         ckpts.save(step, state)
-      if step % config.eval_every == 0 or step % config.checkpoint_every == 0:
+      if due or images_due or step % config.checkpoint_every == 0:
         progress.restart_clock(step)
   finally:
     feed.close()

@@ -13,8 +13,9 @@ import numpy as np
 
 from genjax import checkpoint
 from genjax import data as data_lib
+from genjax import evaluators as evaluators_lib
+from genjax import families
 from genjax import replicas
-from genjax import train
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
 
@@ -57,18 +58,38 @@ def sample(workdir: str, num: int, seed: int, label: int = -1, seed_index: int =
   if num <= 0:
     raise GenjaxError(f"--num={num} must be positive")
   config, image_shape, num_classes = load_run_config(workdir)
-  family = train.build(config, image_shape, num_classes)
+  family = families.build(config, families.DataInfo(image_shape, num_classes))
   replicas.check_index(seed_index, config, "--seed_index")  # Before the slower restore.
+  if "sample" not in family.predict:
+    raise GenjaxError(f"the {family.name!r} model in {workdir!r} cannot sample")
   state = replicas.select(restore_latest(family, config, workdir), seed_index, config)
-  sample_fn = family.sample
+  sample_fn = family.predict["sample"]
   if label >= 0:
-    if not getattr(family, "num_classes", 0):
+    if not family.num_classes:
       raise GenjaxError(f"--label={label}: the model in {workdir!r} is not class-conditional")
     if label >= family.num_classes:
       raise GenjaxError(f"--label={label}: valid classes are 0..{family.num_classes - 1}")
-    sample_fn = functools.partial(family.sample, labels=jnp.full((num,), label, jnp.int32))
+    sample_fn = functools.partial(sample_fn, labels=jnp.full((num,), label, jnp.int32))
   images = jax.jit(sample_fn, static_argnums=2)(state, jax.random.PRNGKey(seed), num)
   return np.asarray(images, np.float32)
+
+
+def set_eval_field(config, item: str) -> None:
+  """Applies `--set=evals.NAME.FIELD=VALUE` (an evaluator's option, typed as its default)."""
+  key, _, value = item.partition("=")
+  parts = key.split(".")
+  evals = config.get("evals", {})
+  if len(parts) != 3 or parts[0] != "evals" or parts[1] not in evals:
+    raise GenjaxError(f"--set={item!r}: only evaluator options can be set, as"
+                      f" evals.NAME.FIELD=VALUE with NAME in {tuple(evals)}")
+  name, field = parts[1], parts[2]
+  options = evaluators_lib.options_of(name, {**evals[name], field: None})
+  default = evals[name].get(field, evaluators_lib.TYPES[evals[name]["type"]].OPTIONS.get(field))
+  try:
+    evals[name][field] = type(default)(value) if default is not None else value
+  except ValueError:
+    raise GenjaxError(f"--set={item!r}: {field} takes a {type(default).__name__}") from None
+  del options
 
 
 def evaluate(workdir: str, overrides=()):
@@ -76,16 +97,14 @@ def evaluate(workdir: str, overrides=()):
   the replicas' mean, `<name>_std` spreads, and 'replicas': the list of per-replica metrics."""
   config, image_shape, num_classes = load_run_config(workdir)
   for item in overrides:
-    key, _, value = item.partition("=")
-    section, _, field = key.partition(".")
-    if section != "eval" or field not in config.eval:
-      raise GenjaxError(f"--set={item!r}: only eval fields can be set ({', '.join(config.eval)})")
-    config.eval[field] = type(config.eval[field])(value)
-  family = train.build(config, image_shape, num_classes)
+    set_eval_field(config, item)
+  family = families.build(config, families.DataInfo(image_shape, num_classes))
+  evaluators = evaluators_lib.build(config, family)
   state = restore_latest(family, config, workdir)
   dataset = data_lib.load(config.data)
   eval_x = pipeline.eval_set(dataset, config.seed, config.data)
-  per_replica = replicas.evaluate(family, state, eval_x, config)
+  per_replica = replicas.evaluate(lambda s, x: evaluators_lib.run(evaluators, s, x), state,
+                                  eval_x, config)
   metrics = replicas.summarize(per_replica)
   if config.num_seeds > 1:
     metrics["replicas"] = per_replica

@@ -9,7 +9,9 @@ import pytest
 os.environ["TFDS_DATA_DIR"] = tempfile.mkdtemp(
     prefix=f"genjax_tfds_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_")
 
+from configs import dcgan_digits
 from configs import default
+from configs import gan_ring8
 
 MNIST10K = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist10k")
 MNIST_IMAGES = os.path.join(MNIST10K, "t10k-images-idx3-ubyte.gz")
@@ -28,11 +30,47 @@ def tiny(config=None):
   config.model.hidden = (32,)
   config.model.channels = (8, 16)
   config.model.latent_dim = 4
-  config.eval.iwae_samples = 10
-  config.eval.iwae_chunk = 5
-  config.eval.iwae_examples = 20
+  config.evals.nll.iwae_samples = 10
+  config.evals.nll.iwae_chunk = 5
+  config.evals.nll.iwae_examples = 20
   config.eval.num_samples_png = 16
   return config
+
+
+def tiny_gan(**loss):
+  """The ring8 GAN config, shrunk; `loss` fields overridden."""
+  config = gan_ring8.get_config()
+  config.num_steps = 20
+  config.steps_per_call = 5
+  config.log_every = config.eval_every = config.checkpoint_every = 10
+  config.batch_size = 32
+  config.model.hidden = (32, 32)
+  config.evals.modes.num_samples = 200
+  for k, v in loss.items():
+    config.loss[k] = v
+  return config
+
+
+def tiny_dcgan_sn():
+  """DCGAN on digits, shrunk, with spectral norm (D) and batch norm (G)."""
+  config = dcgan_digits.get_config()
+  config.model.width, config.batch_size, config.model.spectral_norm = 8, 16, True
+  config.num_steps, config.steps_per_call = 20, 5
+  config.log_every = config.eval_every = config.checkpoint_every = 10
+  config.eval.num_samples_png = 4
+  return config
+
+
+def contract_gan():
+  config = tiny_gan(n_critic=2)
+  config.model.spectral_norm = True
+  config.model.hidden = (24, 24)  # Not the batch size: tests tell batch from weight matmuls.
+  return config
+
+
+# The configuration every contract test (tests/test_contract.py, test_parallel.py) runs for
+# each registered family: a family registered in genjax.families.FAMILIES needs an entry.
+CONTRACT_CASES = {"vae": tiny, "gan": contract_gan}
 
 
 @pytest.fixture

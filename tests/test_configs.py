@@ -6,7 +6,9 @@ import os
 import pytest
 
 from genjax import data as data_lib
+from genjax import families
 from genjax import train
+from genjax.families import DataInfo
 
 CONFIGS = sorted(os.path.basename(p)[:-3] for p in glob.glob(
     os.path.join(os.path.dirname(__file__), "..", "configs", "*.py")) if "__init__" not in p)
@@ -25,6 +27,6 @@ def test_config_builds_its_model(name, monkeypatch):
   config.lock()
   train.check_config(config)
   dataset = data_lib.load(config.data)
-  family = train.build(config, dataset.image_shape, dataset.num_classes)
+  family = families.build(config, DataInfo(dataset.image_shape, dataset.num_classes))
   state = family.init_state(config.seed)
   assert int(state.step) == 0

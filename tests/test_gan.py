@@ -8,23 +8,15 @@ import numpy as np
 import optax
 import pytest
 
+from configs import dcgan_digits
 from configs import gan_ring8
-from genjax import augment, models, train
+from genjax import augment, evaluators, families, losses, models, train
 from genjax.errors import GenjaxError
+from genjax.families import DataInfo
+from genjax.families import common
+from genjax.families import gan as gan_family
 from genjax.models import gan
-
-
-def tiny_gan(**loss):
-  config = gan_ring8.get_config()
-  config.num_steps = 20
-  config.steps_per_call = 5
-  config.log_every = config.eval_every = config.checkpoint_every = 10
-  config.batch_size = 32
-  config.model.hidden = (32, 32)
-  config.eval.mode_samples = 200
-  for k, v in loss.items():
-    config.loss[k] = v
-  return config
+from tests.conftest import tiny_gan
 
 
 def _counts(opt_state):
@@ -38,22 +30,36 @@ def _step(family, state, seed=0, step_fn=None):
   return (step_fn or jax.jit(family.train_step))(state, batch, jax.random.PRNGKey(seed + 1))
 
 
+def tiny_dcgan(**model):
+  config = dcgan_digits.get_config()
+  config.model.width, config.model.latent_dim, config.batch_size = 8, 8, 16
+  for k, v in model.items():
+    config.model[k] = v
+  return config
+
+
+def _image_batch(family, seed=0):
+  n = family.examples_per_step
+  return {"image": jax.random.uniform(jax.random.PRNGKey(seed), (n, 8, 8, 1), minval=-1),
+          "label": jnp.arange(n) % 10}
+
+
 def test_n_critic_really_performs_n_discriminator_updates():
-  family = train.build(tiny_gan(n_critic=3), (2,))
+  family = families.build(tiny_gan(n_critic=3), DataInfo((2,)))
   state, metrics = _step(family, family.init_state(0))
-  assert _counts(state.disc.opt_state) == [3] and _counts(state.gen.opt_state) == [1]
+  assert _counts(state.nets["disc"].opt_state) == [3] and _counts(state.nets["gen"].opt_state) == [1]
   assert family.examples_per_step == 3 * 32 and "g_loss" in metrics
 
 
 def test_weight_clipping_bounds_every_critic_weight():
-  config = tiny_gan(name="wasserstein", clip=0.01)
+  config = tiny_gan(name="wasserstein", weight_clip=0.01)
   config.optim.learning_rate = 0.1
-  family = train.build(config, (2,))
+  family = families.build(config, DataInfo((2,)))
   state = family.init_state(0)
   step_fn = jax.jit(family.train_step)
   for s in range(3):
     state, _ = _step(family, state, s, step_fn)
-  leaves = jax.tree.leaves(state.disc.params)
+  leaves = jax.tree.leaves(state.nets["disc"].params)
   assert max(float(jnp.abs(p).max()) for p in leaves) <= 0.01 + 1e-7
   assert max(float(jnp.abs(p).max()) for p in leaves) == pytest.approx(0.01)  # it binds
 
@@ -61,16 +67,16 @@ def test_weight_clipping_bounds_every_critic_weight():
 def test_spectral_norm_brings_the_top_singular_value_to_one():
   config = tiny_gan()
   config.model.spectral_norm = True
-  family = train.build(config, (2,))
+  family = families.build(config, DataInfo((2,)))
   state = family.init_state(0)
   step_fn = jax.jit(family.train_step)
   for s in range(30):
     state, _ = _step(family, state, s, step_fn)
   raw_tops = []
-  for layer_stats in state.disc.collections["batch_stats"].values():
+  for layer_stats in state.nets["disc"].collections["batch_stats"].values():
     for name, sigma in layer_stats.items():
       if name.endswith("/kernel/sigma"):
-        kernel = np.asarray(state.disc.params[name.split("/")[0]]["kernel"])
+        kernel = np.asarray(state.nets["disc"].params[name.split("/")[0]]["kernel"])
         top = np.linalg.svd(kernel, compute_uv=False)[0]
         assert top / float(sigma) == pytest.approx(1.0, abs=0.05)  # W / sigma has norm ~1
         raw_tops.append(top)
@@ -99,13 +105,13 @@ def test_conditional_sampling_returns_the_requested_classes(conditioning):
   config.model.width = 8
   config.model.latent_dim = 8
   config.model.conditioning = conditioning
-  family = train.build(config, (8, 8, 1), num_classes=10)
+  family = families.build(config, DataInfo((8, 8, 1), num_classes=10))
   state = family.init_state(0)
   batch = {"image": jnp.zeros((32, 8, 8, 1)), "label": jnp.arange(32) % 10}
   state, _ = jax.jit(family.train_step)(state, batch, jax.random.PRNGKey(0))
   key = jax.random.PRNGKey(5)
-  threes = family.sample(state, key, 4, labels=jnp.full((4,), 3))
-  sevens = family.sample(state, key, 4, labels=jnp.full((4,), 7))
+  threes = family.predict["sample"](state, key, 4, labels=jnp.full((4,), 3))
+  sevens = family.predict["sample"](state, key, 4, labels=jnp.full((4,), 7))
   assert threes.shape == sevens.shape == (4, 8, 8, 1)
   assert not np.allclose(threes, sevens)  # same noise, other class: another image
 
@@ -126,25 +132,30 @@ def test_diffaugment_keeps_shapes_and_passes_gradients():
 
 
 def test_instance_noise_anneals_to_zero():
-  family = train.build(tiny_gan(instance_noise=1.0, instance_noise_steps=100), (2,))
+  cfg = tiny_gan(instance_noise=1.0, instance_noise_steps=100).loss
   x = jnp.zeros((5000, 2))
   key = jax.random.PRNGKey(0)
-  assert float(family._d_input(x, key, 0.0, "real").std()) == pytest.approx(1.0, abs=0.05)
-  assert float(family._d_input(x, key, 50.0, "real").std()) == pytest.approx(0.5, abs=0.05)
-  assert float(jnp.abs(family._d_input(x, key, 100.0, "real")).max()) == 0.0
+  d_input = lambda step: gan_family.d_input(x, key, step, cfg, (), "real", common.Runtime())
+  assert float(d_input(0.0).std()) == pytest.approx(1.0, abs=0.05)
+  assert float(d_input(50.0).std()) == pytest.approx(0.5, abs=0.05)
+  assert float(jnp.abs(d_input(100.0)).max()) == 0.0
 
 
 def test_unknown_loss_and_incompatible_output_are_refused():
-  with pytest.raises(GenjaxError, match="non_saturating.*wgan_gp.*hinge"):
-    train.build(tiny_gan(name="wgan-gp"), (2,))
+  with pytest.raises(GenjaxError, match="non_saturating.*hinge.*ragan.*loss.penalties"):
+    families.build(tiny_gan(name="wgan_gp"), DataInfo((2,)))
+  config = tiny_gan()
+  config.loss.penalties.gp_typo = 1.0
+  with pytest.raises(GenjaxError, match=r"loss.penalties.gp_typo: valid are \('gp', 'r1'\)"):
+    families.build(config, DataInfo((2,)))
   config = tiny_gan(name="wasserstein")
   config.model.sigmoid_output = True
   with pytest.raises(GenjaxError, match="unbounded"):
-    train.build(config, (2,))
+    families.build(config, DataInfo((2,)))
   config = tiny_gan()
   config.model.conditioning = "projection"
   with pytest.raises(GenjaxError, match="labelled"):
-    models.build(config.model, (2,), 0)
+    models.build_gan(config.model, (2,), 0)
 
 
 def test_gan_resume_with_ema_and_spectral_norm_is_bit_exact(tmp_path):
@@ -159,24 +170,63 @@ def test_gan_resume_with_ema_and_spectral_norm_is_bit_exact(tmp_path):
   for a, b in zip(jax.tree.leaves(jax.device_get(straight)), jax.tree.leaves(jax.device_get(resumed)),
                   strict=True):
     np.testing.assert_array_equal(a, b)
-  assert not np.array_equal(jax.tree.leaves(resumed.ema_params)[0],
-                            jax.tree.leaves(resumed.gen.params)[0])
+  assert not np.array_equal(jax.tree.leaves(resumed.ema["gen"]["params"])[0],
+                            jax.tree.leaves(resumed.nets["gen"].params)[0])
 
 
-def smoothed_d(d_real_B, d_fake_B, real_target: float = 0.9):
-  """The README's worked example of a new GAN loss."""
+def smoothed_d(d_real_B, d_fake_B, axis=None, real_target: float = 0.9):
+  """A one-sided label-smoothed discriminator loss (a new loss is a function)."""
   real = real_target * jax.nn.softplus(-d_real_B) + (1 - real_target) * jax.nn.softplus(d_real_B)
   return jnp.mean(real + jax.nn.softplus(d_fake_B))
 
 
 def test_a_new_gan_loss_is_a_function_pair_and_a_config(monkeypatch):
-  from genjax import losses
   real, fake = jnp.array([2.0, -1.0]), jnp.array([0.5, -3.0])
-  assert float(smoothed_d(real, fake, 1.0)) == pytest.approx(float(losses.minimax_d(real, fake)))
-  monkeypatch.setitem(losses.GAN_LOSSES, "smoothed", (smoothed_d, losses.non_saturating_g, False))
-  family = train.build(tiny_gan(name="smoothed"), (2,))
+  assert float(smoothed_d(real, fake, real_target=1.0)) == pytest.approx(
+      float(losses.minimax_d(real, fake)))
+  monkeypatch.setitem(losses.GAN_LOSSES, "smoothed",
+                      losses.GANLoss(smoothed_d, losses.non_saturating_g))
+  family = families.build(tiny_gan(name="smoothed"), DataInfo((2,)))
   state, metrics = _step(family, family.init_state(0))
   assert int(state.step) == 1 and np.isfinite(float(metrics["d_loss"]))
+
+
+def test_ragan_trains_and_its_generator_loss_reads_the_real_batch():
+  """The README's worked example: RaGAN is registered like any loss; its G loss sees D's
+  scores on real data through the wider seam."""
+  key = jax.random.PRNGKey(1)
+  batch = {"image": jax.random.normal(jax.random.PRNGKey(0), (32, 2))}
+  shifted = {"image": batch["image"] + 3.0}
+  g_losses = {}
+  for name in ("ragan", "non_saturating"):
+    config = tiny_gan(name=name)
+    config.optim.d_learning_rate = 1e-30  # D stays put: only the seam can carry real scores.
+    family = families.build(config, DataInfo((2,)))
+    step = jax.jit(family.train_step)
+    state = family.init_state(0)
+    g_losses[name] = [float(step(state, b, key)[1]["g_loss"]) for b in (batch, shifted)]
+  ragan, plain = g_losses["ragan"], g_losses["non_saturating"]
+  assert ragan[0] != pytest.approx(ragan[1], rel=1e-4)  # Reads the real scores...
+  assert plain[0] == pytest.approx(plain[1], rel=1e-6)  # ...which a plain G loss never sees.
+
+
+def drift_penalty(critic, x_real, x_fake, key, axis=None):
+  """Progressive GAN's drift term E[D(x_real)^2] (a new penalty is a function)."""
+  return jnp.mean(critic(x_real) ** 2)
+
+
+def test_a_new_penalty_is_a_function_and_a_config_weight(monkeypatch):
+  monkeypatch.setitem(losses.PENALTIES, "drift", drift_penalty)
+  config = tiny_gan(name="wasserstein")
+  config.loss.penalties.drift = 0.001
+  family = families.build(config, DataInfo((2,)))
+  state = family.init_state(0)
+  batch = {"image": jax.random.normal(jax.random.PRNGKey(0), (32, 2))}
+  _, metrics = jax.jit(family.train_step)(state, batch, jax.random.PRNGKey(1))
+  scores = family.predict["score"](state, batch["image"])  # Same D params, eval mode.
+  assert float(metrics["drift"]) == pytest.approx(float(jnp.mean(scores**2)), rel=1e-4)
+  assert float(metrics["d_loss"]) == pytest.approx(float(metrics["d_fake"] - metrics["d_real"]),
+                                                   rel=1e-4, abs=1e-6)
 
 
 def test_a_short_ring8_run_covers_at_least_seven_modes(tmp_path):
@@ -190,7 +240,8 @@ def test_a_short_ring8_run_covers_at_least_seven_modes(tmp_path):
   config.optim.learning_rate = 1e-3
   config.ema_decay = 0.99
   state = train.train_and_evaluate(config, str(tmp_path / "ring"))
-  result = train.build(config, (2,)).evaluate(state)
+  family = families.build(config, DataInfo((2,)))
+  result = evaluators.run(evaluators.build(config, family), state, None)
   assert result["eval/modes"] >= 7 and result["eval/high_quality"] > 0.5
   from PIL import Image  # pylint: disable=g-import-not-at-top
   histogram = Image.open(tmp_path / "ring" / "samples" / "samples_0002000.png")
@@ -200,14 +251,14 @@ def test_a_short_ring8_run_covers_at_least_seven_modes(tmp_path):
 def test_latent_codes_extend_the_prior_with_a_uniform_one_hot_code():
   config = tiny_gan()
   config.model.latent_codes = 5
-  family = train.build(config, (2,))
-  z = family.latent(jax.random.PRNGKey(0), 4000)
+  family = families.build(config, DataInfo((2,)))
+  z = gan_family.latent(jax.random.PRNGKey(0), 4000, config.model.latent_dim, 5)
   assert z.shape == (4000, config.model.latent_dim + 5)
   codes = np.asarray(z[:, -5:])
   np.testing.assert_array_equal(codes.sum(1), 1.0)
   np.testing.assert_allclose(codes.mean(0), 0.2, atol=0.03)
   state, _ = _step(family, family.init_state(0))
-  assert family.sample(state, jax.random.PRNGKey(1), 7).shape == (7, 2)
+  assert family.predict["sample"](state, jax.random.PRNGKey(1), 7).shape == (7, 2)
 
 
 def test_sample_and_evaluate_mains_on_a_gan_workdir(tmp_path):
@@ -221,4 +272,87 @@ def test_sample_and_evaluate_mains_on_a_gan_workdir(tmp_path):
   with pytest.raises(GenjaxError, match="not class-conditional"):
     workdirs.sample(workdir, 5, seed=0, label=3)
   step, metrics = workdirs.evaluate(workdir)
-  assert step == 20 and set(metrics) == {"eval/modes", "eval/high_quality", "eval/kl"}
+  assert step == 20 and set(metrics) == {f"eval/{raw}{m}" for raw in ("", "raw/")
+                                         for m in ("modes", "high_quality", "kl")}
+
+
+# --- fixes found in review (each fails on the code before the family contract) ---------------
+def test_the_discriminator_schedule_follows_the_train_step_not_its_update_count():
+  """Cosine decay to 0 over 4 train steps with n_critic=4: D must still learn at step 2
+  (its rate reads the train step; counted per update it would be spent after step 1)."""
+  config = tiny_gan(n_critic=4)
+  config.num_steps = 4
+  config.optim.schedule = "cosine"
+  family = families.build(config, DataInfo((2,)))
+  step = jax.jit(family.train_step)
+  state, _ = _step(family, family.init_state(0), 0, step)
+  after_one = jax.device_get(state.nets["disc"].params)
+  state, _ = _step(family, state, 1, step)
+  moved = [float(np.abs(a - b).max()) for a, b in zip(
+      jax.tree.leaves(after_one), jax.tree.leaves(jax.device_get(state.nets["disc"].params)))]
+  assert max(moved) > 1e-5
+
+
+def test_the_ema_generator_has_its_own_batch_norm_statistics():
+  config = tiny_dcgan()
+  config.ema_decay = 0.5
+  family = families.build(config, DataInfo((8, 8, 1)))
+  state0 = family.init_state(0)
+  state, _ = jax.jit(family.train_step)(state0, _image_batch(family), jax.random.PRNGKey(1))
+  online = state.nets["gen"].collections["batch_stats"]
+  ema = state.ema["gen"]["batch_stats"]
+  expected = jax.tree.map(lambda e, o: 0.5 * e + 0.5 * o, state0.ema["gen"]["batch_stats"], online)
+  for a, b in zip(jax.tree.leaves(ema), jax.tree.leaves(expected)):
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+  key = jax.random.PRNGKey(2)
+  with_ema_stats = family.predict["sample"](state, key, 4)
+  swapped = state.replace(ema={"gen": {**state.ema["gen"], "batch_stats": online}})
+  assert not np.allclose(with_ema_stats, family.predict["sample"](swapped, key, 4))
+
+
+def test_sigmoid_output_keeps_the_generator_gradient_when_d_is_confident():
+  """Losses read D's logit: at logit -30 on fakes the non-saturating loss still pulls G
+  (a clipped inverse of the probability gave exactly zero there)."""
+  config = tiny_gan()
+  config.model.sigmoid_output = True
+  config.optim.d_learning_rate = 1e-12  # Keep D (confident) where it is for the step.
+  family = families.build(config, DataInfo((2,)))
+  state = family.init_state(0)
+  disc = state.nets["disc"]
+  params = {**disc.params, "score": {**disc.params["score"],
+                                     "kernel": jnp.zeros_like(disc.params["score"]["kernel"]),
+                                     "bias": jnp.full_like(disc.params["score"]["bias"], -30.0)}}
+  state = state.replace(nets={**state.nets, "disc": disc.replace(params=params)})
+  new_state, metrics = _step(family, state)
+  assert float(metrics["g_loss"]) == pytest.approx(30.0, rel=1e-3)
+  before = jax.tree.leaves(state.nets["gen"].params)
+  after = jax.tree.leaves(new_state.nets["gen"].params)
+  assert any(not np.allclose(a, b) for a, b in zip(before, after))
+
+
+def test_the_projection_embedding_is_spectrally_normalised():
+  family = families.build(tiny_dcgan(spectral_norm=True, conditioning="projection"),
+                          DataInfo((8, 8, 1), 10))
+  stats = family.init_state(0).nets["disc"].collections["batch_stats"]
+  names = {name for layer in stats.values() for name in layer}
+  assert "projection/embedding/sigma" in names, names
+
+
+def test_conditional_gradient_penalty_interpolates_within_a_class(monkeypatch):
+  seen = []
+  original = gan_family.generate
+
+  def recording(g, rt, variables, key, num, model_cfg, num_classes, train, labels=None):
+    seen.append(labels)
+    return original(g, rt, variables, key, num, model_cfg, num_classes, train, labels)
+
+  monkeypatch.setattr(gan_family, "generate", recording)
+  for gp, labels_from_real in ((10.0, True), (0.0, False)):
+    config = tiny_dcgan(conditioning="projection")
+    config.loss.name = "wasserstein"
+    config.loss.penalties.gp = gp
+    family = families.build(config, DataInfo((8, 8, 1), 10))
+    seen.clear()
+    family.train_step(family.init_state(0), _image_batch(family), jax.random.PRNGKey(0))
+    assert (seen[0] is not None) == labels_from_real  # The critic's fakes.
+    assert seen[-1] is None  # The generator update draws its own labels.

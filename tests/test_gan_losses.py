@@ -17,20 +17,20 @@ def test_minimax_and_non_saturating():
   d = -(math.log(sig(2.0)) + math.log(sig(-1.0)) + math.log(1 - sig(0.5)) + math.log(1 - sig(-3.0))) / 2
   assert float(losses.minimax_d(REAL, FAKE)) == pytest.approx(d, rel=1e-6)
   g_minimax = (math.log(1 - sig(0.5)) + math.log(1 - sig(-3.0))) / 2
-  assert float(losses.minimax_g(FAKE)) == pytest.approx(g_minimax, rel=1e-6)
+  assert float(losses.minimax_g(None, FAKE)) == pytest.approx(g_minimax, rel=1e-6)
   g_ns = -(math.log(sig(0.5)) + math.log(sig(-3.0))) / 2
-  assert float(losses.non_saturating_g(FAKE)) == pytest.approx(g_ns, rel=1e-6)
+  assert float(losses.non_saturating_g(None, FAKE)) == pytest.approx(g_ns, rel=1e-6)
 
 
 def test_least_squares():
   d = 0.5 * ((2 - 1) ** 2 + (-1 - 1) ** 2) / 2 + 0.5 * (0.5**2 + 3.0**2) / 2
   assert float(losses.least_squares_d(REAL, FAKE)) == pytest.approx(d)
-  assert float(losses.least_squares_g(FAKE)) == pytest.approx(0.5 * ((0.5 - 1) ** 2 + 16) / 2)
+  assert float(losses.least_squares_g(None, FAKE)) == pytest.approx(0.5 * ((0.5 - 1) ** 2 + 16) / 2)
 
 
 def test_wasserstein_and_hinge():
   assert float(losses.wasserstein_d(REAL, FAKE)) == pytest.approx((0.5 - 3) / 2 - (2 - 1) / 2)
-  assert float(losses.wasserstein_g(FAKE)) == pytest.approx(1.25)
+  assert float(losses.wasserstein_g(None, FAKE)) == pytest.approx(1.25)
   hinge = (max(0, 1 - 2) + max(0, 1 + 1)) / 2 + (max(0, 1 + 0.5) + max(0, 1 - 3)) / 2
   assert float(losses.hinge_d(REAL, FAKE)) == pytest.approx(hinge)
 
@@ -61,11 +61,26 @@ def test_gradient_penalty_matches_finite_differences():
 
 def test_r1_matches_finite_differences():
   x_real = jax.random.normal(jax.random.PRNGKey(3), (4, 3))
-  expected = np.mean([_fd_grad_norm(x) ** 2 for x in np.asarray(x_real)])
+  expected = 0.5 * np.mean([_fd_grad_norm(x) ** 2 for x in np.asarray(x_real)])
   assert float(losses.r1_penalty(_critic, x_real)) == pytest.approx(expected, rel=1e-3)
+
+
+def test_ragan_matches_its_closed_form():
+  """Jolicoeur-Martineau 2018, RaSGAN: relativistic averages of the other side's scores."""
+  mean_r, mean_f = (2.0 - 1.0) / 2, (0.5 - 3.0) / 2
+  d = (-sum(math.log(sig(r - mean_f)) for r in (2.0, -1.0)) / 2
+       - sum(math.log(1 - sig(f - mean_r)) for f in (0.5, -3.0)) / 2)
+  g = (-sum(math.log(1 - sig(r - mean_f)) for r in (2.0, -1.0)) / 2
+       - sum(math.log(sig(f - mean_r)) for f in (0.5, -3.0)) / 2)
+  assert float(losses.ragan_d(REAL, FAKE)) == pytest.approx(d, rel=1e-6)
+  assert float(losses.ragan_g(REAL, FAKE)) == pytest.approx(g, rel=1e-6)
+  # The generator's loss reads the real scores: moving them moves it.
+  assert float(losses.ragan_g(REAL + 1.0, FAKE)) != pytest.approx(g, rel=1e-3)
+  assert losses.GAN_LOSSES["ragan"].g_needs_real
 
 
 def test_every_gan_loss_is_registered_with_its_output_requirement():
   assert set(losses.GAN_LOSSES) == {"minimax", "non_saturating", "least_squares", "wasserstein",
-                                    "wgan_gp", "hinge"}
-  assert not losses.GAN_LOSSES["minimax"][2] and losses.GAN_LOSSES["wasserstein"][2]
+                                    "hinge", "ragan"}
+  assert not losses.GAN_LOSSES["minimax"].unbounded and losses.GAN_LOSSES["wasserstein"].unbounded
+  assert set(losses.PENALTIES) == {"gp", "r1"}

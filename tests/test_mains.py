@@ -10,8 +10,8 @@ from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAST = ["--config.num_steps=20", "--config.steps_per_call=5", "--config.log_every=10",
-        "--config.eval_every=20", "--config.checkpoint_every=10", "--config.eval.iwae_samples=10",
-        "--config.eval.iwae_chunk=5", "--config.eval.iwae_examples=20"]
+        "--config.eval_every=20", "--config.checkpoint_every=10", "--config.evals.nll.iwae_samples=10",
+        "--config.evals.nll.iwae_chunk=5", "--config.evals.nll.iwae_examples=20"]
 
 
 def run(module, *args):

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from genjax import data as data_lib
+from genjax import families
 from genjax import train
+from genjax.families import DataInfo
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
 from tests.conftest import tiny
@@ -19,7 +21,7 @@ def trained():
   config.model.latent_dim = 8
   config.num_steps = 300
   dataset = data_lib.load(config.data)
-  family = train.build(config, dataset.image_shape)
+  family = families.build(config, DataInfo(dataset.image_shape))
   state = family.init_state(config.seed)
   x = jnp.asarray(dataset.train_images)
   losses = []
@@ -41,9 +43,10 @@ def test_training_reduces_the_loss(trained):
 def test_iwae_bound_tightens_with_k_and_lies_under_the_elbo_bound(trained):
   family, state, eval_x, _ = trained
   key = jax.random.PRNGKey(7)
+  predict = family.predict
   neg_elbo = float(jnp.mean(jnp.stack(
-      [family.neg_elbo(state.params, eval_x, jax.random.fold_in(key, i)) for i in range(20)])))
-  nll = {k: float(family.iwae_nll(state.params, eval_x, key, k, min(k, 50)).mean())
+      [predict["neg_elbo"](state, eval_x, jax.random.fold_in(key, i)) for i in range(20)])))
+  nll = {k: float(predict["iwae_nll"](state, eval_x, key, k, min(k, 50)).mean())
          for k in (1, 10, 100, 1000)}
   assert nll[1] == pytest.approx(neg_elbo, rel=0.02)  # k=1 is the ELBO
   assert nll[1000] < nll[100] < nll[10] < nll[1]
@@ -53,14 +56,14 @@ def test_iwae_bound_tightens_with_k_and_lies_under_the_elbo_bound(trained):
 def test_iwae_chunk_must_divide_k(trained):
   family, state, eval_x, _ = trained
   with pytest.raises(GenjaxError, match="multiple"):
-    family.iwae_nll(state.params, eval_x, jax.random.PRNGKey(0), 10, 3)
+    family.predict["iwae_nll"](state, eval_x, jax.random.PRNGKey(0), 10, 3)
 
 
 def test_sampling_is_deterministic_in_the_key(trained):
   family, state, *_ = trained
-  a = family.sample(state, jax.random.PRNGKey(0), 5)
-  b = family.sample(state, jax.random.PRNGKey(0), 5)
-  c = family.sample(state, jax.random.PRNGKey(1), 5)
+  a = family.predict["sample"](state, jax.random.PRNGKey(0), 5)
+  b = family.predict["sample"](state, jax.random.PRNGKey(0), 5)
+  c = family.predict["sample"](state, jax.random.PRNGKey(1), 5)
   assert a.shape == (5, 8, 8, 1) and 0.0 <= float(a.min()) and float(a.max()) <= 1.0
   np.testing.assert_array_equal(a, b)
   assert not np.array_equal(a, c)
@@ -69,9 +72,9 @@ def test_sampling_is_deterministic_in_the_key(trained):
 def test_autoregressive_sampling_draws_binary_pixels():
   config = tiny()
   config.model.ar_channels = 8
-  family = train.build(config, (8, 8, 1))
+  family = families.build(config, DataInfo((8, 8, 1)))
   state = family.init_state(0)
-  samples = family.sample(state, jax.random.PRNGKey(0), 3)
+  samples = family.predict["sample"](state, jax.random.PRNGKey(0), 3)
   assert samples.shape == (3, 8, 8, 1) and set(np.unique(samples)) <= {0.0, 1.0}
 
 
@@ -82,20 +85,20 @@ def test_gaussian_likelihood_learns_its_scale():
   config.model.log_scale = 0.0
   config.optim.learning_rate = 1e-2  # Adam moves log_scale ~lr per step.
   config.data.dynamic_binarization = False
-  family = train.build(config, (8, 8, 1))
+  family = families.build(config, DataInfo((8, 8, 1)))
   state = family.init_state(0)
   x = jnp.asarray(data_lib.load(config.data).train_images[:64])
   step = jax.jit(family.train_step)
   for s in range(200):
     state, _ = step(state, {"image": x}, jax.random.PRNGKey(s))
-  assert float(state.params["log_scale"][0]) < -0.5  # the scale shrank from 1 to fit data
+  assert float(state.nets["vae"].params["log_scale"][0]) < -0.5  # the scale shrank from 1 to fit data
 
 
 def test_bernoulli_needs_unit_value_range():
   config = tiny()
   config.data.value_range = "-1,1"
   with pytest.raises(GenjaxError, match="bernoulli"):
-    train.build(config, (8, 8, 1))
+    families.build(config, DataInfo((8, 8, 1)))
 
 
 def kl_floor_elbo(terms, beta: float = 1.0, floor: float = 5.0):
@@ -110,7 +113,7 @@ def test_a_new_loss_is_a_function_and_a_config(monkeypatch):
   monkeypatch.setitem(losses.VAE_OBJECTIVES, "kl_floor", kl_floor_elbo)
   config = tiny()
   config.loss.name = "kl_floor"
-  family = train.build(config, (8, 8, 1))
+  family = families.build(config, DataInfo((8, 8, 1)))
   state = family.init_state(0)
   x = jnp.asarray(data_lib.load(config.data).train_images[:32])
   new_state, metrics = jax.jit(family.train_step)(state, {"image": x}, jax.random.PRNGKey(0))
@@ -120,4 +123,11 @@ def test_a_new_loss_is_a_function_and_a_config(monkeypatch):
   assert int(new_state.step) == 1
   config.loss.name = "kl_flor"
   with pytest.raises(GenjaxError, match="kl_floor"):
-    train.build(config, (8, 8, 1))
+    families.build(config, DataInfo((8, 8, 1)))
+
+
+def test_iwae_with_a_kl_weight_is_refused():
+  config = tiny()
+  config.loss.name, config.loss.beta = "iwae", 0.5
+  with pytest.raises(GenjaxError, match="loss.beta=0.5 has no meaning for loss.name='iwae'"):
+    families.build(config, DataInfo((8, 8, 1)))

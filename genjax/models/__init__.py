@@ -1,4 +1,7 @@
-"""Model registry: `build(config.model, image_shape)` returns a Flax Linen module."""
+"""Networks from `config.model`: `build_vae` (one Linen module) and `build_gan` (generator,
+discriminator). Layers compute in the dtype of their inputs and parameters (see
+`genjax.precision`). Families (`genjax.families`) call these; the one registry is
+`genjax.families.FAMILIES`."""
 from genjax.errors import GenjaxError
 from genjax.models import gan
 from genjax.models import vae
@@ -15,7 +18,8 @@ def _positive(model_config, *fields):
         raise GenjaxError(f"model.{field}={values!r} must be a positive integer (or a tuple of them)")
 
 
-def _build_vae(cfg, image_shape):
+def build_vae(cfg, image_shape):
+  """The VAE module of `cfg` (config.model) for images of `image_shape`."""
   for part in ("encoder", "decoder"):
     if cfg[part] not in NETWORKS:
       raise GenjaxError(f"model.{part}={cfg[part]!r}: valid are {NETWORKS}")
@@ -52,7 +56,7 @@ def _build_vae(cfg, image_shape):
 CONDITIONING = ("none", "projection", "concat")
 
 
-def _build_gan(cfg, data_shape, num_classes, dtype=None, axis_name=None):
+def build_gan(cfg, data_shape, num_classes, dtype=None, axis_name=None):
   """(generator, discriminator) for data of `data_shape`: (D,) points or (H, W, C) images;
   `dtype` is the compute dtype of spectrally normalized layers, `axis_name` the pmap axis
   batch norm averages its statistics over."""
@@ -76,24 +80,9 @@ def _build_gan(cfg, data_shape, num_classes, dtype=None, axis_name=None):
   else:
     generator = gan.DCGANGenerator(cfg.width, tuple(data_shape), classes, axis_name)
   if cfg.discriminator == "mlp":
-    discriminator = gan.MLPDiscriminator(tuple(cfg.hidden), classes, cfg.spectral_norm,
-                                         cfg.sigmoid_output, concat, dtype=dtype)
+    discriminator = gan.MLPDiscriminator(tuple(cfg.hidden), classes, cfg.spectral_norm, concat,
+                                         dtype=dtype)
   else:
-    discriminator = gan.DCGANDiscriminator(cfg.width, classes, cfg.spectral_norm,
-                                           cfg.sigmoid_output, concat, dtype=dtype)
+    discriminator = gan.DCGANDiscriminator(cfg.width, classes, cfg.spectral_norm, concat,
+                                           dtype=dtype)
   return generator, discriminator
-
-
-REGISTRY = {"vae": lambda cfg, shape, num_classes, dtype, axis_name: _build_vae(cfg, shape),
-            "gan": _build_gan}
-
-
-def build(model_config, data_shape, num_classes: int = 0, dtype=None, axis_name=None):
-  """The Linen module(s) `model_config.name` names for data of `data_shape`: a VAE module,
-  or a (generator, discriminator) pair. Layers compute in the dtype of their inputs and
-  parameters (see `genjax.precision`); `dtype` is only needed where a layer keeps float32
-  state of its own (spectral norm); `axis_name` is pmap's axis, for batch norm."""
-  if model_config.name not in REGISTRY:
-    raise GenjaxError(f"unknown model.name={model_config.name!r}: valid are {tuple(REGISTRY)}")
-  return REGISTRY[model_config.name](model_config, tuple(data_shape), num_classes, dtype,
-                                     axis_name)

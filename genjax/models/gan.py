@@ -3,8 +3,9 @@ optional spectral normalization of the discriminator.
 
 Shapes: latents z_BxZ, labels y_B (int32, or None when unconditional), outputs x_BxD for
 flat data (2-D points) or x_BxHxWxC images. Discriminators return raw scores float[B]
-(logits for the minimax family; critic values for Wasserstein/hinge losses); with
-`sigmoid_output` they return probabilities instead, which only the minimax losses accept.
+(logits for the minimax family; critic values for Wasserstein/hinge losses), never
+probabilities: losses and penalties are defined on the logit (a model with
+`sigmoid_output` reads D(x) = sigmoid(score), see `genjax.families.gan`).
 """
 import math
 from typing import Any, Callable, Sequence, Tuple
@@ -49,7 +50,6 @@ class MLPDiscriminator(nn.Module):
   hidden: Sequence[int]
   num_classes: int = 0
   spectral_norm: bool = False
-  sigmoid_output: bool = False
   concat_labels: bool = False  # Conditional: one-hot labels as inputs instead of projection.
   act: Callable = nn.relu
   dtype: Any = None  # Compute dtype of spectrally normalized layers (None: float32).
@@ -66,13 +66,16 @@ class MLPDiscriminator(nn.Module):
 
 
 def _head(module, h_BxF, y_B, train):
-  """Linear score, plus the projection term <embed(y), h> when class-conditional."""
+  """Linear score, plus the projection term <embed(y), h> when class-conditional (the
+  embedding spectrally normalized with the other layers, as Miyato & Koyama 2018 do)."""
   layer = _dense(1, module.spectral_norm, name="score", dtype=module.dtype)
   score = _apply(layer, h_BxF, module.spectral_norm, train)[:, 0]
   if module.num_classes and not module.concat_labels:
-    score = score + jnp.sum(nn.Embed(module.num_classes, h_BxF.shape[-1], name="projection")(y_B)
-                            * h_BxF, -1)
-  return nn.sigmoid(score) if module.sigmoid_output else score
+    embed = nn.Embed(module.num_classes, h_BxF.shape[-1], name="projection")
+    if module.spectral_norm:
+      embed = nn.SpectralNorm(embed, dtype=module.dtype)
+    score = score + jnp.sum(_apply(embed, y_B, module.spectral_norm, train) * h_BxF, -1)
+  return score
 
 
 def dcgan_plan(height: int, width: int):
@@ -115,7 +118,6 @@ class DCGANDiscriminator(nn.Module):
   width: int
   num_classes: int = 0
   spectral_norm: bool = False
-  sigmoid_output: bool = False
   concat_labels: bool = False  # Conditional: one-hot label planes as extra input channels.
   dtype: Any = None  # Compute dtype of spectrally normalized layers (None: float32).
 

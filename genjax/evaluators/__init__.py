@@ -1,0 +1,70 @@
+"""Evaluators chosen by config, as big_vision does: `config.evals` maps a name to a section
+`{type, every_steps, <options>}` (every_steps 0: config.eval_every; negative: off). Each type
+is one module here with
+
+  NEEDS: the predict functions (see `genjax.families.contract`) it calls;
+  OPTIONS: its options and their defaults;
+  make(family, config, options) -> fn(state, eval_x) -> {metric: float}
+
+An evaluator meets a family only through its predict functions; a family that lacks one is
+refused with a one-line error. Metrics are logged as `eval/<metric>`.
+"""
+from typing import Callable, NamedTuple
+
+from genjax.errors import GenjaxError
+from genjax.evaluators import modes
+from genjax.evaluators import nll
+
+TYPES = {"nll": nll, "modes": modes}
+RESERVED = ("type", "every_steps")
+
+
+class Evaluator(NamedTuple):
+  name: str
+  every_steps: int
+  run: Callable  # (state of one replica, eval_x or None) -> {metric: float}
+
+  def due(self, step: int, final: bool) -> bool:
+    return final or step % self.every_steps == 0
+
+
+def options_of(name: str, section) -> dict:
+  """The section's options over its type's defaults; unknown ones are refused."""
+  kind = TYPES[section["type"]]
+  options = {k: v for k, v in section.items() if k not in RESERVED}
+  unknown = sorted(set(options) - set(kind.OPTIONS))
+  if unknown:
+    raise GenjaxError(f"evals.{name}.{unknown[0]} is not an option of type {section['type']!r}:"
+                      f" valid are {RESERVED + tuple(kind.OPTIONS)}")
+  return {**kind.OPTIONS, **options}
+
+
+def build(config, family) -> list:
+  """The evaluators of `config.evals` for `family` (checked before anything runs)."""
+  evaluators = []
+  for name, section in config.get("evals", {}).items():
+    if section.get("every_steps", 0) < 0:
+      continue  # Turned off (e.g. --config.evals.modes.every_steps=-1).
+    kind_name = section.get("type", "")
+    if kind_name not in TYPES:
+      raise GenjaxError(f"evals.{name}.type={kind_name!r}: valid are {tuple(TYPES)}")
+    kind = TYPES[kind_name]
+    missing = [p for p in kind.NEEDS if p not in family.predict]
+    if missing:
+      raise GenjaxError(f"evals.{name} (type {kind_name!r}) needs the predict functions"
+                        f" {kind.NEEDS}, which family {family.name!r} lacks ({', '.join(missing)});"
+                        f" it has {tuple(family.predict)}")
+    every = section.get("every_steps", 0) or config.eval_every
+    if not isinstance(every, int) or every < 0 or every % config.steps_per_call:
+      raise GenjaxError(f"evals.{name}.every_steps={every!r} must be a multiple of"
+                        f" steps_per_call={config.steps_per_call} (0: eval_every, -1: off)")
+    evaluators.append(Evaluator(name, every, kind.make(family, config, options_of(name, section))))
+  return evaluators
+
+
+def run(evaluators, state, eval_x) -> dict:
+  """{'eval/<metric>': value} of every evaluator on one replica's state."""
+  results = {}
+  for evaluator in evaluators:
+    results.update({f"eval/{k}": v for k, v in evaluator.run(state, eval_x).items()})
+  return results

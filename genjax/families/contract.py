@@ -1,0 +1,68 @@
+"""The contract between a model family and everything else (loop, mains, evaluators).
+
+A family is a value: `FAMILIES[name](config, data_info) -> Family`, a bundle of pure
+functions. The train loop, workdirs, mains, evaluators and the benchmark use only this.
+
+  init_state(seed) -> State
+  train_step(state, batch, rng) -> (state, metrics)    # batch: {'image', 'label'?}
+  predict: {name: fn(state, ...)}                        # what evaluators and mains may call
+  examples_per_step: examples one train step consumes (batch_size x slices)
+
+Predict functions this codebase knows (a family provides those that make sense for it):
+  sample(state, key, num, labels=None) -> x_NxHxWxC (training value range) or x_Nx2
+  reconstruct(state, x_BxHxWxC) -> x_BxHxWxC          encode(state, x) -> (mean_BxZ, log_std_BxZ)
+  neg_elbo(state, x, key) -> nats float[B]            iwae_nll(state, x, key, k, chunk) -> float[B]
+  score(state, x, labels=None) -> discriminator logit float[B]
+"""
+import dataclasses
+from typing import Any, Callable, Dict, Mapping, NamedTuple, Tuple
+
+import flax
+import jax
+
+
+@dataclasses.dataclass(frozen=True)
+class DataInfo:
+  """What a family needs to know of its data: the example shape and the class count."""
+  shape: Tuple[int, ...]  # (H, W, C) images or (D,) points.
+  num_classes: int = 0
+
+  def __post_init__(self):
+    object.__setattr__(self, "shape", tuple(self.shape))
+
+  @property
+  def is_image(self) -> bool:
+    return len(self.shape) == 3
+
+
+@flax.struct.dataclass
+class NetState:
+  """One optimized network: parameters, its optimizer's state, mutable collections
+  ({'batch_stats': ...} for batch norm and spectral-norm vectors, or {})."""
+  params: Any
+  opt_state: Any
+  collections: Any
+
+  @property
+  def variables(self) -> dict:
+    return {"params": self.params, **self.collections}
+
+
+@flax.struct.dataclass
+class State:
+  """Everything a resumed run needs. `nets` holds one NetState per optimizer; `ema` holds
+  exponential moving averages of some nets' variables ({net name: variables dict})."""
+  step: jax.Array  # int32 scalar: train steps taken.
+  rng: jax.Array   # uint32[2]: the root key, from config.seed.
+  nets: Dict[str, NetState]
+  ema: Dict[str, Any]
+
+
+class Family(NamedTuple):
+  name: str
+  init_state: Callable[[int], State]
+  train_step: Callable
+  predict: Mapping[str, Callable]
+  examples_per_step: int
+  data_info: DataInfo
+  num_classes: int = 0  # Classes the model is conditioned on (0: unconditional).

@@ -1,0 +1,222 @@
+"""The GAN family and its reusable pieces: `n_critic` discriminator updates, then one
+generator update, inside one compiled step.
+
+Pieces (module-level, composable by other families such as the VAE-GAN):
+  `latent`, `generate`: prior draws and generator outputs;
+  `d_input`: DiffAugment and instance noise on D's inputs;
+  `critic_update`: one discriminator update under an objective, penalties and weight clipping;
+  `generator_loss`: the generator's objective through the discriminator.
+Keys, split off the step's `rng` by purpose: 'critic' (per critic update: 'noise', 'labels',
+'augment_real', 'augment_fake', 'instance_noise_*', one per penalty name), then 'noise',
+'labels', 'augment_*' for the generator update. The batch holds `n_critic * batch_size` real
+examples: one fresh slice per critic update.
+"""
+import jax
+import jax.numpy as jnp
+
+from genjax import augment
+from genjax import loops
+from genjax import losses
+from genjax import models
+from genjax import optim
+from genjax import rng as rng_lib
+from genjax.errors import GenjaxError
+from genjax.families import common
+from genjax.families.contract import DataInfo, Family, NetState, State
+
+GEN, DISC = "gen", "disc"
+
+
+# --- pieces ----------------------------------------------------------------------------------
+def latent(key, num: int, latent_dim: int, codes: int = 0, rt=common.Runtime()):
+  """Draws from G's prior: N(0, I) of `latent_dim`, then (if `codes` = K > 0) a one-hot
+  uniform categorical code of K, as in InfoGAN's prior, which lets G place its mass on
+  disconnected modes without bridges between them: z_Bx(Z+K)."""
+  gauss_key, code_key = jax.random.split(key)
+  z = rt.draw(jax.random.normal, gauss_key, (num, latent_dim))
+  if not codes:
+    return z
+  code = rt.draw(jax.random.randint, code_key, (num,), minval=0, maxval=codes)
+  return jnp.concatenate([z, jax.nn.one_hot(code, codes)], -1)
+
+
+def generate(g, rt, variables, key, num: int, model_cfg, num_classes: int, train: bool,
+             labels=None):
+  """(x, labels, updated collections) of `num` generator outputs from `key`'s 'noise' (and,
+  when conditional and `labels` is None, uniform 'labels')."""
+  z = latent(rng_lib.purpose_key(key, "noise"), num, model_cfg.latent_dim, model_cfg.latent_codes,
+             rt)
+  if num_classes and labels is None:
+    labels = rt.draw(jax.random.randint, rng_lib.purpose_key(key, "labels"), (num,), minval=0,
+                     maxval=num_classes)
+  collections = {k: v for k, v in variables.items() if k != "params"}
+  x, updates = common.run(g, rt, variables, z, labels if num_classes else None, train=train,
+                          mutable=list(collections))
+  return x, labels if num_classes else None, {**collections, **updates}
+
+
+def d_input(x, key, step, loss_cfg, policies, side: str, rt):
+  """D's view of `x`: DiffAugment (`policies`) then instance noise annealed linearly to 0
+  over `loss_cfg.instance_noise_steps` train steps."""
+  if policies:
+    x = augment.diff_augment(rng_lib.purpose_key(key, f"augment_{side}"), x, policies, rt.axis)
+  if loss_cfg.instance_noise > 0:
+    scale = loss_cfg.instance_noise * jnp.maximum(
+        0.0, 1.0 - step / max(loss_cfg.instance_noise_steps, 1))
+    x = x + scale * rt.draw(jax.random.normal,
+                            rng_lib.purpose_key(key, f"instance_noise_{side}"), x.shape)
+  return x
+
+
+def critic_update(d, disc: NetState, opt, rt, objective: losses.GANLoss, penalties: dict,
+                  x_real, x_fake, y_real, y_fake, key, step, weight_clip: float = 0.0):
+  """(disc, metrics) after one discriminator update on D's inputs `x_real`, `x_fake`.
+
+  Loss: objective.d on the scores of both, plus weight * PENALTIES[name] for each entry of
+  `penalties` (taken with the current parameters, D in eval mode, labels y_real); then, with
+  `weight_clip` > 0, every weight clipped to [-weight_clip, weight_clip] (WGAN)."""
+  def loss_fn(params):
+    variables = {"params": params, **disc.collections}
+    both_y = None if y_real is None else jnp.concatenate([y_real, y_fake])
+    scores, updates = common.run(d, rt, variables, jnp.concatenate([x_real, x_fake]), both_y,
+                                 train=True, mutable=list(disc.collections))
+    d_real, d_fake = jnp.split(scores, 2)
+    loss = objective.d(d_real, d_fake, axis=rt.axis)
+    metrics = {"d_loss": loss, "d_real": d_real.mean(), "d_fake": d_fake.mean()}
+    critic = lambda x: common.run(d, rt, variables, x, y_real, train=False)
+    for name, weight in penalties.items():
+      value = losses.PENALTIES[name](critic, x_real, x_fake, rng_lib.purpose_key(key, name),
+                                     rt.axis)
+      loss, metrics[name] = loss + weight * value, value
+    return loss, ({**disc.collections, **updates}, metrics)
+
+  grads, (collections, metrics) = jax.grad(loss_fn, has_aux=True)(disc.params)
+  disc = common.apply_gradients(disc, opt, grads, step, rt, collections)
+  if weight_clip > 0:
+    disc = disc.replace(params=jax.tree.map(lambda p: jnp.clip(p, -weight_clip, weight_clip),
+                                            disc.params))
+  return disc, rt.mean(metrics)
+
+
+def generator_loss(d, disc_variables, rt, objective: losses.GANLoss, x_fake, y_fake,
+                   x_real=None, y_real=None):
+  """objective.g on D's scores (eval mode) of `x_fake` and, when the objective reads them
+  (relativistic losses), of `x_real`."""
+  d_fake = common.run(d, rt, disc_variables, x_fake, y_fake, train=False)
+  d_real = None
+  if objective.g_needs_real:
+    d_real = jax.lax.stop_gradient(common.run(d, rt, disc_variables, x_real, y_real, train=False))
+  return objective.g(d_real, d_fake, axis=rt.axis)
+
+
+# --- the family ------------------------------------------------------------------------------
+def check(config, data_info: DataInfo):
+  """Validates the GAN config; returns (objective, penalties {name: weight > 0}, policies)."""
+  cfg = config.loss
+  if cfg.name not in losses.GAN_LOSSES:
+    raise GenjaxError(f"unknown loss.name={cfg.name!r}: valid are {tuple(losses.GAN_LOSSES)}"
+                      " (penalties are loss.penalties.<name>=weight, weight clipping"
+                      " loss.weight_clip)")
+  objective = losses.GAN_LOSSES[cfg.name]
+  if objective.unbounded and config.model.sigmoid_output:
+    raise GenjaxError(f"loss.name={cfg.name!r} needs an unbounded discriminator score, but"
+                      " model.sigmoid_output=True: set it False or use minimax/non_saturating")
+  if cfg.n_critic <= 0:
+    raise GenjaxError(f"loss.n_critic={cfg.n_critic} must be positive")
+  penalties = {}
+  for name, weight in cfg.penalties.items():
+    if name not in losses.PENALTIES:
+      raise GenjaxError(f"unknown penalty loss.penalties.{name}: valid are {tuple(losses.PENALTIES)}")
+    if weight < 0:
+      raise GenjaxError(f"loss.penalties.{name}={weight} must be >= 0 (0: off)")
+    if weight > 0:
+      penalties[name] = float(weight)
+  if cfg.weight_clip < 0:
+    raise GenjaxError(f"loss.weight_clip={cfg.weight_clip} must be >= 0 (0: off)")
+  policies = augment.parse(cfg.diffaugment)
+  if policies and not data_info.is_image:
+    raise GenjaxError("loss.diffaugment applies to images only; set it to '' for 2-D data")
+  if not 0.0 <= config.ema_decay < 1.0:
+    raise GenjaxError(f"ema_decay={config.ema_decay} must lie in [0, 1)")
+  return objective, penalties, policies
+
+
+def build(config, data_info: DataInfo) -> Family:
+  """The GAN family of `config` for data of `data_info.shape` (images or 2-D points)."""
+  objective, penalties, policies = check(config, data_info)
+  rt = common.Runtime.of(config)
+  shape, model_cfg, loss_cfg = data_info.shape, config.model, config.loss
+  g, d = models.build_gan(model_cfg, shape, data_info.num_classes, rt.dtype, rt.axis)
+  num_classes = data_info.num_classes if model_cfg.conditioning != "none" else 0
+  g_opt = optim.make(config.optim, config.num_steps)
+  d_opt = optim.make(config.optim, config.num_steps, config.optim.d_learning_rate)
+  # Conditional WGAN-GP: interpolate between a real and a fake of the same class.
+  fake_labels_from_real = bool(num_classes and "gp" in penalties)
+
+  def init_state(seed: int) -> State:
+    root = jax.random.PRNGKey(seed)
+    z = latent(jax.random.PRNGKey(0), 2, model_cfg.latent_dim, model_cfg.latent_codes)
+    y = jnp.zeros((2,), jnp.int32) if num_classes else None
+    gen = common.init_net(g, rng_lib.purpose_key(root, "init_g"), g_opt, z, y, train=False)
+    disc = common.init_net(d, rng_lib.purpose_key(root, "init_d"), d_opt,
+                           jnp.zeros((2,) + shape), y, train=False)
+    return State(jnp.zeros((), jnp.int32), root, {GEN: gen, DISC: disc},
+                 {GEN: common.copy(gen.variables)})
+
+  def train_step(state: State, batch, rng):
+    n = loss_cfg.n_critic
+    real = batch["image"].reshape((n, -1) + shape)  # -1: batch_size, or its part (pmap).
+    labels = batch["label"].reshape(n, -1) if num_classes else None
+    gen, step = state.nets[GEN], state.step
+    step_f = step.astype(jnp.float32)
+
+    def one_critic_update(disc, inputs):
+      x, y_real, key = inputs
+      fake, y_fake, _ = generate(g, rt, gen.variables, key, x.shape[0], model_cfg, num_classes,
+                                 True, y_real if fake_labels_from_real else None)
+      x_real = d_input(x, key, step_f, loss_cfg, policies, "real", rt)
+      x_fake = d_input(jax.lax.stop_gradient(fake), key, step_f, loss_cfg, policies, "fake", rt)
+      return critic_update(d, disc, d_opt, rt, objective, penalties, x_real, x_fake, y_real,
+                           y_fake, key, step, loss_cfg.weight_clip)
+
+    keys = jax.random.split(rng_lib.purpose_key(rng, "critic"), n)
+    disc, d_metrics = loops.scan(one_critic_update, state.nets[DISC], (real, labels, keys))
+
+    def g_loss_fn(params):
+      fake, y, collections = generate(g, rt, {**gen.variables, "params": params}, rng,
+                                      real.shape[1], model_cfg, num_classes, True)
+      x_fake = d_input(fake, rng, step_f, loss_cfg, policies, "fake", rt)
+      x_real = y_real = None
+      if objective.g_needs_real:
+        x_real = d_input(real[-1], rng, step_f, loss_cfg, policies, "real", rt)
+        y_real = None if labels is None else labels[-1]
+      loss = generator_loss(d, disc.variables, rt, objective, x_fake, y, x_real, y_real)
+      return loss, collections
+
+    (g_loss, collections), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(gen.params)
+    gen = common.apply_gradients(gen, g_opt, grads, step, rt, collections)
+    ema = common.ema_update(state.ema[GEN], gen.variables, config.ema_decay)
+    metrics = {**jax.tree.map(lambda m: m[-1], d_metrics), "g_loss": rt.mean(g_loss)}
+    return state.replace(step=step + 1, nets={GEN: gen, DISC: disc}, ema={GEN: ema}), metrics
+
+  def sample(state, key, num: int, labels=None, ema: bool = True):
+    """`num` samples (eval mode) from the prior, by the EMA generator (its weights and its
+    own EMA of the batch statistics) or, with `ema=False`, the raw one; `labels` (int32[num])
+    picks classes of a conditional generator (default: uniform draws)."""
+    variables = state.ema[GEN] if ema else state.nets[GEN].variables
+    z = latent(rng_lib.purpose_key(key, "prior"), num, model_cfg.latent_dim,
+               model_cfg.latent_codes)
+    if num_classes and labels is None:
+      labels = jax.random.randint(rng_lib.purpose_key(key, "labels"), (num,), 0, num_classes)
+    return common.run(g, common.Runtime(rt.dtype), variables, z,
+                      labels if num_classes else None, train=False)
+
+  def score(state, x, labels=None):
+    """The discriminator's logit (eval mode): float[B]; D(x) = sigmoid(logit)."""
+    return common.run(d, common.Runtime(rt.dtype), state.nets[DISC].variables, x, labels,
+                      train=False)
+
+  predict = {"sample": sample, "score": score,
+             "sample_raw": lambda state, key, num, labels=None: sample(state, key, num, labels, False)}
+  return Family("gan", init_state, train_step, predict,
+                config.batch_size * loss_cfg.n_critic, data_info, num_classes)

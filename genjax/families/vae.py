@@ -1,0 +1,165 @@
+"""The VAE family (Kingma & Welling 2014; IWAE, Burda et al. 2016) and its reusable pieces.
+
+Pieces (module-level, composable by other families such as the VAE-GAN):
+  `posterior_terms`: the per-sample densities every VAE objective consumes;
+  `log_likelihood`: log p(x|z) from decoder outputs, Bernoulli or Gaussian;
+  `prior_latents`, `mean_image`.
+Keys: the step's `rng` gives 'reparam'; the data pipeline takes 'binarize' (`genjax.rng`).
+"""
+import functools
+
+import jax
+import jax.numpy as jnp
+
+from genjax import losses
+from genjax import models
+from genjax import optim
+from genjax import rng as rng_lib
+from genjax.errors import GenjaxError
+from genjax.families import common
+from genjax.families.contract import DataInfo, Family, State
+
+NET = "vae"  # The one optimized network: encoder, decoder (and likelihood scale) together.
+
+
+# --- pieces ----------------------------------------------------------------------------------
+def posterior_terms(encode, log_likelihood_fn, x_BxHxWxC, key, num_samples: int,
+                    rt: common.Runtime):
+  """The densities of `num_samples` reparameterized posterior draws per example, as the
+  objectives in `genjax.losses` consume them: {'log_px_SxB', 'log_pz_SxB', 'log_qz_SxB',
+  'kl_B'} (nats). `encode(x) -> (mean_BxZ, log_std_BxZ)`; `log_likelihood_fn(x_NxHxWxC,
+  z_NxZ) -> float[N]` for N = S*B."""
+  mean, log_std = encode(x_BxHxWxC)
+  eps = rt.draw(jax.random.normal, key, (num_samples,) + mean.shape, batch_axis=1)
+  z_SxBxZ = mean + jnp.exp(log_std) * eps
+  flat_z = z_SxBxZ.reshape(-1, z_SxBxZ.shape[-1])
+  flat_x = jnp.broadcast_to(x_BxHxWxC, (num_samples,) + x_BxHxWxC.shape).reshape(
+      (-1,) + x_BxHxWxC.shape[1:])
+  shape = (num_samples, x_BxHxWxC.shape[0])
+  return {
+      "log_px_SxB": log_likelihood_fn(flat_x, flat_z).reshape(shape),
+      "log_pz_SxB": losses.standard_normal_log_prob(z_SxBxZ),
+      "log_qz_SxB": losses.diag_gaussian_log_prob(z_SxBxZ, mean, log_std),
+      "kl_B": losses.kl_diag_gaussian_standard_normal(mean, log_std),
+  }
+
+
+def log_likelihood(out_BxHxWxC, x_BxHxWxC, likelihood: str, log_scale=0.0):
+  """log p(x|z) per example (nats, float[B]) from decoder outputs: Bernoulli logits, or
+  Gaussian means with `log_scale` (broadcast per channel)."""
+  if likelihood == "bernoulli":
+    return losses.bernoulli_log_prob(out_BxHxWxC, x_BxHxWxC)
+  return losses.gaussian_log_prob(x_BxHxWxC, out_BxHxWxC, log_scale)
+
+
+def mean_image(out_BxHxWxC, likelihood: str, value_range: str):
+  """The decoder's mean image in the training value range."""
+  if likelihood == "bernoulli":
+    return jax.nn.sigmoid(out_BxHxWxC)
+  return jnp.clip(out_BxHxWxC, -1.0 if value_range == "-1,1" else 0.0, 1.0)
+
+
+def prior_latents(key, num: int, latent_dim: int, rt: common.Runtime = common.Runtime()):
+  return rt.draw(jax.random.normal, key, (num, latent_dim))
+
+
+# --- the family ------------------------------------------------------------------------------
+def check(config) -> None:
+  if config.loss.name not in losses.VAE_OBJECTIVES:
+    raise GenjaxError(f"unknown loss.name={config.loss.name!r}: valid are"
+                      f" {tuple(losses.VAE_OBJECTIVES)}")
+  if config.loss.num_samples <= 0:
+    raise GenjaxError(f"loss.num_samples={config.loss.num_samples} must be positive")
+  if config.loss.name == "iwae" and config.loss.beta != 1.0:
+    raise GenjaxError(f"loss.beta={config.loss.beta} has no meaning for loss.name='iwae' (its"
+                      " bound has no KL weight): set loss.beta=1.0 or use loss.name='elbo'")
+  if config.model.likelihood == "bernoulli" and config.data.value_range != "0,1":
+    raise GenjaxError("model.likelihood='bernoulli' needs data.value_range='0,1'")
+
+
+def build(config, data_info: DataInfo) -> Family:
+  """The VAE family of `config` for images of `data_info.shape`."""
+  check(config)
+  model = models.build_vae(config.model, data_info.shape)
+  rt = common.Runtime.of(config)
+  opt = optim.make(config.optim, config.num_steps)
+  objective = functools.partial(losses.VAE_OBJECTIVES[config.loss.name], beta=config.loss.beta)
+  cfg = config.model
+  image_shape = data_info.shape
+
+  def apply(params, *args, method):
+    return common.run(model, rt, {"params": params}, *args, method=method)
+
+  def log_px(params, x, z):
+    scale = params["log_scale"] if cfg.likelihood == "gaussian" and cfg.learn_scale else cfg.log_scale
+    return log_likelihood(apply(params, z, x, method="decode"), x, cfg.likelihood, scale)
+
+  def terms(params, x, key, num_samples, rt_=rt):
+    return posterior_terms(lambda x: apply(params, x, method="encode"),
+                           functools.partial(log_px, params), x, key, num_samples, rt_)
+
+  def init_state(seed: int) -> State:
+    root = jax.random.PRNGKey(seed)
+    x = jnp.zeros((1,) + image_shape, jnp.float32)
+    z = jnp.zeros((1, cfg.latent_dim), jnp.float32)
+    net = common.init_net(model, rng_lib.purpose_key(root, "init"), opt, x, z)
+    return State(jnp.zeros((), jnp.int32), root, {NET: net}, {})
+
+  def train_step(state: State, batch, rng):
+    key = rng_lib.purpose_key(rng, "reparam")
+    net = state.nets[NET]
+    loss_fn = lambda p: objective(terms(p, batch["image"], key, config.loss.num_samples))
+    grads, metrics = jax.grad(loss_fn, has_aux=True)(net.params)
+    net = common.apply_gradients(net, opt, grads, state.step, rt)
+    return state.replace(step=state.step + 1, nets={NET: net}), rt.mean(metrics)
+
+  # Predict functions run outside the train step: no pmap axis.
+  def neg_elbo(state, x_BxHxWxC, key):
+    t = terms(state.nets[NET].params, x_BxHxWxC, key, 1, common.Runtime(rt.dtype))
+    return t["kl_B"] - t["log_px_SxB"][0]
+
+  def iwae_nll(state, x_BxHxWxC, key, num_samples: int, chunk: int):
+    if num_samples % chunk:
+      raise GenjaxError(f"iwae_samples={num_samples} must be a multiple of iwae_chunk={chunk}")
+    params = state.nets[NET].params
+
+    def log_weights(chunk_key):
+      t = terms(params, x_BxHxWxC, chunk_key, chunk, common.Runtime(rt.dtype))
+      return t["log_px_SxB"] + t["log_pz_SxB"] - t["log_qz_SxB"]
+
+    log_w = jax.lax.map(log_weights, jax.random.split(key, num_samples // chunk))
+    return -losses.iwae_bound(log_w.reshape(num_samples, -1))
+
+  def encode(state, x_BxHxWxC):
+    return apply(state.nets[NET].params, x_BxHxWxC, method="encode")
+
+  def reconstruct(state, x_BxHxWxC):
+    """Decoder mean at the posterior mean (teacher-forced for the autoregressive head)."""
+    params = state.nets[NET].params
+    mean, _ = apply(params, x_BxHxWxC, method="encode")
+    return mean_image(apply(params, mean, x_BxHxWxC, method="decode"), cfg.likelihood,
+                      config.data.value_range)
+
+  def sample(state, key, num: int, labels=None):
+    """`num` prior samples: the mean image, or with the autoregressive head pixels drawn one
+    by one in raster order (binary)."""
+    del labels
+    params = state.nets[NET].params
+    z = prior_latents(rng_lib.purpose_key(key, "prior"), num, cfg.latent_dim)
+    if model.head is None:
+      return mean_image(apply(params, z, method="decode"), cfg.likelihood, config.data.value_range)
+    features = apply(params, z, method=lambda m, z: m.decoder(z))
+    height, width, channels = image_shape
+
+    def draw_pixel(i, x):
+      row, col = i // width, i % width
+      logits = apply(params, features, x, method=lambda m, f, x: m.head(f, x))[:, row, col]
+      bits = jax.random.bernoulli(jax.random.fold_in(key, i), jax.nn.sigmoid(logits))
+      return x.at[:, row, col].set(bits.astype(x.dtype))
+
+    return jax.lax.fori_loop(0, height * width, draw_pixel,
+                             jnp.zeros((num, height, width, channels), jnp.float32))
+
+  predict = {"sample": sample, "reconstruct": reconstruct, "encode": encode,
+             "neg_elbo": neg_elbo, "iwae_nll": iwae_nll}
+  return Family("vae", init_state, train_step, predict, config.batch_size, data_info)
