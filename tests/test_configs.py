@@ -3,9 +3,12 @@ import glob
 import importlib
 import os
 
+import jax
+import jax.numpy as jnp
 import pytest
 
 from genjax import data as data_lib
+from genjax import evaluators
 from genjax import families
 from genjax import train
 from genjax.families import DataInfo
@@ -30,3 +33,10 @@ def test_config_builds_its_model(name, monkeypatch):
   family = families.build(config, DataInfo(dataset.image_shape, dataset.num_classes))
   state = family.init_state(config.seed)
   assert int(state.step) == 0
+  # Trace one train step (shapes only: cheap): every loss, penalty and network path compiles.
+  n = family.examples_per_step
+  batch = {"image": jax.ShapeDtypeStruct((n,) + dataset.image_shape, jnp.float32),
+           "label": jax.ShapeDtypeStruct((n,), jnp.int32)}
+  new_state, metrics = jax.eval_shape(family.train_step, state, batch, jax.random.PRNGKey(0))
+  assert jax.tree.structure(new_state) == jax.tree.structure(state) and metrics
+  evaluators.build(config, family)

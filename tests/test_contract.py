@@ -52,6 +52,17 @@ def test_unknown_family_lists_the_registered_ones():
     families.build(config, DataInfo((8, 8, 1)))
 
 
+@pytest.mark.parametrize("name", FAMILIES)
+@pytest.mark.parametrize("section", ["", "model", "loss", "optim", "data"])
+def test_a_misspelled_field_is_refused_naming_the_valid_ones(name, section):
+  config = CONTRACT_CASES[name]()
+  (config[section] if section else config)["latnet_dim"] = 3
+  where = f"{section}." if section else ""
+  with pytest.raises(GenjaxError, match=rf"unknown config field {where}latnet_dim: valid "
+                                        rf"{section or 'top-level'} fields are \(.*'"):
+    families.build(config, _data_info(config))
+
+
 @pytest.fixture(scope="module", params=FAMILIES)
 def trained(request, tmp_path_factory):
   """(family name, config, workdir, final state) of a 20-step run with checkpoints at 10, 20."""

@@ -1,5 +1,6 @@
 """Sharded batch order and the host feed: the same batches as the device feed, any number of
 processes; prefetching ahead; one-line errors for bad placements and shard counts."""
+import logging
 import time
 
 import jax
@@ -66,14 +67,16 @@ def _digits_gan():
     (_digits_gan, dict(num_shards=4), 1),         # GAN: two critic slices per step.
 ])
 def test_the_host_feed_trains_exactly_like_the_device_feed_and_resumes(tmp_path, make_config,
-                                                                      data, num_seeds):
+                                                                      data, num_seeds, caplog):
   def config():
     c = make_config()
     c.num_seeds = num_seeds
     return c
   device = _run(config(), tmp_path / "device", "device", 20, **data)
   _run(config(), tmp_path / "host", "host", 10, **data, prefetch=1)  # Checkpoint at 10...
-  host = _run(config(), tmp_path / "host", "host", 20, **data)  # ...resumed to 20.
+  with caplog.at_level(logging.INFO):
+    host = _run(config(), tmp_path / "host", "host", 20, **data)  # ...resumed to 20.
+  assert "at step 10" in caplog.text
   _assert_same(device, host)
   unsharded = _run(config(), tmp_path / "one_shard", "device", 20)
   assert not all(np.allclose(x, y) for x, y in zip(jax.tree.leaves(unsharded),

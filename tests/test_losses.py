@@ -69,6 +69,18 @@ def test_elbo_objective_weights_kl_by_beta():
   assert float(metrics["kl"]) == pytest.approx(3.0)
 
 
+def test_iwae_objective_with_several_samples_is_minus_log_mean_exp_of_the_weights():
+  log_px = [[-10.0, -3.0], [-12.0, -4.0], [-9.0, -5.0]]  # S=3, B=2
+  log_pz = [[-2.0, -1.0], [-1.5, -1.0], [-3.0, -2.0]]
+  log_qz = [[-1.0, -0.5], [-2.0, -1.5], [-0.5, -1.0]]
+  loss, _ = losses.iwae(_terms(log_px, log_pz, log_qz, [0.3, 0.4]))
+  log_w = np.array(log_px) + np.array(log_pz) - np.array(log_qz)
+  by_hand = -np.mean(np.log(np.mean(np.exp(log_w), axis=0)))
+  assert float(loss) == pytest.approx(by_hand, rel=1e-6)
+  elbo_estimate = -np.mean(log_w)
+  assert float(loss) < elbo_estimate  # Strictly tighter with S > 1 unequal weights.
+
+
 def test_iwae_objective_equals_elbo_estimate_with_one_sample():
   terms = _terms([[-10.0]], [[-2.0]], [[-1.0]], [0.7])
   loss, _ = losses.iwae(terms)

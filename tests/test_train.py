@@ -89,6 +89,23 @@ def test_incompatible_model_config_is_refused_and_nothing_is_touched(tmp_path):
   assert _snapshot(workdir) == before
 
 
+def test_max_to_keep_keeps_the_newest_checkpoints(tmp_path):
+  config = tiny()
+  config.num_steps, config.max_to_keep = 30, 2
+  train.train_and_evaluate(config, str(tmp_path / "run"))
+  assert sorted(os.listdir(tmp_path / "run" / "checkpoints")) == ["20", "30"]
+
+
+def test_a_batch_not_divisible_by_the_devices_is_refused():
+  from genjax import parallel  # pylint: disable=g-import-not-at-top
+  class EightDevices:
+    size = 8
+  with pytest.raises(GenjaxError, match="batch_size=20 is not divisible by the 8 devices: use a"
+                                        " multiple of 8"):
+    parallel.check_batch(20, EightDevices())
+  parallel.check_batch(24, EightDevices())
+
+
 def test_unwritable_workdir_is_refused(tmp_path):
   blocker = tmp_path / "file"
   blocker.write_text("not a directory")

@@ -20,11 +20,20 @@ from genjax import losses
 from genjax import models
 from genjax import optim
 from genjax import rng as rng_lib
+from genjax import schema
 from genjax.errors import GenjaxError
 from genjax.families import common
 from genjax.families.contract import DataInfo, Family, NetState, State
 
 GEN, DISC = "gen", "disc"
+FIELDS = {  # The config fields this family reads beyond the shared ones (genjax.schema).
+    "top": ("ema_decay",),
+    "model": ("name", "generator", "discriminator", "hidden", "width", "latent_dim",
+              "latent_codes", "spectral_norm", "sigmoid_output", "conditioning"),
+    "loss": ("name", "n_critic", "penalties", "weight_clip", "instance_noise",
+             "instance_noise_steps", "diffaugment"),
+    "optim": ("d_learning_rate",),  # D's peak rate (0: optim.learning_rate), for TTUR.
+}
 
 
 # --- pieces ----------------------------------------------------------------------------------
@@ -112,6 +121,7 @@ def generator_loss(d, disc_variables, rt, objective: losses.GANLoss, x_fake, y_f
 # --- the family ------------------------------------------------------------------------------
 def check(config, data_info: DataInfo):
   """Validates the GAN config; returns (objective, penalties {name: weight > 0}, policies)."""
+  schema.check(config, FIELDS)
   cfg = config.loss
   if cfg.name not in losses.GAN_LOSSES:
     raise GenjaxError(f"unknown loss.name={cfg.name!r}: valid are {tuple(losses.GAN_LOSSES)}"

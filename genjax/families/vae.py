@@ -15,11 +15,18 @@ from genjax import losses
 from genjax import models
 from genjax import optim
 from genjax import rng as rng_lib
+from genjax import schema
 from genjax.errors import GenjaxError
 from genjax.families import common
 from genjax.families.contract import DataInfo, Family, State
 
 NET = "vae"  # The one optimized network: encoder, decoder (and likelihood scale) together.
+FIELDS = {  # The config fields this family reads beyond the shared ones (genjax.schema).
+    "model": ("name", "encoder", "decoder", "hidden", "channels", "latent_dim", "activation",
+              "likelihood", "learn_scale", "log_scale", "ar_channels", "ar_kernel", "ar_layers",
+              "ar_features"),
+    "loss": ("name", "beta", "num_samples"),
+}
 
 
 # --- pieces ----------------------------------------------------------------------------------
@@ -65,6 +72,7 @@ def prior_latents(key, num: int, latent_dim: int, rt: common.Runtime = common.Ru
 
 # --- the family ------------------------------------------------------------------------------
 def check(config) -> None:
+  schema.check(config, FIELDS)
   if config.loss.name not in losses.VAE_OBJECTIVES:
     raise GenjaxError(f"unknown loss.name={config.loss.name!r}: valid are"
                       f" {tuple(losses.VAE_OBJECTIVES)}")
