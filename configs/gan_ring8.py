@@ -30,6 +30,8 @@ def get_config():
       latent_dim=2,
       latent_codes=0,           # K > 0 appends a one-hot uniform K-way code to G's latent.
       spectral_norm=False,      # Spectral normalization of D's layers.
+      disc_batch_norm=True,     # DCGAN D: batch norm after every conv but the first (as
+                                # Radford et al.); real and fake normalized separately.
       sigmoid_output=False,     # D(x) = sigmoid(D's logit): only minimax losses accept it.
       conditioning="none",      # 'none', 'projection' (D) or 'concat' (D); G embeds labels.
   ))

@@ -7,6 +7,7 @@ def wgan_gp(config):
   config.loss.name = "wasserstein"
   config.loss.penalties.gp = 10.0
   config.loss.n_critic = 5
+  config.model.disc_batch_norm = False  # Gulrajani et al.: no batch norm in a penalized critic.
   config.optim.learning_rate = 1e-4
   config.optim.b1, config.optim.b2 = 0.5, 0.9
   return config

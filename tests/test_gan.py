@@ -11,7 +11,7 @@ import pytest
 
 from configs import dcgan_digits
 from configs import gan_ring8
-from genjax import augment, evaluators, families, losses, models, train
+from genjax import augment, evaluators, families, losses, models, optim, train
 from genjax.errors import GenjaxError
 from genjax.families import DataInfo
 from genjax.families import common
@@ -385,3 +385,23 @@ def test_ttur_gives_each_network_its_own_learning_rate():
     moved = np.concatenate([np.abs(np.asarray(a) - np.asarray(b)).ravel() for a, b in zip(
         jax.tree.leaves(new_state.nets[net].params), jax.tree.leaves(state.nets[net].params))])
     assert np.median(moved[moved > 0]) == pytest.approx(rate, rel=0.01), net
+
+
+def test_a_batch_norm_discriminator_normalizes_real_and_fake_batches_separately():
+  config = tiny_dcgan()  # DCGAN D with batch norm after every conv but the first (the paper).
+  config.model.width = 4
+  family = families.build(config, DataInfo((16, 16, 1)))
+  disc = family.init_state(0).nets["disc"]
+  assert any("BatchNorm" in name for name in disc.collections["batch_stats"])
+  _, d = models.build_gan(config.model, (16, 16, 1), 0)
+  opt = optim.make(config.optim, 10)
+  real = jax.random.uniform(jax.random.PRNGKey(0), (8, 16, 16, 1), minval=-1)
+  fakes = [jax.random.uniform(jax.random.PRNGKey(i), (8, 16, 16, 1), minval=-1) * i
+           for i in (1, 2)]
+  d_real = {}
+  for separate in (True, False):
+    d_real[separate] = [float(gan_family.critic_update(
+        d, disc, opt, common.Runtime(), losses.GAN_LOSSES["non_saturating"], {}, real, fake,
+        None, None, jax.random.PRNGKey(3), 0, 0.0, separate)[1]["d_real"]) for fake in fakes]
+  assert d_real[True][0] == d_real[True][1]  # Real scores do not see the fake batch...
+  assert d_real[False][0] != d_real[False][1]  # ...as they would in one mixed batch.

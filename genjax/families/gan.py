@@ -29,7 +29,8 @@ GEN, DISC = "gen", "disc"
 FIELDS = {  # The config fields this family reads beyond the shared ones (genjax.schema).
     "top": ("ema_decay",),
     "model": ("name", "generator", "discriminator", "hidden", "width", "latent_dim",
-              "latent_codes", "spectral_norm", "sigmoid_output", "conditioning"),
+              "latent_codes", "spectral_norm", "sigmoid_output", "conditioning",
+              "disc_batch_norm"),
     "loss": ("name", "n_critic", "penalties", "weight_clip", "instance_noise",
              "instance_noise_steps", "diffaugment"),
     "optim": ("d_learning_rate",),  # D's peak rate (0: optim.learning_rate), for TTUR.
@@ -78,18 +79,27 @@ def d_input(x, key, step, loss_cfg, policies, side: str, rt):
 
 
 def critic_update(d, disc: NetState, opt, rt, objective: losses.GANLoss, penalties: dict,
-                  x_real, x_fake, y_real, y_fake, key, step, weight_clip: float = 0.0):
+                  x_real, x_fake, y_real, y_fake, key, step, weight_clip: float = 0.0,
+                  separate_batches: bool = False):
   """(disc, metrics) after one discriminator update on D's inputs `x_real`, `x_fake`.
 
   Loss: objective.d on the scores of both, plus weight * PENALTIES[name] for each entry of
   `penalties` (taken with the current parameters, D in eval mode, labels y_real); then, with
-  `weight_clip` > 0, every weight clipped to [-weight_clip, weight_clip] (WGAN)."""
+  `weight_clip` > 0, every weight clipped to [-weight_clip, weight_clip] (WGAN). Real and
+  fake are scored in one call, or with `separate_batches` (a D with batch norm) in two, so
+  each batch is normalized by its own statistics as in Radford et al.'s DCGAN."""
   def loss_fn(params):
     variables = {"params": params, **disc.collections}
-    both_y = None if y_real is None else jnp.concatenate([y_real, y_fake])
-    scores, updates = common.run(d, rt, variables, jnp.concatenate([x_real, x_fake]), both_y,
-                                 train=True, mutable=list(disc.collections))
-    d_real, d_fake = jnp.split(scores, 2)
+    mutable = list(disc.collections)
+    if separate_batches:
+      d_real, updates = common.run(d, rt, variables, x_real, y_real, train=True, mutable=mutable)
+      d_fake, updates = common.run(d, rt, {**variables, **updates}, x_fake, y_fake, train=True,
+                                   mutable=mutable)
+    else:
+      both_y = None if y_real is None else jnp.concatenate([y_real, y_fake])
+      scores, updates = common.run(d, rt, variables, jnp.concatenate([x_real, x_fake]), both_y,
+                                   train=True, mutable=mutable)
+      d_real, d_fake = jnp.split(scores, 2)
     loss = objective.d(d_real, d_fake, axis=rt.axis)
     metrics = {"d_loss": loss, "d_real": d_real.mean(), "d_fake": d_fake.mean()}
     critic = lambda x: common.run(d, rt, variables, x, y_real, train=False)
@@ -108,13 +118,17 @@ def critic_update(d, disc: NetState, opt, rt, objective: losses.GANLoss, penalti
 
 
 def generator_loss(d, disc_variables, rt, objective: losses.GANLoss, x_fake, y_fake,
-                   x_real=None, y_real=None):
-  """objective.g on D's scores (eval mode) of `x_fake` and, when the objective reads them
-  (relativistic losses), of `x_real`."""
-  d_fake = common.run(d, rt, disc_variables, x_fake, y_fake, train=False)
-  d_real = None
-  if objective.g_needs_real:
-    d_real = jax.lax.stop_gradient(common.run(d, rt, disc_variables, x_real, y_real, train=False))
+                   x_real=None, y_real=None, batch_statistics: bool = False):
+  """objective.g on D's scores of `x_fake` and, when the objective reads them (relativistic
+  losses), of `x_real`. D runs in eval mode, or with `batch_statistics` (a D with batch norm)
+  normalizes each batch by its own statistics, as in training, and its updates are dropped."""
+  def score(x, y):
+    if not batch_statistics:
+      return common.run(d, rt, disc_variables, x, y, train=False)
+    mutable = [k for k in disc_variables if k != "params"]
+    return common.run(d, rt, disc_variables, x, y, train=True, mutable=mutable)[0]
+  d_fake = score(x_fake, y_fake)
+  d_real = jax.lax.stop_gradient(score(x_real, y_real)) if objective.g_needs_real else None
   return objective.g(d_real, d_fake, axis=rt.axis)
 
 
@@ -162,6 +176,7 @@ def build(config, data_info: DataInfo) -> Family:
   d_opt = optim.make(config.optim, config.num_steps, config.optim.d_learning_rate)
   # Conditional WGAN-GP: interpolate between a real and a fake of the same class.
   fake_labels_from_real = bool(num_classes and "gp" in penalties)
+  d_batch_norm = model_cfg.discriminator == "dcgan" and model_cfg.disc_batch_norm
 
   def init_state(seed: int) -> State:
     root = jax.random.PRNGKey(seed)
@@ -187,7 +202,7 @@ def build(config, data_info: DataInfo) -> Family:
       x_real = d_input(x, key, step_f, loss_cfg, policies, "real", rt)
       x_fake = d_input(jax.lax.stop_gradient(fake), key, step_f, loss_cfg, policies, "fake", rt)
       return critic_update(d, disc, d_opt, rt, objective, penalties, x_real, x_fake, y_real,
-                           y_fake, key, step, loss_cfg.weight_clip)
+                           y_fake, key, step, loss_cfg.weight_clip, d_batch_norm)
 
     keys = jax.random.split(rng_lib.purpose_key(rng, "critic"), n)
     disc, d_metrics = loops.scan(one_critic_update, state.nets[DISC], (real, labels, keys))
@@ -200,7 +215,8 @@ def build(config, data_info: DataInfo) -> Family:
       if objective.g_needs_real:
         x_real = d_input(real[-1], rng, step_f, loss_cfg, policies, "real", rt)
         y_real = None if labels is None else labels[-1]
-      loss = generator_loss(d, disc.variables, rt, objective, x_fake, y, x_real, y_real)
+      loss = generator_loss(d, disc.variables, rt, objective, x_fake, y, x_real, y_real,
+                            d_batch_norm)
       return loss, collections
 
     (g_loss, collections), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(gen.params)

@@ -84,5 +84,6 @@ def build_gan(cfg, data_shape, num_classes, dtype=None, axis_name=None):
                                          dtype=dtype)
   else:
     discriminator = gan.DCGANDiscriminator(cfg.width, classes, cfg.spectral_norm, concat,
-                                           dtype=dtype)
+                                           dtype=dtype, batch_norm=cfg.disc_batch_norm,
+                                           axis_name=axis_name)
   return generator, discriminator

@@ -114,12 +114,16 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-  """Stride-2 4x4 convs doubling the width, leaky ReLU (0.2), then a linear score."""
+  """Stride-2 4x4 convs doubling the width, leaky ReLU (0.2), then a linear score; with
+  `batch_norm`, batch norm after every conv but the first (Radford et al. 2016 leave the input
+  layer unnormalized)."""
   width: int
   num_classes: int = 0
   spectral_norm: bool = False
   concat_labels: bool = False  # Conditional: one-hot label planes as extra input channels.
   dtype: Any = None  # Compute dtype of spectrally normalized layers (None: float32).
+  batch_norm: bool = False
+  axis_name: Any = None  # pmap's axis: batch norm statistics over the global batch.
 
   @nn.compact
   def __call__(self, x_BxHxWxC, y_B=None, train: bool = True):
@@ -130,5 +134,8 @@ class DCGANDiscriminator(nn.Module):
       h = jnp.concatenate([h, jnp.broadcast_to(planes, h.shape[:3] + (self.num_classes,))], -1)
     for i in range(max(steps, 1)):
       conv = _conv(self.width * 2**i, (4, 4), (2, 2), self.spectral_norm, self.dtype)
-      h = nn.leaky_relu(_apply(conv, h, self.spectral_norm, train), 0.2)
+      h = _apply(conv, h, self.spectral_norm, train)
+      if self.batch_norm and i > 0:
+        h = nn.BatchNorm(use_running_average=not train, axis_name=self.axis_name)(h)
+      h = nn.leaky_relu(h, 0.2)
     return _head(self, h.reshape(h.shape[0], -1), y_B, train)
