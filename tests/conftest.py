@@ -8,6 +8,11 @@ import pytest
 # the controller's environment), set before tfds is first imported.
 os.environ["TFDS_DATA_DIR"] = tempfile.mkdtemp(
     prefix=f"genjax_tfds_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_")
+# JAX's persistent compilation cache, shared by the xdist workers and the subprocesses tests
+# start (they inherit the environment): the same tiny configs compile in many tests.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
+                      os.path.join(tempfile.gettempdir(), "genjax_test_jax_cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.3")
 
 from configs import dcgan_digits
 from configs import default

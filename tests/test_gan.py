@@ -405,3 +405,22 @@ def test_a_batch_norm_discriminator_normalizes_real_and_fake_batches_separately(
         None, None, jax.random.PRNGKey(3), 0, 0.0, separate)[1]["d_real"]) for fake in fakes]
   assert d_real[True][0] == d_real[True][1]  # Real scores do not see the fake batch...
   assert d_real[False][0] != d_real[False][1]  # ...as they would in one mixed batch.
+
+
+def test_disc_features_returns_the_named_layers_output():
+  config = tiny_dcgan()
+  family = families.build(config, DataInfo((16, 16, 1)))
+  state = family.init_state(0)
+  _, d = models.build_gan(config.model, (16, 16, 1), 0)
+  x = jax.random.uniform(jax.random.PRNGKey(0), (3, 16, 16, 1))
+  variables = state.nets["disc"].variables
+  first = gan_family.disc_features(d, common.Runtime(), variables, x, None, "Conv_0")
+  assert first.shape == (3, 8, 8, config.model.width)
+  import flax.linen as nn  # pylint: disable=g-import-not-at-top
+  conv = nn.Conv(config.model.width, (4, 4), strides=(2, 2), padding="SAME")
+  by_hand = conv.apply({"params": variables["params"]["Conv_0"]}, x)
+  np.testing.assert_allclose(first, by_hand, rtol=1e-5, atol=1e-6)
+  second = gan_family.disc_features(d, common.Runtime(), variables, x, None, "Conv_1")
+  assert second.shape == (3, 4, 4, 2 * config.model.width)
+  with pytest.raises(GenjaxError, match="no layer named 'Conv_9'"):
+    gan_family.disc_features(d, common.Runtime(), variables, x, None, "Conv_9")

@@ -19,6 +19,7 @@ from genjax import loops
 from genjax import losses
 from genjax import models
 from genjax import optim
+from genjax import precision
 from genjax import rng as rng_lib
 from genjax import schema
 from genjax.errors import GenjaxError
@@ -130,6 +131,19 @@ def generator_loss(d, disc_variables, rt, objective: losses.GANLoss, x_fake, y_f
   d_fake = score(x_fake, y_fake)
   d_real = jax.lax.stop_gradient(score(x_real, y_real)) if objective.g_needs_real else None
   return objective.g(d_real, d_fake, axis=rt.axis)
+
+
+def disc_features(d, rt, disc_variables, x, y, layer: str):
+  """The output of D's submodule named `layer` (e.g. 'Conv_1', 'Dense_0', 'BatchNorm_0') on
+  `x` in eval mode, float32: the learned similarity features of a VAE-GAN (Larsen et al.)."""
+  variables = {**disc_variables, "params": precision.cast(disc_variables["params"], rt.dtype)}
+  _, captured = d.apply(variables, *precision.cast((x, y), rt.dtype), train=False,
+                        capture_intermediates=lambda module, _: module.name == layer,
+                        mutable=["intermediates"])
+  found = jax.tree.leaves(captured.get("intermediates", {}))
+  if not found:
+    raise GenjaxError(f"discriminator has no layer named {layer!r}")
+  return found[0].astype(jnp.float32)
 
 
 # --- the family ------------------------------------------------------------------------------
