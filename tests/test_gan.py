@@ -444,3 +444,15 @@ def test_a_conditional_gan_draws_the_requested_class(tmp_path):
   hits = [np.mean(classifier.predict(flat(workdirs.sample(workdir, 50, seed=0, label=c))) == c)
           for c in range(10)]
   assert np.mean(hits) > 0.5, np.round(hits, 2)
+
+
+@pytest.mark.parametrize("penalty,weight", [("gp", 10.0), ("r1", 0.5)])
+def test_a_configured_penalty_is_added_to_the_critic_loss_in_the_step(penalty, weight):
+  config = tiny_gan(name="wasserstein")
+  config.loss.penalties[penalty] = weight
+  family = families.build(config, DataInfo((2,)))
+  batch = {"image": jax.random.normal(jax.random.PRNGKey(0), (32, 2))}
+  _, metrics = jax.jit(family.train_step)(family.init_state(0), batch, jax.random.PRNGKey(1))
+  assert float(metrics[penalty]) > 0
+  assert float(metrics["d_loss"]) == pytest.approx(
+      float(metrics["d_fake"] - metrics["d_real"] + weight * metrics[penalty]), rel=1e-4)

@@ -55,29 +55,23 @@ def _run(out, steps, num, **data):
   return results, logs
 
 
-def test_two_processes_train_save_resume_and_match_one_process(tmp_path):
-  (one,), _ = _run(str(tmp_path / "one"), 20, 1)
+def test_two_processes_feed_their_shards_save_resume_and_match_one_process(tmp_path):
+  """One 2-process run (each process feeding its own half of the digits from the host) that
+  checkpoints, resumes on 2 processes and ends where one process holding all the data does."""
+  (one,), _ = _run(str(tmp_path / "one"), 20, 1, num_shards=2)  # Device feed, all the data.
   two_out = str(tmp_path / "two")
-  _run(two_out, 10, 2)
+  _, first_logs = _run(two_out, 10, 2, num_shards=2)  # auto: host feed.
   assert os.listdir(two_out + "_workdir/checkpoints") == ["10"]
-  (first, second), logs = _run(two_out, 20, 2)  # Resumes from the 2-process checkpoint.
-  assert "Resumed from" in logs[0] + logs[1]
+  (first, second), logs = _run(two_out, 20, 2, num_shards=2)  # Resumes from the checkpoint.
+  for pid, log in enumerate(first_logs):  # 1437 digits: two shards of 718.
+    assert f"Host feed: process {pid} holds 718 of the 1437 training examples (shards {pid}..{pid}" in log
+    assert "MB uint8)" in log  # Kept as bytes in host memory.
+    assert "at step 10" in logs[pid]  # Both processes restored step 10.
   assert "step 20/20" in logs[0] and "step 20/20" not in logs[1]  # Process 0 alone logs.
-  for a, b, c in zip(one, first, second):
+  for a, b, c in zip(one, first, second, strict=True):
     np.testing.assert_array_equal(b, c)
     np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
   assert sorted(os.listdir(two_out + "_workdir/checkpoints")) == ["10", "20"]
-
-
-def test_two_processes_feed_their_own_shards_and_match_one_process(tmp_path):
-  (one,), _ = _run(str(tmp_path / "one"), 10, 1, num_shards=2)  # Device feed, all the data.
-  (first, second), logs = _run(str(tmp_path / "two"), 10, 2, num_shards=2)  # auto: host feed.
-  for pid, log in enumerate(logs):  # 1437 digits: two shards of 718.
-    assert f"Host feed: process {pid} holds 718 of the 1437 training examples (shards {pid}..{pid}" in log
-    assert "MB uint8)" in log  # Kept as bytes in host memory.
-  for a, b, c in zip(one, first, second):
-    np.testing.assert_array_equal(b, c)
-    np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
 
 
 @pytest.mark.parametrize("fields, message", [
