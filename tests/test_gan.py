@@ -450,9 +450,16 @@ def test_a_conditional_gan_draws_the_requested_class(tmp_path):
 def test_a_configured_penalty_is_added_to_the_critic_loss_in_the_step(penalty, weight):
   config = tiny_gan(name="wasserstein")
   config.loss.penalties[penalty] = weight
-  family = families.build(config, DataInfo((2,)))
   batch = {"image": jax.random.normal(jax.random.PRNGKey(0), (32, 2))}
-  _, metrics = jax.jit(family.train_step)(family.init_state(0), batch, jax.random.PRNGKey(1))
-  assert float(metrics[penalty]) > 0
-  assert float(metrics["d_loss"]) == pytest.approx(
-      float(metrics["d_fake"] - metrics["d_real"] + weight * metrics[penalty]), rel=1e-4)
+  discs = []
+  for w in (weight, 0.0):
+    config.loss.penalties[penalty] = w
+    family = families.build(config, DataInfo((2,)))
+    state, metrics = jax.jit(family.train_step)(family.init_state(0), batch, jax.random.PRNGKey(1))
+    discs.append(jax.tree.leaves(state.nets["disc"].params))
+    if w:  # d_loss is the objective's; each penalty is logged under its name.
+      assert float(metrics[penalty]) > 0 and float(metrics["d_loss"]) == pytest.approx(
+          float(metrics["d_fake"] - metrics["d_real"]), rel=1e-4, abs=1e-6)
+    else:
+      assert penalty not in metrics
+  assert any(not np.allclose(a, b) for a, b in zip(*discs))  # The penalty moved D's update.
