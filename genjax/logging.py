@@ -55,12 +55,25 @@ def save_image_grid(path: str, images_NxHxWxC, value_range: str) -> np.ndarray:
   return grid
 
 
+# genjax's own code: the package and, in a checkout, the mains beside it (not a virtual
+# environment inside the checkout, whose libraries live under site-packages).
+_OURS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def is_ours(pathname: str) -> bool:
+  path = os.path.abspath(pathname)
+  if not path.startswith(_OURS + os.sep):
+    return False
+  inside = path[len(_OURS):]
+  return "site-packages" not in inside and "dist-packages" not in inside
+
+
 class _LibraryInfoFilter(logging_std.Filter):
-  """Drops INFO (and below) records logged from installed libraries (orbax is chatty)."""
+  """Drops INFO (and below) records logged by any code but genjax's (orbax is chatty),
+  wherever the checkout lives (its folder may well be called genjax)."""
 
   def filter(self, record):
-    from_library = "site-packages" in record.pathname and "genjax" not in record.pathname
-    return record.levelno >= logging_std.WARNING or not from_library
+    return record.levelno >= logging_std.WARNING or is_ours(record.pathname)
 
 
 def quiet_libraries() -> None:

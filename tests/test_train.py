@@ -137,3 +137,16 @@ def test_one_step_on_a_tfds_dataset_under_mock_data(tmp_path):
     state = train.train_and_evaluate(config, str(tmp_path / "run"))
   assert int(state.step) == 1
   assert os.listdir(tmp_path / "run" / "checkpoints") == ["1"]
+
+
+def test_library_info_records_are_dropped_even_from_a_checkout_named_genjax(monkeypatch):
+  from genjax import logging as log_lib  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(log_lib, "_OURS", "/home/u/genjax")
+  record = lambda path, level: logging.LogRecord("x", level, path, 1, "m", None, None)
+  keep = log_lib._LibraryInfoFilter().filter  # pylint: disable=protected-access
+  venv_orbax = "/home/u/genjax/.venv/lib/python3.11/site-packages/orbax/checkpoint/x.py"
+  assert not keep(record(venv_orbax, logging.INFO))
+  assert keep(record(venv_orbax, logging.WARNING))  # Libraries' warnings stay.
+  assert keep(record("/home/u/genjax/genjax/train.py", logging.INFO))
+  assert keep(record("/home/u/genjax/experiments/main.py", logging.INFO))
+  assert not keep(record("/usr/lib/python3/dist-packages/tfds/x.py", logging.INFO))
