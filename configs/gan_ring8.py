@@ -11,7 +11,7 @@ from configs import default
 def get_config():
   config = default.get_config()
   config.num_steps = 5000
-  config.batch_size = 512  # 256 dropped a mode on 1 seed of 5; 512 covers 8/8 on all five.
+  config.batch_size = 512  # Seeds 0-4: 8, 8, 7, 8, 8 modes (EMA), 97.4% high quality.
   config.steps_per_call = 100
   config.log_every = 500
   config.eval_every = 2500
