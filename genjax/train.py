@@ -7,12 +7,15 @@ resumed from a checkpoint repeats an uninterrupted run.
 """
 import json
 import os
+import signal
+import threading
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from absl import logging
+from jax.experimental import multihost_utils
 
 from genjax import checkpoint
 from genjax import data as data_lib
@@ -204,6 +207,41 @@ def write_images(summaries, state, eval_x, step, workdir, writer, config):
     writer.image(step, name, log_lib.save_image_grid(path, images, config.data.value_range))
 
 
+class Preemption:
+  """SIGTERM and SIGINT during training ask the loop to stop: it finishes the running train
+  call, saves a checkpoint at that step (waiting for it to commit) and returns, so the main
+  exits 0 and a rerun resumes there. A second signal gets the default handling (kills).
+  With several processes, all stop at the same step as soon as any one was signalled."""
+
+  SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+  def __init__(self):
+    self.signal = 0
+    self._previous = {}
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+    return self
+
+  def _handle(self, signum, frame):
+    del frame
+    self.signal = signum
+    for s, handler in self._previous.items():  # The next signal is not caught.
+      signal.signal(s, handler)
+
+  def __exit__(self, *exc):
+    for s, handler in self._previous.items():
+      signal.signal(s, handler)
+
+  def requested(self) -> bool:
+    """Whether any process was signalled (a collective when there are several)."""
+    if jax.process_count() == 1:
+      return bool(self.signal)
+    flags = multihost_utils.process_allgather(np.int32(self.signal))
+    return bool(np.any(flags))
+
+
 def train_and_evaluate(config, workdir: str):
   """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the state."""
   check_config(config)
@@ -241,7 +279,9 @@ def train_and_evaluate(config, workdir: str):
   step = replicas.step(state, config)
   progress = log_lib.Progress(step, config.num_steps)
   compiled = {}
+  preemption = Preemption()
   try:
+    preemption.__enter__()
     for first, length in call_schedule(step, config):
       inputs = feed.inputs(first, length)
       if length not in compiled:
@@ -278,7 +318,14 @@ def train_and_evaluate(config, workdir: str):
         ckpts.save(step, state)
       if due or images_due or step % config.checkpoint_every == 0:
         progress.restart_clock(step)
+      if not final and preemption.requested():
+        state = placement.get(placed)
+        ckpts.save(step, state)
+        logging.warning("Stopped by signal %d at step %d: checkpoint saved in %s; rerun the same"
+                        " command to resume", preemption.signal, step, ckpts.directory)
+        break
   finally:
+    preemption.__exit__()
     feed.close()
     ckpts.close()
     writer.close()

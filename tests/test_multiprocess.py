@@ -2,6 +2,7 @@
 resume and end where one process with the same global batch does."""
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +27,7 @@ config = tiny()
 config.num_steps, config.checkpoint_every = steps, 10
 config.distributed.update(num_processes=num, process_id=pid, coordinator_address=address)
 config.data.update(json.loads(sys.argv[6]))
+config.update(json.loads(sys.argv[7]) if len(sys.argv) > 7 else {})
 parallel.initialize(config.distributed)
 assert jax.process_count() == num and jax.device_count() == num
 state = train.train_and_evaluate(config, out + "_workdir")
@@ -72,6 +74,29 @@ def test_two_processes_feed_their_shards_save_resume_and_match_one_process(tmp_p
     np.testing.assert_array_equal(b, c)
     np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
   assert sorted(os.listdir(two_out + "_workdir/checkpoints")) == ["10", "20"]
+
+
+def test_a_signal_to_one_process_stops_every_process_at_the_same_step(tmp_path):
+  out, address = str(tmp_path / "run"), f"127.0.0.1:{_free_port()}"
+  env = {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": ""}
+  never = json.dumps(dict(log_every=10, eval_every=100000, checkpoint_every=100000))
+  procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, out, "100000", "2", str(pid), address,
+                             "{}", never], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True) for pid in range(2)]
+  head = []
+  for line in procs[0].stdout:  # Both train...
+    head.append(line)
+    if "step 20/100000" in line:
+      break
+  procs[1].send_signal(signal.SIGTERM)  # ...then only process 1 is preempted.
+  logs = [p.communicate(timeout=300)[0] for p in procs]
+  logs[0] = "".join(head) + logs[0]
+  for p, log in zip(procs, logs):
+    assert p.returncode == 0, log[-3000:]
+  saved = os.listdir(out + "_workdir/checkpoints")
+  assert len(saved) == 1 and int(saved[0]) >= 20, saved
+  assert f"Stopped by signal 15 at step {saved[0]}" in logs[1]
+  assert f"at step {saved[0]}: checkpoint saved" in logs[0]  # Process 0 stopped there too.
 
 
 @pytest.mark.parametrize("fields, message", [
