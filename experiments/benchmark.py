@@ -29,6 +29,7 @@ from absl import flags
 from configs import dcgan_digits
 from configs import default
 from configs import gan_ring8
+from genjax import cli
 from genjax import logging as log_lib
 from genjax import families
 from genjax import parallel
@@ -309,4 +310,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

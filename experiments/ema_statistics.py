@@ -17,6 +17,7 @@ import numpy as np
 from absl import app
 from absl import flags
 
+from genjax import cli
 from genjax import data as data_lib
 from genjax import families
 from genjax import logging as log_lib
@@ -81,4 +82,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

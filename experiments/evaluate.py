@@ -12,6 +12,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from genjax import cli
 from genjax import logging as log_lib
 from genjax import workdirs
 from genjax.errors import GenjaxError
@@ -41,4 +42,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -17,6 +17,7 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
+from genjax import cli
 from genjax import evaluators
 from genjax import families
 from genjax import logging as log_lib
@@ -80,4 +81,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -13,6 +13,7 @@ import numpy as np
 from absl import app
 from absl import flags
 
+from genjax import cli
 from genjax import logging as log_lib
 from genjax import workdirs
 from genjax.errors import GenjaxError
@@ -53,4 +54,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -75,6 +75,9 @@ def _assert_one_line_error(result, *fragments):
     ("--config.data.name=nope", ("data.name", "digits, idx, npz")),
     ("--config.batch_size=0", ("batch_size=0",)),
     ("--config.data.name=idx", ("data.path",)),
+    ("--config.model.latnet_dim=2", ("unknown config field model.latnet_dim", "'latent_dim'")),
+    ("--config.num_steps=abc", ("--config.num_steps=abc", "invalid literal for int()")),
+    ("--config=configs/nope.py", ("--config=configs/nope.py: no such config file",)),
 ])
 def test_main_bad_input_is_a_one_line_error(tmp_path, override, fragments):
   result = run("experiments.main", "--config=configs/default.py",

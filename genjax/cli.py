@@ -1,0 +1,65 @@
+"""Flag parsing for the absl mains: bad flags (an unknown or mistyped --config.a.b override, a
+missing --config file, a bad value) end in one line `error: ...` and exit code 2."""
+import importlib.util
+import os
+import sys
+
+from absl import app
+from absl import flags
+
+
+
+def _config_flag(argv):
+  """The --config file (the last one given wins, as in absl), or None."""
+  paths = [arg.split("=", 1)[1].split(":", 1)[0] for arg in argv[1:]
+           if arg.startswith("--config=")]
+  return paths[-1] if paths else None
+
+
+def _diagnose(argv) -> str:
+  """What is wrong with the --config file or its overrides, as one line (or '')."""
+  path = _config_flag(argv)
+  if path is None:
+    return ""
+  if not os.path.isfile(path):
+    return f"--config={path}: no such config file (configs/*.py hold the shipped ones)"
+  spec = importlib.util.spec_from_file_location("_genjax_config", path)
+  module = importlib.util.module_from_spec(spec)
+  try:
+    spec.loader.exec_module(module)
+    config = module.get_config()
+  except Exception as e:  # pylint: disable=broad-except
+    return f"--config={path} does not load: {type(e).__name__}: {e}"
+  for arg in argv[1:]:
+    if not arg.startswith("--config."):
+      continue
+    key = arg[len("--config."):].split("=", 1)[0]
+    section, parts = config, key.split(".")
+    for depth, part in enumerate(parts):
+      if not hasattr(section, "keys") or part not in section:
+        where = ".".join(parts[:depth])
+        valid = tuple(sorted(section.keys())) if hasattr(section, "keys") else ()
+        return (f"{arg}: unknown config field {key}: valid {where or 'top-level'} fields are"
+                f" {valid}")
+      section = section[part]
+  return ""
+
+
+def parse_flags(argv):
+  """absl's flag parser, with one-line errors and exit code 2 instead of tracebacks."""
+  path = _config_flag(argv)
+  if path is not None and not os.path.isfile(path):  # config_flags would fail later, lazily.
+    print(f"error: {_diagnose(argv)}", file=sys.stderr)
+    sys.exit(2)
+  try:
+    return flags.FLAGS(argv)
+  except Exception as e:  # pylint: disable=broad-except  (flags.Error, config overrides)
+    message = _diagnose(argv) or " ".join(str(e).split())
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def run(main):
+  app.run(main, flags_parser=parse_flags)
+
+
