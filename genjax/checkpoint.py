@@ -1,47 +1,112 @@
-"""Orbax checkpoints under `workdir/checkpoints`: save every N steps, restore the latest."""
+"""Orbax checkpoints under `workdir/checkpoints`, verified: each step holds the train state and
+a SHA-256 digest of it, saved together (atomically, by Orbax's rename-on-commit). A restore
+recomputes the digest, so a truncated, garbled or partly deleted checkpoint is detected before
+it is trained on; `restore_good` then falls back to the newest step that verifies."""
+import hashlib
 import os
+import shutil
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
+from absl import logging
+from jax.experimental import multihost_utils
 
 from genjax.errors import GenjaxError
 
 
+def host_leaves(tree):
+  """Every leaf as a numpy array (for replicated global arrays, this process's copy)."""
+  def get(x):
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:
+      x = x.addressable_shards[0].data
+    return np.asarray(jax.device_get(x))
+  return [get(x) for x in jax.tree.leaves(tree)]
+
+
+def digest(tree) -> str:
+  """SHA-256 over the leaves' dtypes, shapes and bytes, in tree order."""
+  h = hashlib.sha256()
+  for leaf in host_leaves(tree):
+    h.update(f"{leaf.dtype}{leaf.shape}".encode())
+    h.update(np.ascontiguousarray(leaf).tobytes())
+  return h.hexdigest()
+
+
+class CorruptCheckpoint(GenjaxError):
+  pass
+
+
 class Checkpoints:
-  """A thin wrapper over `ocp.CheckpointManager` for one train-state pytree."""
+  """A thin wrapper over `ocp.CheckpointManager` for one train-state pytree and its digest."""
 
   def __init__(self, directory: str, max_to_keep: int):
     self.directory = os.path.abspath(directory)
     self.manager = ocp.CheckpointManager(
         self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True),
-        item_handlers=ocp.StandardCheckpointHandler())
+        item_handlers={"state": ocp.StandardCheckpointHandler(),
+                       "digest": ocp.JsonCheckpointHandler()})
 
   def latest_step(self):
     return self.manager.latest_step()
 
   def save(self, step: int, state) -> None:
     if step not in self.manager.all_steps():
-      self.manager.save(step, args=ocp.args.StandardSave(state))
+      self.manager.save(step, args=ocp.args.Composite(
+          state=ocp.args.StandardSave(state),
+          digest=ocp.args.JsonSave({"sha256": digest(state), "step": int(step)})))
 
   def restore(self, target, step=None, sharding=None):
     """Restores `step` (default latest) into the structure, shapes and dtypes of `target`,
     placed with `sharding` (e.g. replicated over the current mesh, whatever the device count
-    the checkpoint was written with; default: the default device)."""
+    the checkpoint was written with; default: the default device). Raises GenjaxError if it
+    was written for another config, CorruptCheckpoint if it is damaged."""
     step = self.latest_step() if step is None else step
-    self._check_compatible(step, target)
+    where = f"checkpoint {self.directory}/{step}"
+    self._check_compatible(step, target, where)
     sharding = sharding or jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
     abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding),
                             target)
-    return self.manager.restore(step, args=ocp.args.StandardRestore(abstract))
-
-  def _check_compatible(self, step, target):
-    where = f"checkpoint {self.directory}/{step}"
     try:
-      saved = self.manager.item_metadata(step)
+      restored = self.manager.restore(step, args=ocp.args.Composite(
+          state=ocp.args.StandardRestore(abstract), digest=ocp.args.JsonRestore()))
+    except Exception as e:  # pylint: disable=broad-except  (any damage Orbax trips on)
+      raise CorruptCheckpoint(f"{where} is unreadable ({type(e).__name__}: "
+                              f"{' '.join(str(e).split())[:200]})") from None
+    saved = (restored.digest or {}).get("sha256")
+    if saved is None:
+      raise CorruptCheckpoint(f"{where} has no digest")
+    if digest(restored.state) != saved:
+      raise CorruptCheckpoint(f"{where} does not match its SHA-256 digest (damaged data files)")
+    return restored.state
+
+  def restore_good(self, target, sharding=None, quarantine: bool = False):
+    """(state, step) of the newest checkpoint that restores and verifies, newest first; each
+    damaged one is reported (and with `quarantine` renamed to `<step>.corrupt`, out of
+    Orbax's sight, so it is neither restored nor counted by max_to_keep). None if none."""
+    for step in sorted(self.manager.all_steps(), reverse=True):
+      try:
+        return self.restore(target, step, sharding), step
+      except CorruptCheckpoint as e:
+        logging.warning("%s: falling back to the previous checkpoint", e)
+        if quarantine:
+          if jax.process_index() == 0:
+            shutil.move(os.path.join(self.directory, str(step)),
+                        os.path.join(self.directory, f"{step}.corrupt"))
+          if jax.process_count() > 1:
+            multihost_utils.sync_global_devices(f"quarantined {step}")
+          self.manager.reload()
+    return None
+
+  def _check_compatible(self, step, target, where):
+    try:
+      saved = self.manager.item_metadata(step)["state"]
       saved_shapes = {_path_name(p): tuple(m.shape)
                       for p, m in jax.tree_util.tree_leaves_with_path(getattr(saved, "tree", saved))}
     except Exception as e:  # pylint: disable=broad-except
-      raise GenjaxError(f"{where} is unreadable ({type(e).__name__}): use another --workdir") from None
+      raise CorruptCheckpoint(f"{where} has unreadable metadata ({type(e).__name__})") from None
+    if not {"step", "rng"} <= set(saved_shapes):  # Every train state has both.
+      raise CorruptCheckpoint(f"{where} has damaged metadata (no step or root key listed)")
     for path, leaf in jax.tree_util.tree_leaves_with_path(target):
       name = _path_name(path)
       if name not in saved_shapes:

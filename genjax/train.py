@@ -261,11 +261,15 @@ def train_and_evaluate(config, workdir: str):
   ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)
   if ckpts.latest_step() is not None:
     try:
-      state = ckpts.restore(state, sharding=parallel.replicated(mesh))
+      good = ckpts.restore_good(state, sharding=parallel.replicated(mesh), quarantine=True)
     except GenjaxError:
       ckpts.close()
       raise
-    logging.info("Resumed from %s at step %d", ckpts.directory, replicas.step(state, config))
+    if good is None:
+      logging.warning("No checkpoint in %s verifies: training from step 0", ckpts.directory)
+    else:
+      state = good[0]
+      logging.info("Resumed from %s at step %d", ckpts.directory, replicas.step(state, config))
   main_process = parallel.is_main_process()
   if main_process:
     write_run_files(workdir, config, dataset)

@@ -46,7 +46,10 @@ def restore_latest(family, config, workdir: str):
   try:
     if ckpts.latest_step() is None:
       raise GenjaxError(f"workdir {workdir!r} has no checkpoint yet: train it with experiments.main")
-    return ckpts.restore(replicas.init(family, config))
+    good = ckpts.restore_good(replicas.init(family, config))
+    if good is None:
+      raise GenjaxError(f"no checkpoint in {ckpts.directory} verifies (all damaged): retrain")
+    return good[0]
   finally:
     ckpts.close()
 

@@ -1,7 +1,11 @@
-"""Faults injected for real, in subprocesses: a run stopped by SIGTERM or SIGINT saves a
+"""Faults injected for real: a run stopped by SIGTERM or SIGINT (in a subprocess) saves a
 checkpoint at the step it reached, exits 0, and a rerun resumes there and ends bit-identical
-to an uninterrupted run."""
+to an uninterrupted run; a damaged latest checkpoint (garbled, truncated or deleted files, a
+wrong digest) is detected, reported, kept aside, and training falls back to the newest good
+one and ends bit-identical too."""
+import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,7 +16,9 @@ import numpy as np
 import pytest
 
 from genjax import families
+from genjax import train
 from genjax import workdirs
+from tests.conftest import tiny
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARGS = ["--config=configs/default.py", "--config.num_steps=6000", "--config.steps_per_call=50",
@@ -59,4 +65,70 @@ def test_a_signal_saves_the_current_step_exits_0_and_the_rerun_ends_bit_identica
   proc.stderr.read()
   assert proc.wait(timeout=300) == 0
   for a, b in zip(_final_state(straight), _final_state(workdir), strict=True):
+    np.testing.assert_array_equal(a, b)
+
+
+# --- damaged checkpoints -------------------------------------------------------------------
+def _data_files(step_dir):
+  files = [os.path.join(root, name) for root, _, names in os.walk(os.path.join(step_dir, "state"))
+           for name in names if os.sep + "d" + os.sep in os.path.join(root, name)]
+  return sorted(files, key=os.path.getsize)
+
+
+def _garble(step_dir):
+  path = _data_files(step_dir)[-1]
+  data = bytearray(open(path, "rb").read())
+  middle = len(data) // 2
+  data[middle:middle + 64] = bytes(255 - b for b in data[middle:middle + 64])
+  open(path, "wb").write(bytes(data))
+
+
+def _truncate(step_dir):
+  path = _data_files(step_dir)[-1]
+  os.truncate(path, os.path.getsize(path) // 2)
+
+
+def _wrong_digest(step_dir):
+  path = os.path.join(step_dir, "digest", "metadata")
+  text = open(path).read()
+  open(path, "w").write(text.replace('"sha256": "', '"sha256": "0'))
+
+
+DAMAGE = {
+    "garbled_data": _garble,
+    "truncated_data": _truncate,
+    "metadata_deleted": lambda d: os.remove(os.path.join(d, "state", "_METADATA")),
+    "data_deleted": lambda d: os.remove(_data_files(d)[-1]),
+    "digest_deleted": lambda d: shutil.rmtree(os.path.join(d, "digest")),
+    "digest_mismatch": _wrong_digest,
+}
+
+
+@pytest.fixture(scope="module")
+def straight_30(tmp_path_factory):
+  config = tiny()
+  config.num_steps = 30
+  return jax.tree.leaves(jax.device_get(train.train_and_evaluate(
+      config, str(tmp_path_factory.mktemp("straight") / "run"))))
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_damaged_latest_checkpoint_is_detected_and_training_falls_back(tmp_path, damage, caplog,
+                                                                        straight_30):
+  config = tiny()  # Checkpoints every 10 steps.
+  workdir = str(tmp_path / "run")
+  train.train_and_evaluate(config, workdir)
+  checkpoints = os.path.join(workdir, "checkpoints")
+  DAMAGE[damage](os.path.join(checkpoints, "20"))
+  with caplog.at_level(logging.WARNING):  # Sampling uses the same check, touching nothing.
+    samples = workdirs.sample(workdir, 4, seed=0)
+  assert f"checkpoint {checkpoints}/20" in caplog.text and "falling back" in caplog.text
+  assert samples.shape == (4, 8, 8, 1) and sorted(os.listdir(checkpoints)) == ["10", "20"]
+  caplog.clear()
+  config.num_steps = 30
+  with caplog.at_level(logging.INFO):
+    resumed = train.train_and_evaluate(config, workdir)
+  assert f"checkpoint {checkpoints}/20" in caplog.text and "at step 10" in caplog.text
+  assert sorted(os.listdir(checkpoints)) == ["10", "20", "20.corrupt", "30"]  # Kept aside.
+  for a, b in zip(straight_30, jax.tree.leaves(jax.device_get(resumed)), strict=True):
     np.testing.assert_array_equal(a, b)
