@@ -15,6 +15,7 @@ def get_config():
   config.eval_every = 1500
   config.checkpoint_every = 1500
   config.max_to_keep = 3
+  config.skip_nonfinite = False  # True: a step with a NaN/inf loss or update leaves the state.
   # Multi-process runs: every process gets the same config except process_id.
   config.distributed = ml_collections.ConfigDict(dict(
       num_processes=1, process_id=0, coordinator_address="",  # 'host:port' of process 0.

@@ -5,7 +5,7 @@ from genjax.errors import GenjaxError
 
 TOP = ("seed", "num_seeds", "num_steps", "batch_size", "steps_per_call", "parallel", "dtype",
        "log_every", "eval_every", "checkpoint_every", "max_to_keep", "distributed", "data",
-       "model", "loss", "optim", "eval", "evals")
+       "model", "loss", "optim", "eval", "evals", "skip_nonfinite")
 DISTRIBUTED = ("num_processes", "process_id", "coordinator_address", "auto")
 DATA = ("name", "path", "labels_path", "num_eval", "shuffle_split", "split_seed", "train_split",
         "eval_split", "tfds_data_dir", "image_size", "value_range", "dynamic_binarization",

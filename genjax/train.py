@@ -103,9 +103,34 @@ def call_schedule(first_step: int, config):
           for s in range(first_step, config.num_steps, config.steps_per_call)]
 
 
+def guard_nonfinite(train_step, skip: bool):
+  """`train_step` that also reports `nonfinite` (1.0 where a metric or a parameter of the new
+  state is NaN or infinite: a bad loss or gradient) and, with `skip`, keeps the old state
+  (advancing only its step counter) for such a step and zeroes its metrics."""
+  def guarded(state, batch, rng):
+    new, metrics = train_step(state, batch, rng)
+    leaves = jax.tree.leaves(metrics) + [
+        p for p in jax.tree.leaves(new.nets) if jnp.issubdtype(p.dtype, jnp.floating)]
+    ok = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+    if skip:
+      new = jax.tree.map(lambda n, o: jnp.where(ok, n, o), new, state).replace(step=new.step)
+      metrics = jax.tree.map(lambda m: jnp.where(ok, m, jnp.zeros_like(m)), metrics)
+    return new, {**metrics, "nonfinite": 1.0 - ok.astype(jnp.float32)}
+  return guarded
+
+
+def first_nonfinite(metrics, length: int):
+  """Pops the per-step `nonfinite` flags ([length] or [length, S]) out of scanned metrics:
+  (index of the first flagged step in the call or -1, how many steps were flagged)."""
+  flags = metrics.pop("nonfinite").reshape(length, -1).max(-1)
+  return jnp.where(flags.max() > 0, jnp.argmax(flags), -1), flags.sum()
+
+
 def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
   """jit(state, inputs) -> (state, metrics averaged over `length` scanned steps); with
-  num_seeds > 1 each scanned step is vmapped over the replicas (metrics: float[S]).
+  num_seeds > 1 each scanned step is vmapped over the replicas (metrics: float[S]). Metrics
+  also hold `nonfinite_index` (the first step of the call whose loss or new parameters were
+  not finite, or -1) and `skipped_updates` (such steps; skipped with config.skip_nonfinite).
 
   feed='device': `inputs` are (the on-device train arrays, the epoch order of the call's
   first step) from `feed.DeviceFeed`; each step gathers its batch and the scan carries the
@@ -113,6 +138,7 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
   feed='host': `inputs` are the call's raw batches from `feed.HostFeed` ([length, ...]).
   """
   axis = parallel.axis_name(config)
+  train_step = guard_nonfinite(family.train_step, config.get("skip_nonfinite", False))
 
   def device_step(carry, arrays):
     state, order = carry
@@ -124,17 +150,21 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
       batch = parallel.shard_batch(batch, mesh)
     else:  # pmap: every device builds the global batch and keeps its part.
       batch = parallel.local_part(batch, sampling.groups, axis)
-    state, metrics = family.train_step(state, batch, step_rng)
+    state, metrics = train_step(state, batch, step_rng)
     return (state, order), metrics
 
   def host_step(state, raw):  # raw: {'image': [groups, batch_size, ...], 'label'?}, in [0, 1].
     step_rng = rng_lib.step_key(state.rng, state.step)
     raw = jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), raw)
     batch = parallel.shard_batch(pipeline.prepare(raw, step_rng, config.data), mesh)
-    return family.train_step(state, batch, step_rng)
+    return train_step(state, batch, step_rng)
 
   def mean_over_steps(metrics):
-    return jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
+    index, skipped = first_nonfinite(metrics, length)
+    at = jnp.maximum(index, 0)  # Which metrics of that step were not finite:
+    bad = {k: jnp.logical_not(jnp.all(jnp.isfinite(m[at]))) for k, m in metrics.items()}
+    return {**jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics), "nonfinite_index": index,
+            "nonfinite_metrics": bad, "skipped_updates": skipped}
 
   if feed == "host":
     step_fn = host_step if config.num_seeds == 1 else jax.vmap(host_step)
@@ -205,6 +235,16 @@ def write_images(summaries, state, eval_x, step, workdir, writer, config):
   for name, images in summaries.items():
     path = os.path.join(workdir, "samples", f"{name}_{step:07d}.png")
     writer.image(step, name, log_lib.save_image_grid(path, images, config.data.value_range))
+
+
+def diverged(bad_step: int, bad_metrics, checkpoints: str) -> None:
+  """Raises the divergence error for train step `bad_step` (1-based), naming its metrics that
+  were not finite (or the parameters, when the metrics were: a non-finite gradient)."""
+  what = ", ".join(bad_metrics) if bad_metrics else "the updated parameters (a non-finite gradient)"
+  raise GenjaxError(
+      f"training diverged at step {bad_step}: {what} became NaN or infinite. Nothing from that"
+      f" step on was saved; the last good checkpoint is in {checkpoints}. Check the data, the"
+      " loss and the learning rate, or set skip_nonfinite=True to skip such updates")
 
 
 class Preemption:
@@ -283,6 +323,7 @@ def train_and_evaluate(config, workdir: str):
   step = replicas.step(state, config)
   progress = log_lib.Progress(step, config.num_steps)
   compiled = {}
+  skipped_total = 0
   preemption = Preemption()
   try:
     preemption.__enter__()
@@ -296,11 +337,18 @@ def train_and_evaluate(config, workdir: str):
       placed, metrics = compiled[length](placed, inputs)
       step = first + length
       final = step == config.num_steps
+      metrics = dict(placement.get(metrics))
+      index, bad, skipped = jax.device_get((metrics.pop("nonfinite_index"),
+                                            metrics.pop("nonfinite_metrics"),
+                                            metrics.pop("skipped_updates")))
+      skipped_total += int(skipped)
+      if index >= 0 and not config.get("skip_nonfinite", False):
+        diverged(first + int(index) + 1, [k for k, v in bad.items() if v], ckpts.directory)
       if step % config.log_every == 0 or final:
-        metrics = jax.device_get(placement.get(metrics))
-        if not all(np.isfinite(v).all() for v in metrics.values()):
-          raise GenjaxError(f"training diverged at step {step} (metrics {metrics}); the last good"
-                            f" checkpoint is kept in {ckpts.directory}: lower optim.learning_rate")
+        metrics = jax.device_get(metrics)
+        if config.get("skip_nonfinite", False):
+          metrics["skipped_updates"] = np.full_like(next(iter(metrics.values())), skipped_total,
+                                                    dtype=np.float32)
         summary = replicas.summarize(replicas.unstack(metrics, config))
         if main_process:
           progress.log(step, {k: v for k, v in summary.items() if not k.endswith("_std")})

@@ -12,12 +12,14 @@ import sys
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from genjax import families
 from genjax import train
 from genjax import workdirs
+from genjax.errors import GenjaxError
 from tests.conftest import tiny
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -132,3 +134,44 @@ def test_a_damaged_latest_checkpoint_is_detected_and_training_falls_back(tmp_pat
   assert sorted(os.listdir(checkpoints)) == ["10", "20", "20.corrupt", "30"]  # Kept aside.
   for a, b in zip(straight_30, jax.tree.leaves(jax.device_get(resumed)), strict=True):
     np.testing.assert_array_equal(a, b)
+
+
+# --- divergence ----------------------------------------------------------------------------
+def _vae_breaking_at(step_index: int, where: str):
+  """The VAE family whose train step `step_index` (0-based) yields a NaN loss or NaN params."""
+  def build(config, data_info):
+    family = families.FAMILIES["vae"](config, data_info)
+
+    def train_step(state, batch, rng):
+      new, metrics = family.train_step(state, batch, rng)
+      poison = jnp.where(state.step == step_index, jnp.nan, 0.0)
+      if where == "loss":
+        return new, {**metrics, "loss": metrics["loss"] + poison}
+      nets = jax.tree.map(lambda p: p + poison if jnp.issubdtype(p.dtype, jnp.floating) else p,
+                          new.nets)
+      return new.replace(nets=nets), metrics
+    return family._replace(train_step=train_step)
+  return build
+
+
+@pytest.mark.parametrize("where", ["loss", "params"])
+def test_a_nonfinite_step_is_caught_where_it_happens_and_nothing_after_is_saved(
+    tmp_path, monkeypatch, where):
+  monkeypatch.setitem(families.FAMILIES, "vae_nan", _vae_breaking_at(12, where))
+  config = tiny()  # 5 steps per call, logs and checkpoints every 10.
+  config.model.name = "vae_nan"
+  with pytest.raises(GenjaxError, match=rf"training diverged at step 13: "
+                                        rf"{'loss' if where == 'loss' else 'the updated parameters'}"):
+    train.train_and_evaluate(config, str(tmp_path / "run"))
+  assert os.listdir(tmp_path / "run" / "checkpoints") == ["10"]
+
+
+def test_skip_nonfinite_skips_and_counts_the_bad_updates(tmp_path, monkeypatch, caplog):
+  monkeypatch.setitem(families.FAMILIES, "vae_nan", _vae_breaking_at(12, "params"))
+  config = tiny()
+  config.model.name, config.skip_nonfinite = "vae_nan", True
+  with caplog.at_level(logging.INFO):
+    state = train.train_and_evaluate(config, str(tmp_path / "run"))
+  assert int(state.step) == 20
+  assert all(np.isfinite(x).all() for x in jax.tree.leaves(jax.device_get(state.nets)))
+  assert "skipped_updates 1" in caplog.text
