@@ -175,3 +175,35 @@ def test_skip_nonfinite_skips_and_counts_the_bad_updates(tmp_path, monkeypatch, 
   assert int(state.step) == 20
   assert all(np.isfinite(x).all() for x in jax.tree.leaves(jax.device_get(state.nets)))
   assert "skipped_updates 1" in caplog.text
+
+
+# --- crashes -------------------------------------------------------------------------------
+def test_kill_9_and_a_half_written_save_lose_only_uncommitted_steps(tmp_path):
+  """SIGKILL at a moment while training, with a save that never committed (Orbax's temporary
+  folder left behind, as a kill during a save leaves it): the rerun ignores the partial save,
+  resumes from the last committed checkpoint and ends bit-identical."""
+  workdir = str(tmp_path / "run")
+  proc = _main(workdir, "--config.checkpoint_every=1000")
+  for line in proc.stderr:
+    if "step 2000/6000" in line:  # Checkpoints 1000 and 2000 are being written.
+      break
+  time.sleep(0.5)
+  proc.kill()
+  proc.wait(timeout=60)
+  assert proc.returncode == -signal.SIGKILL
+  checkpoints = os.path.join(workdir, "checkpoints")
+  committed = sorted(int(s) for s in os.listdir(checkpoints) if s.isdigit())
+  assert committed and committed[-1] >= 1000, os.listdir(checkpoints)
+  partial = os.path.join(checkpoints, f"{committed[-1] + 1000}.orbax-checkpoint-tmp-1")
+  os.makedirs(os.path.join(partial, "state"))  # A save killed half-way...
+  open(os.path.join(partial, "state", "_METADATA"), "w").write("{truncated")
+  rerun = _main(workdir, "--config.checkpoint_every=1000")
+  log = rerun.stderr.read()
+  assert rerun.wait(timeout=300) == 0, log[-3000:]
+  assert f"at step {committed[-1]}" in log  # ...is never restored.
+  straight = str(tmp_path / "straight")
+  proc = _main(straight, "--config.checkpoint_every=1000")
+  proc.stderr.read()
+  assert proc.wait(timeout=300) == 0
+  for a, b in zip(_final_state(straight), _final_state(workdir), strict=True):
+    np.testing.assert_array_equal(a, b)
