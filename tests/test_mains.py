@@ -143,3 +143,18 @@ def test_mode_coverage_study_writes_per_seed_rows_and_their_spread(tmp_path):
   assert "| mean +- std |" in result.stdout
   bad = run("experiments.mode_coverage", "--config=configs/default.py", f"--workdir={out}_bad")
   assert bad.returncode == 2 and "the study needs ring8 or grid25" in bad.stderr
+
+
+def test_the_console_shows_our_lines_not_library_chatter(tmp_path):
+  """A first run on a fresh tfds folder: no "Downloading" line for the embedded digits (nothing
+  is downloaded), no progress bars, no Orbax INFO records; the progress and eval lines."""
+  env = {**os.environ, "JAX_PLATFORMS": "cpu", "TFDS_DATA_DIR": str(tmp_path / "tfds")}
+  result = subprocess.run([sys.executable, "-m", "experiments.main", "--config=configs/default.py",
+                           f"--workdir={tmp_path / 'run'}", *FAST], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env=env)
+  assert result.returncode == 0, result.stderr[-3000:]
+  output = result.stdout + result.stderr
+  assert "Downloading" not in output and "Generating splits" not in output
+  info = [line for line in result.stderr.splitlines() if line.startswith("I")]
+  assert not [line for line in info if "orbax" in line.lower() or "checkpoint_manager" in line]
+  assert any("step 20/20" in line for line in info) and any("eval at step 20" in line for line in info)

@@ -3,7 +3,9 @@
 `load(config.data)` returns a `Dataset`; `genjax.data.pipeline` turns it into the
 batch of step `s`, a pure function of (seed, s).
 """
+import contextlib
 import dataclasses
+import io
 from typing import Optional, Tuple
 
 import numpy as np
@@ -121,9 +123,18 @@ def _from_files(data_config, keep_uint8: bool = False) -> Dataset:
 
 def _tfds_split(name, split, data_dir):
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-  load = lambda: tfds.data_source(name, split=split, data_dir=data_dir or None,
-                                  builder_kwargs={"file_format": "array_record"},
-                                  download_and_prepare_kwargs={"file_format": "array_record"})
+  source = lambda: tfds.data_source(name, split=split, data_dir=data_dir or None,
+                                    builder_kwargs={"file_format": "array_record"},
+                                    download_and_prepare_kwargs={"file_format": "array_record"})
+  load = source
+  if name == "digits":  # Nothing is downloaded: no "Downloading ..." line or progress bars.
+    def load():
+      tfds.disable_progress_bar()
+      try:
+        with contextlib.redirect_stdout(io.StringIO()):
+          return source()
+      finally:
+        tfds.enable_progress_bar()
   try:
     try:
       return load()
