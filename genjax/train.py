@@ -103,16 +103,23 @@ def call_schedule(first_step: int, config):
           for s in range(first_step, config.num_steps, config.steps_per_call)]
 
 
+def all_finite(tree):
+  """Whether every floating-point leaf of `tree` is finite: a bool scalar."""
+  leaves = [x for x in jax.tree.leaves(tree) if jnp.issubdtype(jnp.result_type(x), jnp.floating)]
+  return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+
+
 def guard_nonfinite(train_step, skip: bool):
-  """`train_step` that also reports `nonfinite` (1.0 where a metric or a parameter of the new
-  state is NaN or infinite: a bad loss or gradient) and, with `skip`, keeps the old state
-  (advancing only its step counter) for such a step and zeroes its metrics."""
+  """`train_step` that also reports `nonfinite` (1.0 where a metric is NaN or infinite) and,
+  with `skip`, checks the new parameters too (a non-finite gradient) and keeps the old state
+  (advancing only its step counter) for such a step, zeroing its metrics. Without `skip` the
+  parameters are checked once per call (`make_multi_step`): a full pass over them every step
+  would cost ~10% of a small model's step."""
   def guarded(state, batch, rng):
     new, metrics = train_step(state, batch, rng)
-    leaves = jax.tree.leaves(metrics) + [
-        p for p in jax.tree.leaves(new.nets) if jnp.issubdtype(p.dtype, jnp.floating)]
-    ok = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+    ok = all_finite(metrics)
     if skip:
+      ok = jnp.logical_and(ok, all_finite(new.nets))
       new = jax.tree.map(lambda n, o: jnp.where(ok, n, o), new, state).replace(step=new.step)
       metrics = jax.tree.map(lambda m: jnp.where(ok, m, jnp.zeros_like(m)), metrics)
     return new, {**metrics, "nonfinite": 1.0 - ok.astype(jnp.float32)}
@@ -129,8 +136,9 @@ def first_nonfinite(metrics, length: int):
 def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
   """jit(state, inputs) -> (state, metrics averaged over `length` scanned steps); with
   num_seeds > 1 each scanned step is vmapped over the replicas (metrics: float[S]). Metrics
-  also hold `nonfinite_index` (the first step of the call whose loss or new parameters were
-  not finite, or -1) and `skipped_updates` (such steps; skipped with config.skip_nonfinite).
+  also hold `nonfinite_index` (the first step of the call whose metrics were not finite, the
+  last if only the final parameters are not, or -1) and `skipped_updates` (steps skipped with
+  config.skip_nonfinite).
 
   feed='device': `inputs` are (the on-device train arrays, the epoch order of the call's
   first step) from `feed.DeviceFeed`; each step gathers its batch and the scan carries the
@@ -159,8 +167,10 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
     batch = parallel.shard_batch(pipeline.prepare(raw, step_rng, config.data), mesh)
     return train_step(state, batch, step_rng)
 
-  def mean_over_steps(metrics):
+  def mean_over_steps(metrics, state):
     index, skipped = first_nonfinite(metrics, length)
+    # Finite metrics but non-finite parameters at the end: the call's last step.
+    index = jnp.where((index < 0) & jnp.logical_not(all_finite(state.nets)), length - 1, index)
     at = jnp.maximum(index, 0)  # Which metrics of that step were not finite:
     bad = {k: jnp.logical_not(jnp.all(jnp.isfinite(m[at]))) for k, m in metrics.items()}
     return {**jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics), "nonfinite_index": index,
@@ -171,7 +181,7 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
 
     def multi_step(state, raw):
       state, metrics = loops.scan(step_fn, state, raw)
-      return state, mean_over_steps(metrics)
+      return state, mean_over_steps(metrics, state)
     return jax.jit(multi_step, donate_argnums=0)
 
   step_fn = replicas.vmap_step(device_step, config)
@@ -180,7 +190,7 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
     arrays, order = inputs
     (state, _), metrics = loops.scan(lambda c, _: step_fn(c, arrays), (state, order),
                                      length=length)
-    return state, mean_over_steps(metrics)
+    return state, mean_over_steps(metrics, state)
 
   if axis is None:
     return jax.jit(multi_step, donate_argnums=0)
