@@ -175,3 +175,26 @@ def test_iwae_with_a_kl_weight_is_refused():
   config.loss.name, config.loss.beta = "iwae", 0.5
   with pytest.raises(GenjaxError, match="loss.beta=0.5 has no meaning for loss.name='iwae'"):
     families.build(config, DataInfo((8, 8, 1)))
+
+
+def test_gradient_clipping_and_weight_decay_act_inside_a_train_step():
+  x = jnp.asarray(data_lib.load(tiny().data).train_images[:32] > 0.5, jnp.float32)
+
+  def first_moments(**optim):
+    config = tiny()
+    config.optim.update(optim)
+    family = families.build(config, DataInfo((8, 8, 1)))
+    state, _ = jax.jit(family.train_step)(family.init_state(0), {"image": x},
+                                          jax.random.PRNGKey(0))
+    adam = state.nets["vae"].opt_state[-1 if not optim.get("weight_decay") else -2]
+    return state, jnp.sqrt(sum(jnp.sum(m**2) for m in jax.tree.leaves(adam.mu)))
+
+  plain, plain_norm = first_moments()
+  _, clipped_norm = first_moments(grad_clip_norm=0.01)
+  # Adam's first moment after one step is (1 - b1) * gradient: clipped to norm 0.01.
+  assert float(plain_norm) > 0.1 * 0.01 * 10 and float(clipped_norm) == pytest.approx(0.1 * 0.01,
+                                                                                       rel=1e-4)
+  decayed, _ = first_moments(weight_decay=0.5)
+  moved = [float(jnp.abs(a - b).max()) for a, b in zip(
+      jax.tree.leaves(plain.nets["vae"].params), jax.tree.leaves(decayed.nets["vae"].params))]
+  assert max(moved) > 1e-6  # Decoupled decay: lr * 0.5 * param more, per weight.
