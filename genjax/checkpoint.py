@@ -51,10 +51,23 @@ class Checkpoints:
     return self.manager.latest_step()
 
   def save(self, step: int, state) -> None:
-    if step not in self.manager.all_steps():
+    """Saves `step` (asynchronously: a failure may surface at the next save or at `close`).
+    A failed save raises GenjaxError naming the newest complete checkpoint, which is kept."""
+    if step in self.manager.all_steps():
+      return
+    try:
       self.manager.save(step, args=ocp.args.Composite(
           state=ocp.args.StandardSave(state),
           digest=ocp.args.JsonSave({"sha256": digest(state), "step": int(step)})))
+    except Exception as e:  # pylint: disable=broad-except  (disk full, permissions, ...)
+      self._failed(step, e)
+
+  def _failed(self, step, error):
+    committed = [s for s in self.manager.all_steps() if s != step]
+    kept = f"step {max(committed)} is the newest complete one" if committed else "none is complete"
+    raise GenjaxError(f"saving checkpoint {self.directory}/{step} failed ({type(error).__name__}:"
+                      f" {' '.join(str(error).split())[:200]}); {kept}: fix the cause (free"
+                      " space?) and rerun to resume") from None
 
   def restore(self, target, step=None, sharding=None):
     """Restores `step` (default latest) into the structure, shapes and dtypes of `target`,
@@ -122,7 +135,11 @@ class Checkpoints:
                         " or a new --workdir")
 
   def close(self) -> None:
-    self.manager.wait_until_finished()
+    try:
+      self.manager.wait_until_finished()
+    except Exception as e:  # pylint: disable=broad-except  (an asynchronous save failed)
+      self.manager.close()
+      self._failed(self.manager.latest_step(), e)
     self.manager.close()
 
 

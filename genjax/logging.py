@@ -77,7 +77,10 @@ class _LibraryInfoFilter(logging_std.Filter):
 
 
 def quiet_libraries() -> None:
-  """Keeps genjax's own INFO lines (progress, eval) and libraries' warnings only."""
+  """Keeps genjax's own INFO lines (progress, eval) and libraries' warnings only; with absl's
+  --verbosity=1 (or higher) libraries' INFO records are shown too."""
+  if logging.get_verbosity() >= 1:
+    return
   for handler in logging_std.getLogger().handlers + [logging.get_absl_handler()]:
     if not any(isinstance(f, _LibraryInfoFilter) for f in handler.filters):
       handler.addFilter(_LibraryInfoFilter())

@@ -41,9 +41,18 @@ def _final_state(workdir):
   return jax.tree.leaves(jax.device_get(workdirs.restore_latest(family, config, workdir)))
 
 
+@pytest.fixture(scope="module")
+def straight_6000(tmp_path_factory):
+  straight = str(tmp_path_factory.mktemp("straight") / "run")
+  proc = _main(straight, "--config.checkpoint_every=1000")
+  proc.stderr.read()
+  assert proc.wait(timeout=300) == 0
+  return _final_state(straight)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_saves_the_current_step_exits_0_and_the_rerun_ends_bit_identical(tmp_path,
-                                                                                   signum):
+def test_a_signal_saves_the_current_step_exits_0_and_the_rerun_ends_bit_identical(
+    tmp_path, signum, straight_6000):
   workdir = str(tmp_path / "run")
   proc = _main(workdir)
   for line in proc.stderr:  # Wait until training runs (the first progress line)...
@@ -62,11 +71,7 @@ def test_a_signal_saves_the_current_step_exits_0_and_the_rerun_ends_bit_identica
   rerun_log = rerun.stderr.read()
   assert rerun.wait(timeout=300) == 0, rerun_log[-3000:]
   assert f"at step {saved[0]}" in rerun_log and "step 6000/6000" in rerun_log
-  straight = str(tmp_path / "straight")
-  proc = _main(straight)
-  proc.stderr.read()
-  assert proc.wait(timeout=300) == 0
-  for a, b in zip(_final_state(straight), _final_state(workdir), strict=True):
+  for a, b in zip(straight_6000, _final_state(workdir), strict=True):
     np.testing.assert_array_equal(a, b)
 
 
@@ -181,22 +186,25 @@ def test_skip_nonfinite_skips_and_counts_the_bad_updates(tmp_path, monkeypatch, 
 
 
 # --- crashes -------------------------------------------------------------------------------
-def test_kill_9_and_a_half_written_save_lose_only_uncommitted_steps(tmp_path):
-  """SIGKILL at a moment while training, with a save that never committed (Orbax's temporary
-  folder left behind, as a kill during a save leaves it): the rerun ignores the partial save,
-  resumes from the last committed checkpoint and ends bit-identical."""
+@pytest.mark.parametrize("after,delay", [("step 2000/6000", 0.0), ("step 3500/6000", 0.3)])
+def test_kill_9_and_a_half_written_save_lose_only_uncommitted_steps(tmp_path, after, delay,
+                                                                    straight_6000):
+  """SIGKILL at a moment while training (right as checkpoint 2000 is being written, or
+  between saves), with a save that never committed (Orbax's temporary folder left behind, as
+  a kill during a save leaves it): the rerun ignores the partial save, resumes from the last
+  committed checkpoint and ends bit-identical."""
   workdir = str(tmp_path / "run")
   proc = _main(workdir, "--config.checkpoint_every=1000")
   for line in proc.stderr:
-    if "step 2000/6000" in line:  # Checkpoints 1000 and 2000 are being written.
+    if after in line:
       break
-  time.sleep(0.5)
+  time.sleep(delay)
   proc.kill()
   proc.wait(timeout=60)
   assert proc.returncode == -signal.SIGKILL
   checkpoints = os.path.join(workdir, "checkpoints")
   committed = sorted(int(s) for s in os.listdir(checkpoints) if s.isdigit())
-  assert committed and committed[-1] >= 1000, os.listdir(checkpoints)
+  assert committed, os.listdir(checkpoints)  # 1000 at least (the log line follows its save).
   partial = os.path.join(checkpoints, f"{committed[-1] + 1000}.orbax-checkpoint-tmp-1")
   os.makedirs(os.path.join(partial, "state"))  # A save killed half-way...
   open(os.path.join(partial, "state", "_METADATA"), "w").write("{truncated")
@@ -204,9 +212,27 @@ def test_kill_9_and_a_half_written_save_lose_only_uncommitted_steps(tmp_path):
   log = rerun.stderr.read()
   assert rerun.wait(timeout=300) == 0, log[-3000:]
   assert f"at step {committed[-1]}" in log  # ...is never restored.
-  straight = str(tmp_path / "straight")
-  proc = _main(straight, "--config.checkpoint_every=1000")
-  proc.stderr.read()
-  assert proc.wait(timeout=300) == 0
-  for a, b in zip(_final_state(straight), _final_state(workdir), strict=True):
+  for a, b in zip(straight_6000, _final_state(workdir), strict=True):
     np.testing.assert_array_equal(a, b)
+
+
+def test_a_failed_save_is_reported_and_the_previous_checkpoint_resumes(tmp_path, monkeypatch,
+                                                                       caplog):
+  import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
+  original = ocp.CheckpointManager.save
+
+  def disk_full_at_20(self, step, *args, **kwargs):
+    if step == 20:
+      raise OSError(28, "No space left on device")
+    return original(self, step, *args, **kwargs)
+
+  monkeypatch.setattr(ocp.CheckpointManager, "save", disk_full_at_20)
+  workdir = str(tmp_path / "run")
+  with pytest.raises(GenjaxError, match=r"saving checkpoint .*/checkpoints/20 failed \(OSError:"
+                                        r" .*No space left on device\); step 10 is the newest"
+                                        r" complete one"):
+    train.train_and_evaluate(tiny(), workdir)
+  monkeypatch.setattr(ocp.CheckpointManager, "save", original)
+  with caplog.at_level(logging.INFO):
+    state = train.train_and_evaluate(tiny(), workdir)
+  assert "at step 10" in caplog.text and int(state.step) == 20

@@ -150,3 +150,22 @@ def test_library_info_records_are_dropped_even_from_a_checkout_named_genjax(monk
   assert keep(record("/home/u/genjax/genjax/train.py", logging.INFO))
   assert keep(record("/home/u/genjax/experiments/main.py", logging.INFO))
   assert not keep(record("/usr/lib/python3/dist-packages/tfds/x.py", logging.INFO))
+
+
+def test_verbosity_1_shows_library_info_records():
+  from absl import logging as absl_logging  # pylint: disable=g-import-not-at-top
+  from genjax import logging as log_lib  # pylint: disable=g-import-not-at-top
+  handler = absl_logging.get_absl_handler()
+  ours = lambda: [f for f in handler.filters if isinstance(f, log_lib._LibraryInfoFilter)]  # pylint: disable=protected-access
+  for f in ours():
+    handler.removeFilter(f)
+  old = absl_logging.get_verbosity()
+  try:
+    absl_logging.set_verbosity(1)
+    log_lib.quiet_libraries()
+    assert not ours()  # No filter: libraries' INFO records pass.
+    absl_logging.set_verbosity(0)
+    log_lib.quiet_libraries()
+    assert len(ours()) == 1  # The default: filtered.
+  finally:
+    absl_logging.set_verbosity(old)
