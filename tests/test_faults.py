@@ -236,3 +236,43 @@ def test_a_failed_save_is_reported_and_the_previous_checkpoint_resumes(tmp_path,
   with caplog.at_level(logging.INFO):
     state = train.train_and_evaluate(tiny(), workdir)
   assert "at step 10" in caplog.text and int(state.step) == 20
+
+
+def test_garbling_any_file_of_a_checkpoint_never_restores_wrong_values(tmp_path):
+  """Every file of the latest checkpoint in turn, garbled: the restore either still yields
+  exactly the saved state (the file did not hold it, or the damage missed it) or detects the
+  damage and falls back to the previous step's exact state; never anything else."""
+  from genjax import checkpoint, replicas  # pylint: disable=g-import-not-at-top
+  config = tiny()
+  workdir = str(tmp_path / "run")
+  final = train.train_and_evaluate(config, workdir)
+  family = families.build(config, families.DataInfo((8, 8, 1), 10))
+  checkpoints = os.path.join(workdir, "checkpoints")
+  ckpts = checkpoint.Checkpoints(checkpoints, 3)
+  at_10 = jax.tree.leaves(jax.device_get(ckpts.restore(replicas.init(family, config), 10)))
+  ckpts.close()
+  at_20 = jax.tree.leaves(jax.device_get(final))
+  step_dir = os.path.join(checkpoints, "20")
+  files = sorted(os.path.relpath(os.path.join(root, n), step_dir)
+                 for root, _, names in os.walk(step_dir) for n in names)
+  assert len(files) >= 10
+  outcomes = {}
+  for name in files:
+    damaged = str(tmp_path / "damaged")
+    shutil.rmtree(damaged, ignore_errors=True)
+    shutil.copytree(checkpoints, damaged)
+    path = os.path.join(damaged, "20", name)
+    data = bytearray(open(path, "rb").read())
+    data[len(data) // 3:len(data) // 3 + 16] = bytes(b ^ 0x5A for b in data[len(data) // 3:len(data) // 3 + 16])
+    open(path, "wb").write(bytes(data))
+    ckpts = checkpoint.Checkpoints(damaged, 3)
+    try:
+      state, step = ckpts.restore_good(replicas.init(family, config))
+    finally:
+      ckpts.close()
+    expected = at_20 if step == 20 else at_10
+    assert step in (10, 20), name
+    for a, b in zip(expected, jax.tree.leaves(jax.device_get(state)), strict=True):
+      np.testing.assert_array_equal(a, b, err_msg=name)
+    outcomes[name] = step
+  assert 10 in outcomes.values()  # Some damage was detected (the data files' at least).
