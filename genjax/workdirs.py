@@ -86,13 +86,12 @@ def set_eval_field(config, item: str) -> None:
     raise GenjaxError(f"--set={item!r}: only evaluator options can be set, as"
                       f" evals.NAME.FIELD=VALUE with NAME in {tuple(evals)}")
   name, field = parts[1], parts[2]
-  options = evaluators_lib.options_of(name, {**evals[name], field: None})
-  default = evals[name].get(field, evaluators_lib.TYPES[evals[name]["type"]].OPTIONS.get(field))
+  evaluators_lib.options_of(name, {**evals[name], field: None})  # Refuses an unknown field.
+  default = evals[name].get(field, evaluators_lib.TYPES[evals[name]["type"]].OPTIONS[field])
   try:
-    evals[name][field] = type(default)(value) if default is not None else value
+    evals[name][field] = type(default)(value)
   except ValueError:
     raise GenjaxError(f"--set={item!r}: {field} takes a {type(default).__name__}") from None
-  del options
 
 
 def evaluate(workdir: str, overrides=()):

@@ -102,9 +102,10 @@ def build(config, data_info: DataInfo) -> Family:
     scale = params["log_scale"] if cfg.likelihood == "gaussian" and cfg.learn_scale else cfg.log_scale
     return log_likelihood(apply(params, z, x, method="decode"), x, cfg.likelihood, scale)
 
-  def terms(params, x, key, num_samples, rt_=rt):
+  def terms(params, x, key, num_samples, draws_rt=rt):
+    """`posterior_terms`; `draws_rt` without the pmap axis outside the train step."""
     return posterior_terms(lambda x: apply(params, x, method="encode"),
-                           functools.partial(log_px, params), x, key, num_samples, rt_)
+                           functools.partial(log_px, params), x, key, num_samples, draws_rt)
 
   def init_state(seed: int) -> State:
     root = jax.random.PRNGKey(seed)
@@ -121,9 +122,10 @@ def build(config, data_info: DataInfo) -> Family:
     net = common.apply_gradients(net, opt, grads, state.step, rt)
     return state.replace(step=state.step + 1, nets={NET: net}), rt.mean(metrics)
 
-  # Predict functions run outside the train step: no pmap axis.
+  outside = common.Runtime(rt.dtype)  # Predict functions run outside the step: no pmap axis.
+
   def neg_elbo(state, x_BxHxWxC, key):
-    t = terms(state.nets[NET].params, x_BxHxWxC, key, 1, common.Runtime(rt.dtype))
+    t = terms(state.nets[NET].params, x_BxHxWxC, key, 1, outside)
     return t["kl_B"] - t["log_px_SxB"][0]
 
   def iwae_nll(state, x_BxHxWxC, key, num_samples: int, chunk: int):
@@ -132,7 +134,7 @@ def build(config, data_info: DataInfo) -> Family:
     params = state.nets[NET].params
 
     def log_weights(chunk_key):
-      t = terms(params, x_BxHxWxC, chunk_key, chunk, common.Runtime(rt.dtype))
+      t = terms(params, x_BxHxWxC, chunk_key, chunk, outside)
       return t["log_px_SxB"] + t["log_pz_SxB"] - t["log_qz_SxB"]
 
     log_w = jax.lax.map(log_weights, jax.random.split(key, num_samples // chunk))
