@@ -164,7 +164,7 @@ def measure(name: str, dtype: str = "float32", steps: int = 0, warmup_calls: int
       calls += 1
   finally:
     inputs.close()
-  if int(jax.device_get(metrics["nonfinite_index"])) >= 0:
+  if bool(jax.device_get(metrics["diverged"])):
     raise GenjaxError(f"{name} ({dtype}) diverged on the synthetic data: metrics {metrics}")
   seconds = float(np.median(call_seconds))  # Robust to other jobs sharing the machine.
   step_flops = flops_of(compiled) / trips_counted(steps)

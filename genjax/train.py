@@ -109,36 +109,59 @@ def all_finite(tree):
   return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
 
 
-def guard_nonfinite(train_step, skip: bool):
-  """`train_step` that also reports `nonfinite` (1.0 where a metric is NaN or infinite) and,
-  with `skip`, checks the new parameters too (a non-finite gradient) and keeps the old state
-  (advancing only its step counter) for such a step, zeroing its metrics. Without `skip` the
-  parameters are checked once per call (`make_multi_step`): a full pass over them every step
-  would cost ~10% of a small model's step."""
+def params_of(state):
+  return [net.params for net in state.nets.values()]
+
+
+def guard_nonfinite(train_step, skip: bool, exact: bool = True):
+  """`train_step` that also reports `nonfinite` (1.0 where a metric is NaN or infinite) and
+  `nonfinite_inputs` (1.0 where, in such a step, the parameters it started from were already
+  not finite: the previous step's gradient was). The parameters are only read in that rare
+  case (`lax.cond`; a full pass every step would cost ~7% of a small model's step); with
+  `exact` False (vmapped replicas, where a cond runs both branches) not at all. With `skip`,
+  the new parameters are checked every step and a bad step keeps the old state (advancing
+  only its step counter), its metrics zeroed."""
   def guarded(state, batch, rng):
     new, metrics = train_step(state, batch, rng)
     ok = all_finite(metrics)
+    inputs_ok = jnp.array(True)
     if skip:
-      ok = jnp.logical_and(ok, all_finite(new.nets))
+      ok = jnp.logical_and(ok, all_finite(params_of(new)))
       new = jax.tree.map(lambda n, o: jnp.where(ok, n, o), new, state).replace(step=new.step)
       metrics = jax.tree.map(lambda m: jnp.where(ok, m, jnp.zeros_like(m)), metrics)
-    return new, {**metrics, "nonfinite": 1.0 - ok.astype(jnp.float32)}
+    elif exact:
+      inputs_ok = jax.lax.cond(ok, lambda: jnp.array(True), lambda: all_finite(params_of(state)))
+    flag = lambda good: 1.0 - good.astype(jnp.float32)
+    return new, {**metrics, "nonfinite": flag(ok), "nonfinite_inputs": flag(inputs_ok)}
   return guarded
 
 
-def first_nonfinite(metrics, length: int):
-  """Pops the per-step `nonfinite` flags ([length] or [length, S]) out of scanned metrics:
-  (index of the first flagged step in the call or -1, how many steps were flagged)."""
+def first_nonfinite(metrics, final_state, length: int) -> dict:
+  """Pops the per-step flags of `guard_nonfinite` ([length] or [length, S]) out of a call's
+  scanned metrics: {'diverged': bool, 'nonfinite_index': the step of the call (0-based; -1:
+  the previous call's last) whose loss or update first went non-finite, 'nonfinite_metrics':
+  {name: bool} its non-finite metrics (none: its update), 'skipped_updates': count}."""
   flags = metrics.pop("nonfinite").reshape(length, -1).max(-1)
-  return jnp.where(flags.max() > 0, jnp.argmax(flags), -1), flags.sum()
+  inputs = metrics.pop("nonfinite_inputs").reshape(length, -1).max(-1)
+  any_bad = flags.max() > 0
+  index = jnp.argmax(flags)
+  from_update = jnp.logical_and(any_bad, inputs[index] > 0)  # The previous step's gradient.
+  end_bad = jnp.logical_and(jnp.logical_not(any_bad),  # Finite metrics, bad final update.
+                            jnp.logical_not(all_finite(params_of(final_state))))
+  index = jnp.where(from_update, index - 1, jnp.where(end_bad, length - 1, index))
+  named = jnp.logical_and(any_bad, jnp.logical_not(from_update))
+  at = jnp.argmax(flags)
+  return {"diverged": jnp.logical_or(any_bad, end_bad), "nonfinite_index": index,
+          "nonfinite_metrics": {k: jnp.logical_and(named, jnp.logical_not(jnp.all(
+              jnp.isfinite(m[at])))) for k, m in metrics.items()},
+          "skipped_updates": flags.sum()}
 
 
 def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
   """jit(state, inputs) -> (state, metrics averaged over `length` scanned steps); with
   num_seeds > 1 each scanned step is vmapped over the replicas (metrics: float[S]). Metrics
-  also hold `nonfinite_index` (the first step of the call whose metrics were not finite, the
-  last if only the final parameters are not, or -1) and `skipped_updates` (steps skipped with
-  config.skip_nonfinite).
+  also hold the call's health (see `first_nonfinite`): whether a loss or an update went
+  non-finite, at which step, and how many updates config.skip_nonfinite skipped.
 
   feed='device': `inputs` are (the on-device train arrays, the epoch order of the call's
   first step) from `feed.DeviceFeed`; each step gathers its batch and the scan carries the
@@ -146,7 +169,8 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
   feed='host': `inputs` are the call's raw batches from `feed.HostFeed` ([length, ...]).
   """
   axis = parallel.axis_name(config)
-  train_step = guard_nonfinite(family.train_step, config.get("skip_nonfinite", False))
+  train_step = guard_nonfinite(family.train_step, config.get("skip_nonfinite", False),
+                               exact=config.num_seeds == 1)
 
   def device_step(carry, arrays):
     state, order = carry
@@ -168,13 +192,8 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
     return train_step(state, batch, step_rng)
 
   def mean_over_steps(metrics, state):
-    index, skipped = first_nonfinite(metrics, length)
-    # Finite metrics but non-finite parameters at the end: the call's last step.
-    index = jnp.where((index < 0) & jnp.logical_not(all_finite(state.nets)), length - 1, index)
-    at = jnp.maximum(index, 0)  # Which metrics of that step were not finite:
-    bad = {k: jnp.logical_not(jnp.all(jnp.isfinite(m[at]))) for k, m in metrics.items()}
-    return {**jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics), "nonfinite_index": index,
-            "nonfinite_metrics": bad, "skipped_updates": skipped}
+    health = first_nonfinite(metrics, state, length)
+    return {**jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics), **health}
 
   if feed == "host":
     step_fn = host_step if config.num_seeds == 1 else jax.vmap(host_step)
@@ -348,12 +367,11 @@ def train_and_evaluate(config, workdir: str):
       step = first + length
       final = step == config.num_steps
       metrics = dict(placement.get(metrics))
-      index, bad, skipped = jax.device_get((metrics.pop("nonfinite_index"),
-                                            metrics.pop("nonfinite_metrics"),
-                                            metrics.pop("skipped_updates")))
+      bad, index, names, skipped = jax.device_get(tuple(metrics.pop(k) for k in (
+          "diverged", "nonfinite_index", "nonfinite_metrics", "skipped_updates")))
       skipped_total += int(skipped)
-      if index >= 0 and not config.get("skip_nonfinite", False):
-        diverged(first + int(index) + 1, [k for k, v in bad.items() if v], ckpts.directory)
+      if bad and not config.get("skip_nonfinite", False):
+        diverged(first + int(index) + 1, [k for k, v in names.items() if v], ckpts.directory)
       if step % config.log_every == 0 or final:
         metrics = jax.device_get(metrics)
         if config.get("skip_nonfinite", False):

@@ -159,16 +159,18 @@ def _vae_breaking_at(step_index: int, where: str):
   return build
 
 
-@pytest.mark.parametrize("where,index,message", [
-    ("loss", 12, "step 13: loss became"),  # The 13th step's loss: caught there.
-    ("params", 12, "step 14: kl, loss, reconstruction became"),  # Its NaN update shows next.
-    ("params", 14, "step 15: the updated parameters"),  # The last of a call: the per-call check.
+@pytest.mark.parametrize("where,index,num_seeds,message", [
+    ("loss", 12, 1, "step 13: loss became"),  # The 13th step's loss: caught there.
+    ("params", 12, 1, "step 13: the updated parameters"),  # A NaN update: its own step too.
+    ("params", 14, 1, "step 15: the updated parameters"),  # The last of a call.
+    # Vmapped replicas do not look back at the parameters: the next step's losses.
+    ("params", 12, 2, "step 14: kl, loss, reconstruction became"),
 ])
 def test_a_nonfinite_step_is_caught_where_it_happens_and_nothing_after_is_saved(
-    tmp_path, monkeypatch, where, index, message):
+    tmp_path, monkeypatch, where, index, num_seeds, message):
   monkeypatch.setitem(families.FAMILIES, "vae_nan", _vae_breaking_at(index, where))
   config = tiny()  # 5 steps per call, logs and checkpoints every 10.
-  config.model.name = "vae_nan"
+  config.model.name, config.num_seeds = "vae_nan", num_seeds
   with pytest.raises(GenjaxError, match=f"training diverged at {message}"):
     train.train_and_evaluate(config, str(tmp_path / "run"))
   assert os.listdir(tmp_path / "run" / "checkpoints") == ["10"]
