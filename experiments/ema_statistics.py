@@ -14,7 +14,6 @@ import warnings
 
 import jax
 import numpy as np
-from absl import app
 from absl import flags
 
 from genjax import cli
@@ -22,6 +21,8 @@ from genjax import data as data_lib
 from genjax import families
 from genjax import logging as log_lib
 from genjax import workdirs
+from genjax.data import files
+from genjax.data import pipeline
 from genjax.errors import GenjaxError
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A GAN workdir whose generator has batch norm.")
@@ -54,11 +55,9 @@ def main(argv):
   from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
   warnings.filterwarnings("ignore", module="sklearn")  # Convergence chatter at max_iter.
   flat = lambda x: np.asarray(x).reshape(len(x), -1)
-  low = -1.0 if config.data.value_range == "-1,1" else 0.0
-  images = dataset.train_images[:8000].astype(np.float32)
-  images = images / 255.0 if dataset.train_images.dtype == np.uint8 else images
-  classifier = LogisticRegression(max_iter=300).fit(flat(images * (1 - low) + low),
-                                                    dataset.train_labels[:8000])
+  images = pipeline.to_value_range(files.unit_float(dataset.train_images[:8000]),
+                                   config.data.value_range)  # As the generator's outputs.
+  classifier = LogisticRegression(max_iter=300).fit(flat(images), dataset.train_labels[:8000])
   online = state.nets["gen"].collections["batch_stats"]
   variants = {
       "ema_own_stats": state,
@@ -71,7 +70,7 @@ def main(argv):
       state, key, _NUM.value))
   print("| generator | classifier score | mean abs pixel difference to ema_own_stats |")
   print("| --- | --- | --- |")
-  real = flat(images[:_NUM.value] * (1 - low) + low)
+  real = flat(images[:_NUM.value])
   print(f"| (training images) | {classifier_score(classifier.predict_proba(real)):.2f} | |")
   for name, x in outs.items():
     score = classifier_score(classifier.predict_proba(flat(x)))

@@ -7,6 +7,7 @@ import sys
 from absl import app
 from absl import flags
 
+from genjax.errors import one_line
 
 
 def _config_flag(argv):
@@ -54,7 +55,7 @@ def parse_flags(argv):
   try:
     return flags.FLAGS(argv)
   except Exception as e:  # pylint: disable=broad-except  (flags.Error, config overrides)
-    message = _diagnose(argv) or " ".join(str(e).split())
+    message = _diagnose(argv) or one_line(e, limit=None)
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
 

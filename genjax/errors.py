@@ -1,6 +1,12 @@
 """The one exception type users see for bad input."""
 
 
+def one_line(error: BaseException, limit=200) -> str:
+  """A library exception's message on one line (whitespace collapsed), at most `limit` chars
+  (None: all)."""
+  return " ".join(str(error).split())[:limit]
+
+
 class GenjaxError(ValueError):
   """A one-line, user-facing error: names what is wrong and what would be valid.
 

@@ -144,16 +144,15 @@ def first_nonfinite(metrics, final_state, length: int) -> dict:
   flags = metrics.pop("nonfinite").reshape(length, -1).max(-1)
   inputs = metrics.pop("nonfinite_inputs").reshape(length, -1).max(-1)
   any_bad = flags.max() > 0
-  index = jnp.argmax(flags)
-  from_update = jnp.logical_and(any_bad, inputs[index] > 0)  # The previous step's gradient.
+  first = jnp.argmax(flags)  # The first step with a non-finite metric (0 if none).
+  from_update = jnp.logical_and(any_bad, inputs[first] > 0)  # The previous step's gradient.
   end_bad = jnp.logical_and(jnp.logical_not(any_bad),  # Finite metrics, bad final update.
                             jnp.logical_not(all_finite(params_of(final_state))))
-  index = jnp.where(from_update, index - 1, jnp.where(end_bad, length - 1, index))
+  index = jnp.where(from_update, first - 1, jnp.where(end_bad, length - 1, first))
   named = jnp.logical_and(any_bad, jnp.logical_not(from_update))
-  at = jnp.argmax(flags)
   return {"diverged": jnp.logical_or(any_bad, end_bad), "nonfinite_index": index,
           "nonfinite_metrics": {k: jnp.logical_and(named, jnp.logical_not(jnp.all(
-              jnp.isfinite(m[at])))) for k, m in metrics.items()},
+              jnp.isfinite(m[first])))) for k, m in metrics.items()},
           "skipped_updates": flags.sum()}
 
 
@@ -288,10 +287,10 @@ class Preemption:
     self.signal = 0
     self._previous = {}
 
-  def __enter__(self):
+  def install(self) -> None:
+    """Catches the signals (signal handlers can only be set from the main thread)."""
     if threading.current_thread() is threading.main_thread():
       self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
-    return self
 
   def _handle(self, signum, frame):
     del frame
@@ -299,7 +298,8 @@ class Preemption:
     for s, handler in self._previous.items():  # The next signal is not caught.
       signal.signal(s, handler)
 
-  def __exit__(self, *exc):
+  def restore(self) -> None:
+    """Puts back the handlers that were there before `install`."""
     for s, handler in self._previous.items():
       signal.signal(s, handler)
 
@@ -355,7 +355,7 @@ def train_and_evaluate(config, workdir: str):
   skipped_total = 0
   preemption = Preemption()
   try:
-    preemption.__enter__()
+    preemption.install()
     for first, length in call_schedule(step, config):
       inputs = feed.inputs(first, length)
       if length not in compiled:
@@ -405,7 +405,7 @@ def train_and_evaluate(config, workdir: str):
                         " command to resume", preemption.signal, step, ckpts.directory)
         break
   finally:
-    preemption.__exit__()
+    preemption.restore()
     feed.close()
     ckpts.close()
     writer.close()

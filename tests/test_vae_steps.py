@@ -7,7 +7,6 @@ import pytest
 from genjax import data as data_lib
 from genjax import losses as losses_lib
 from genjax import families
-from genjax import train
 from genjax.families import DataInfo
 from genjax.data import pipeline
 from genjax.errors import GenjaxError

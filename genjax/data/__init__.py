@@ -126,15 +126,16 @@ def _tfds_split(name, split, data_dir):
   source = lambda: tfds.data_source(name, split=split, data_dir=data_dir or None,
                                     builder_kwargs={"file_format": "array_record"},
                                     download_and_prepare_kwargs={"file_format": "array_record"})
-  load = source
-  if name == "digits":  # Nothing is downloaded: no "Downloading ..." line or progress bars.
-    def load():
-      tfds.disable_progress_bar()
-      try:
-        with contextlib.redirect_stdout(io.StringIO()):
-          return source()
-      finally:
-        tfds.enable_progress_bar()
+
+  def load():
+    if name != "digits":
+      return source()
+    tfds.disable_progress_bar()  # Nothing is downloaded: no "Downloading ..." line or bars.
+    try:
+      with contextlib.redirect_stdout(io.StringIO()):
+        return source()
+    finally:
+      tfds.enable_progress_bar()
   try:
     try:
       return load()

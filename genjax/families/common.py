@@ -13,7 +13,6 @@ import jax.numpy as jnp
 from genjax import optim
 from genjax import parallel
 from genjax import precision
-from genjax import rng as rng_lib
 from genjax.families.contract import NetState
 
 
@@ -72,7 +71,3 @@ def ema_update(ema, variables, decay: float):
 def copy(tree):
   """A distinct buffer of every leaf (the state is donated to the train call)."""
   return jax.tree.map(jnp.copy, tree)
-
-
-def step_key(rng, purpose: str):
-  return rng_lib.purpose_key(rng, purpose)
