@@ -12,7 +12,7 @@ import orbax.checkpoint as ocp
 from absl import logging
 from jax.experimental import multihost_utils
 
-from genjax.errors import GenjaxError
+from genjax.errors import GenjaxError, one_line
 
 
 def host_leaves(tree):
@@ -66,7 +66,7 @@ class Checkpoints:
     committed = [s for s in self.manager.all_steps() if s != step]
     kept = f"step {max(committed)} is the newest complete one" if committed else "none is complete"
     raise GenjaxError(f"saving checkpoint {self.directory}/{step} failed ({type(error).__name__}:"
-                      f" {' '.join(str(error).split())[:200]}); {kept}: fix the cause (free"
+                      f" {one_line(error)}); {kept}: fix the cause (free"
                       " space?) and rerun to resume") from None
 
   def restore(self, target, step=None, sharding=None):
@@ -84,8 +84,7 @@ class Checkpoints:
       restored = self.manager.restore(step, args=ocp.args.Composite(
           state=ocp.args.StandardRestore(abstract), digest=ocp.args.JsonRestore()))
     except Exception as e:  # pylint: disable=broad-except  (any damage Orbax trips on)
-      raise CorruptCheckpoint(f"{where} is unreadable ({type(e).__name__}: "
-                              f"{' '.join(str(e).split())[:200]})") from None
+      raise CorruptCheckpoint(f"{where} is unreadable ({type(e).__name__}: {one_line(e)})") from None
     saved = (restored.digest or {}).get("sha256")
     if saved is None:
       raise CorruptCheckpoint(f"{where} has no digest")
@@ -112,6 +111,11 @@ class Checkpoints:
     return None
 
   def _check_compatible(self, step, target, where):
+    step_dir = os.path.join(self.directory, str(step))
+    if (os.path.isdir(os.path.join(step_dir, "default"))
+        and not os.path.isdir(os.path.join(step_dir, "state"))):  # One unnamed item, no digest.
+      raise GenjaxError(f"{where} was written by an older genjax (no digest, an older train-state"
+                        " layout): train in a new --workdir, or use the genjax that wrote it")
     try:
       saved = self.manager.item_metadata(step)["state"]
       saved_shapes = {_path_name(p): tuple(m.shape)

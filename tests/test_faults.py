@@ -278,3 +278,24 @@ def test_garbling_any_file_of_a_checkpoint_never_restores_wrong_values(tmp_path)
       np.testing.assert_array_equal(a, b, err_msg=name)
     outcomes[name] = step
   assert 10 in outcomes.values()  # Some damage was detected (the data files' at least).
+
+
+def test_a_checkpoint_of_an_older_genjax_is_refused_not_taken_for_damage(tmp_path):
+  """Before the digest, a step held one unnamed item: not damage to fall back from (that
+  would set good checkpoints aside and retrain from step 0) but another format."""
+  import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
+  config = tiny()
+  workdir = str(tmp_path / "run")
+  state = train.train_and_evaluate(config, workdir)
+  checkpoints = os.path.join(workdir, "checkpoints")
+  shutil.rmtree(checkpoints)
+  old = ocp.CheckpointManager(checkpoints, item_handlers=ocp.StandardCheckpointHandler())
+  old.save(20, args=ocp.args.StandardSave(state))
+  old.wait_until_finished()
+  old.close()
+  before = sorted(os.listdir(checkpoints))
+  for attempt in (lambda: train.train_and_evaluate(config, workdir),
+                  lambda: workdirs.sample(workdir, 4, seed=0)):
+    with pytest.raises(GenjaxError, match=r"checkpoints/20 was written by an older genjax"):
+      attempt()
+  assert sorted(os.listdir(checkpoints)) == before  # Nothing set aside or deleted.
