@@ -9,8 +9,8 @@ def get_config():
   config.data.name = "digits"
   config.data.value_range = "-1,1"
   config.data.dynamic_binarization = False
-  config.model.generator = config.model.discriminator = "dcgan"
-  config.model.width = 32
+  config.model.generator.net = config.model.discriminator.net = "dcgan"
+  config.model.generator.width = config.model.discriminator.width = 32
   config.model.latent_dim = 32
   config.batch_size = 64
   config.num_steps = 3000

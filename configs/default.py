@@ -51,25 +51,37 @@ def get_config():
   ))
   config.model = ml_collections.ConfigDict(dict(
       name="vae",
-      encoder="mlp",            # 'mlp' or 'conv'.
-      decoder="mlp",
-      hidden=(256,),            # MLP widths; conv nets use hidden[0] for their dense layer.
-      channels=(32, 64),        # Conv widths, one stride-2 layer each.
       latent_dim=16,
-      activation="relu",        # relu, elu, gelu, swish.
-      likelihood="bernoulli",   # 'bernoulli' (data in [0,1]) or 'gaussian'.
-      learn_scale=False,        # gaussian: learn a per-channel log std...
-      log_scale=-2.0,           # ...starting from (or fixed at) this value.
-      ar_channels=0,            # >0 adds a local autoregressive head (binary images).
-      ar_kernel=5,              # Its causal window is ar_kernel x ar_kernel...
-      ar_layers=2,              # ...then this many residual per-pixel layers,
-      ar_features=8,            # fed by this many decoder features per pixel.
+      encoder=dict(
+          net="mlp",            # 'mlp' or 'conv'.
+          hidden=(256,),        # MLP widths; a conv net's dense layer has hidden[0] units.
+          channels=(32, 64),    # Conv widths, one stride-2 layer each.
+          activation="relu",    # relu, elu, gelu, swish.
+      ),
+      decoder=dict(
+          net="mlp",
+          hidden=(256,),        # MLP widths from the latent outward (conv: the dense layer).
+          channels=(64, 32),    # Transposed-conv widths from the coarse grid outward.
+          activation="relu",
+          likelihood="bernoulli",  # 'bernoulli' (data in [0,1]) or 'gaussian'.
+          learn_scale=False,    # gaussian: learn a per-channel log std...
+          log_scale=-2.0,       # ...starting from (or fixed at) this value.
+          ar_channels=0,        # >0 adds a local autoregressive head (binary images).
+          ar_kernel=5,          # Its causal window is ar_kernel x ar_kernel...
+          ar_layers=2,          # ...then this many residual per-pixel layers,
+          ar_features=8,        # fed by this many decoder features per pixel.
+      ),
   ))
+  # One section per objective: a family reads its own (a VAE-GAN reads several).
   config.loss = ml_collections.ConfigDict(dict(
-      name="elbo",              # A key of genjax.losses.VAE_OBJECTIVES: 'elbo', 'iwae'.
-      beta=1.0,                 # KL weight of 'elbo'.
-      num_samples=1,            # Posterior samples per example.
+      vae=dict(
+          name="elbo",          # A key of genjax.losses.VAE_OBJECTIVES: 'elbo', 'iwae'.
+          beta=1.0,             # KL weight of 'elbo'.
+          num_samples=1,        # Posterior samples per example.
+      ),
   ))
+  # Every network's optimizer; config.optim.<net> (a schema.net_optim section, e.g. the GAN's
+  # optim.gen and optim.disc) overrides any of these fields for one network.
   config.optim = ml_collections.ConfigDict(dict(
       learning_rate=1e-3, schedule="constant", warmup_steps=0, final_lr_fraction=0.0,
       grad_clip_norm=0.0, weight_decay=0.0, b1=0.9, b2=0.999,

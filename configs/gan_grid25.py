@@ -22,6 +22,6 @@ def get_config():
   config.num_steps = 10000
   config.batch_size = 1024             # 512: 90.6% high quality (5 seeds), 86.5% on seed 1.
   config.optim.schedule = "cosine"     # Decay to 0 sharpens the modes at the end.
-  config.loss.instance_noise = 0.5     # Keeps all 25 modes; R1=0.1 does too, but caps quality ~80%.
-  config.loss.instance_noise_steps = 5000
+  config.loss.gan.instance_noise = 0.5     # Keeps all 25 modes; R1=0.1 does too, but caps quality ~80%.
+  config.loss.gan.instance_noise_steps = 5000
   return config

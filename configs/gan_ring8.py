@@ -6,6 +6,7 @@ b1=0.5), 5,000 steps; samples and metrics come from an EMA (0.99) of G's weights
 import ml_collections
 
 from configs import default
+from genjax import schema
 
 
 def get_config():
@@ -23,32 +24,41 @@ def get_config():
   config.data.dynamic_binarization = False
   config.model = ml_collections.ConfigDict(dict(
       name="gan",
-      generator="mlp",          # 'mlp' or 'dcgan'.
-      discriminator="mlp",
-      hidden=(128, 128, 128),   # MLP widths.
-      width=64,                 # DCGAN base width (ngf = ndf).
       latent_dim=2,
       latent_codes=0,           # K > 0 appends a one-hot uniform K-way code to G's latent.
-      spectral_norm=False,      # Spectral normalization of D's layers.
-      disc_batch_norm=True,     # DCGAN D: batch norm after every conv but the first (as
-                                # Radford et al.); real and fake normalized separately.
-      sigmoid_output=False,     # D(x) = sigmoid(D's logit): only minimax losses accept it.
       conditioning="none",      # 'none', 'projection' (D) or 'concat' (D); G embeds labels.
+      generator=dict(
+          net="mlp",            # 'mlp' or 'dcgan'.
+          hidden=(128, 128, 128),  # MLP widths.
+          width=64,             # DCGAN base width (ngf).
+      ),
+      discriminator=dict(
+          net="mlp",
+          hidden=(128, 128, 128),
+          width=64,             # DCGAN base width (ndf).
+          spectral_norm=False,  # Spectral normalization of every layer.
+          batch_norm=True,      # DCGAN: batch norm after every conv but the first (as
+                                # Radford et al.); real and fake normalized separately.
+          sigmoid_output=False,  # D(x) = sigmoid(D's logit): only minimax losses accept it.
+      ),
   ))
   config.loss = ml_collections.ConfigDict(dict(
-      name="non_saturating",    # A key of genjax.losses.GAN_LOSSES.
-      n_critic=1,               # D updates per G update.
-      # Weights of the terms in genjax.losses.PENALTIES added to D's loss (0: off):
-      # gp: WGAN-GP's lambda; r1: R1's gamma (Mescheder et al. 2018).
-      penalties=ml_collections.ConfigDict(dict(gp=0.0, r1=0.0)),
-      weight_clip=0.0,          # > 0 clips every D weight to [-c, c] after each update (WGAN).
-      instance_noise=0.0,       # Std of noise added to D's inputs, annealed linearly...
-      instance_noise_steps=0,   # ...to 0 over this many steps.
-      diffaugment="",           # Images: comma-separated 'color,translation,cutout'.
+      gan=dict(
+          name="non_saturating",  # A key of genjax.losses.GAN_LOSSES.
+          n_critic=1,           # D updates per G update.
+          # Weights of the terms in genjax.losses.PENALTIES added to D's loss (0: off):
+          # gp: WGAN-GP's lambda; r1: R1's gamma (Mescheder et al. 2018).
+          penalties=dict(gp=0.0, r1=0.0),
+          weight_clip=0.0,      # > 0 clips every D weight to [-c, c] after each update (WGAN).
+          instance_noise=0.0,   # Std of noise added to D's inputs, annealed linearly...
+          instance_noise_steps=0,  # ...to 0 over this many steps.
+          diffaugment="",       # Images: comma-separated 'color,translation,cutout'.
+      ),
   ))
-  config.optim.learning_rate = 1e-3  # G's; D's is d_learning_rate (0: the same), for TTUR.
-  config.optim.d_learning_rate = 0.0
+  config.optim.learning_rate = 1e-3  # Both networks'; optim.gen / optim.disc override (TTUR).
   config.optim.b1 = 0.5
+  config.optim.gen = schema.net_optim()
+  config.optim.disc = schema.net_optim()
   config.evals = ml_collections.ConfigDict(dict(
       modes=dict(type="modes", every_steps=0, num_samples=2500)))
   return config

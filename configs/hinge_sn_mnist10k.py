@@ -4,11 +4,11 @@ from configs import dcgan_mnist10k
 
 def hinge_sn(config):
   """Turns a DCGAN config into hinge + spectral norm (also used by hinge_sn_digits)."""
-  config.loss.name = "hinge"
-  config.model.spectral_norm = True
-  config.model.disc_batch_norm = False  # Miyato et al.'s SN discriminators have no batch norm.
-  config.optim.learning_rate = 1e-4    # G
-  config.optim.d_learning_rate = 4e-4  # D (two time-scale update rule, Heusel et al. 2017)
+  config.loss.gan.name = "hinge"
+  config.model.discriminator.spectral_norm = True
+  config.model.discriminator.batch_norm = False  # Miyato et al.'s SN critics have none.
+  config.optim.learning_rate = 1e-4       # G
+  config.optim.disc.learning_rate = 4e-4  # D (two time-scale update rule, Heusel et al. 2017)
   config.optim.b1, config.optim.b2 = 0.0, 0.9
   return config
 

@@ -4,8 +4,7 @@ from configs import default
 
 def get_config():
   config = default.get_config()
-  config.model.encoder = "conv"
-  config.model.decoder = "conv"
-  config.model.channels = (32, 64)
-  config.model.hidden = (256,)
+  config.model.encoder.net = config.model.decoder.net = "conv"
+  config.model.encoder.channels, config.model.decoder.channels = (32, 64), (64, 32)
+  config.model.encoder.hidden = config.model.decoder.hidden = (256,)
   return config

@@ -22,16 +22,12 @@ def get_config():
   config.log_every = 250
   config.eval_every = config.num_steps  # IWAE k=1000 on 2,000 images takes minutes.
   config.checkpoint_every = 1250
-  config.model.encoder = "conv"
-  config.model.decoder = "mlp"  # XLA's conv gradients are slow on CPU; the head is dense.
-  config.model.channels = (32, 64)
-  config.model.hidden = (512,)
   config.model.latent_dim = 32
-  config.model.activation = "elu"
-  config.model.ar_channels = 32
-  config.model.ar_kernel = 7
-  config.model.ar_layers = 1
-  config.model.ar_features = 8
+  enc, dec = config.model.encoder, config.model.decoder
+  enc.net, enc.channels, enc.hidden, enc.activation = "conv", (32, 64), (512,), "elu"
+  dec.net = "mlp"  # XLA's conv gradients are slow on CPU; the head is dense.
+  dec.hidden, dec.channels, dec.activation = (512,), (64, 32), "elu"
+  dec.ar_channels, dec.ar_kernel, dec.ar_layers, dec.ar_features = 32, 7, 1, 8
   config.optim.learning_rate = 1e-3
   config.optim.schedule = "cosine"
   config.optim.warmup_steps = 200

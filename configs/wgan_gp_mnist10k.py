@@ -4,10 +4,10 @@ from configs import dcgan_mnist10k
 
 def wgan_gp(config):
   """Turns a DCGAN config into WGAN-GP (also used by wgan_gp_digits)."""
-  config.loss.name = "wasserstein"
-  config.loss.penalties.gp = 10.0
-  config.loss.n_critic = 5
-  config.model.disc_batch_norm = False  # Gulrajani et al.: no batch norm in a penalized critic.
+  config.loss.gan.name = "wasserstein"
+  config.loss.gan.penalties.gp = 10.0
+  config.loss.gan.n_critic = 5
+  config.model.discriminator.batch_norm = False  # Gulrajani et al.: no batch norm in a penalized critic.
   config.optim.learning_rate = 1e-4
   config.optim.b1, config.optim.b2 = 0.5, 0.9
   return config

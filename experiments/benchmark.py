@@ -16,7 +16,6 @@ import datetime
 import itertools
 import os
 import resource
-import sys
 import time
 
 import flax
@@ -70,10 +69,12 @@ def setup_config(name: str, dtype: str = "float32"):
   batch = SETUPS[name][1]
   if name == "vae_mlp":
     config = default.get_config()  # Bernoulli, dynamic binarization, Adam(1e-3).
-    config.model.hidden, config.model.latent_dim = (400,), 20
+    config.model.encoder.hidden = config.model.decoder.hidden = (400,)
+    config.model.latent_dim = 20
   else:
     config = dcgan_digits.get_config()  # Non-saturating, Adam(2e-4, b1=0.5), values in [-1, 1].
-    config.model.width, config.model.latent_dim = 64, 100
+    config.model.generator.width = config.model.discriminator.width = 64
+    config.model.latent_dim = 100
     config.ema_decay = 0.0  # pytorch/examples keeps no EMA (the update still runs).
   config.batch_size, config.dtype = batch, dtype
   return config
@@ -284,8 +285,7 @@ def main(argv):
     rows = [measure(name, dtype, _STEPS.value, _WARMUP.value, _MIN_SECONDS.value, _EXAMPLES.value,
                     feed) for name in names for dtype in dtypes for feed in feeds]
   except GenjaxError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+    cli.fail(e)
   report = [header(), "", markdown(rows), "",
             f"{_EXAMPLES.value} synthetic training images; img/s from the median timed call of"
             " (steps per call): " + ", ".join(f"{r['setup']} {r['dtype']} {r['calls']} x {r['steps']}"

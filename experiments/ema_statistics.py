@@ -9,7 +9,6 @@ genjax did before: mis-normalised), and the raw generator. Reports for each a cl
 run's labelled training images: no holdout needed) and the mean |difference| to the first;
 writes a PNG grid of each with --out_prefix.
 """
-import sys
 import warnings
 
 import jax
@@ -50,8 +49,7 @@ def main(argv):
     if dataset.train_labels is None:
       raise GenjaxError("the run's data has no labels to fit the classifier on")
   except GenjaxError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+    cli.fail(e)
   from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
   warnings.filterwarnings("ignore", module="sklearn")  # Convergence chatter at max_iter.
   flat = lambda x: np.asarray(x).reshape(len(x), -1)

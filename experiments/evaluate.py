@@ -6,7 +6,6 @@ Runs the evaluators of the run's `config.evals`, the same as training does (VAEs
 ELBO and importance-sampled NLL; 2-D GANs: mode coverage).
 """
 import json
-import sys
 
 from absl import app
 from absl import flags
@@ -32,8 +31,7 @@ def main(argv):
   try:
     step, metrics = workdirs.evaluate(_WORKDIR.value, _OVERRIDES.value)
   except GenjaxError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+    cli.fail(e)
   out = _OUT.value or f"{_WORKDIR.value}/eval_{step}.json"
   with open(out, "w") as f:
     json.dump({"step": step, **metrics}, f, indent=2)

@@ -5,7 +5,6 @@ Multi-process: start one per host (or per process on one host) with the same fla
 --config.distributed.num_processes=N --config.distributed.process_id=I
 --config.distributed.coordinator_address=HOST0:PORT (or --config.distributed.auto).
 """
-import sys
 
 from absl import app
 from absl import flags
@@ -32,8 +31,7 @@ def main(argv):
     parallel.initialize(_CONFIG.value.distributed)
     train.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
   except GenjaxError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+    cli.fail(e)
 
 
 if __name__ == "__main__":

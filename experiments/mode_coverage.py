@@ -11,7 +11,6 @@ resumes it); replica i is the run of seed config.seed + i.
 """
 import json
 import os
-import sys
 
 from absl import app
 from absl import flags
@@ -73,8 +72,7 @@ def main(argv):
       raise GenjaxError(f"data.name={_CONFIG.value.data.name!r}: the study needs ring8 or grid25")
     report = run(_CONFIG.value, _WORKDIR.value, _SEEDS.value)
   except GenjaxError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+    cli.fail(e)
   with open(os.path.join(_WORKDIR.value, "mode_coverage.json"), "w") as f:
     json.dump(report, f, indent=2)
   print(markdown(report))

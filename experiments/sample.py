@@ -7,7 +7,6 @@ python -m experiments.sample --workdir=DIR --num=N --out=FILE.png|FILE.npy [--se
 range. The same checkpoint and seed always give the same samples.
 """
 import os
-import sys
 
 import numpy as np
 from absl import app
@@ -48,8 +47,7 @@ def main(argv):
                           " use --out=FILE.npy")
       log_lib.save_image_grid(out, images, config.data.value_range)
   except GenjaxError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+    cli.fail(e)
   print(f"wrote {len(images)} samples to {out}")
 
 

@@ -19,7 +19,7 @@ def parse(policy: str):
   names = tuple(p for p in policy.split(",") if p)
   for name in names:
     if name not in POLICIES:
-      raise GenjaxError(f"loss.diffaugment={policy!r}: {name!r} is not one of {POLICIES}")
+      raise GenjaxError(f"loss.gan.diffaugment={policy!r}: {name!r} is not one of {POLICIES}")
   return names
 
 

@@ -7,7 +7,7 @@ import sys
 from absl import app
 from absl import flags
 
-from genjax.errors import one_line
+from genjax.errors import GenjaxError, one_line
 
 
 def _config_flag(argv):
@@ -18,7 +18,7 @@ def _config_flag(argv):
 
 
 def _diagnose(argv) -> str:
-  """What is wrong with the --config file or its overrides, as one line (or '')."""
+  """What is wrong with the --config file or its overrides, one line per problem (or '')."""
   path = _config_flag(argv)
   if path is None:
     return ""
@@ -31,6 +31,7 @@ def _diagnose(argv) -> str:
     config = module.get_config()
   except Exception as e:  # pylint: disable=broad-except
     return f"--config={path} does not load: {type(e).__name__}: {e}"
+  found = []
   for arg in argv[1:]:
     if not arg.startswith("--config."):
       continue
@@ -40,27 +41,40 @@ def _diagnose(argv) -> str:
       if not hasattr(section, "keys") or part not in section:
         where = ".".join(parts[:depth])
         valid = tuple(sorted(section.keys())) if hasattr(section, "keys") else ()
-        return (f"{arg}: unknown config field {key}: valid {where or 'top-level'} fields are"
-                f" {valid}")
+        found.append(f"{arg}: unknown config field {key}: valid {where or 'top-level'} fields"
+                     f" are {valid}")
+        break
       section = section[part]
-  return ""
+  return "\n".join(found)
 
 
 def parse_flags(argv):
   """absl's flag parser, with one-line errors and exit code 2 instead of tracebacks."""
   path = _config_flag(argv)
   if path is not None and not os.path.isfile(path):  # config_flags would fail later, lazily.
-    print(f"error: {_diagnose(argv)}", file=sys.stderr)
-    sys.exit(2)
+    fail(_diagnose(argv))
   try:
     return flags.FLAGS(argv)
   except Exception as e:  # pylint: disable=broad-except  (flags.Error, config overrides)
-    message = _diagnose(argv) or one_line(e, limit=None)
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
+    fail(_diagnose(argv) or one_line(e, limit=None))
+
+
+def fail(error):
+  """Prints `error` (a GenjaxError or a message: one problem per line) as `error: ...`
+  lines, and exits 2."""
+  for line in str(error).splitlines() or [""]:
+    print(f"error: {line}", file=sys.stderr)
+  sys.exit(2)
 
 
 def run(main):
-  app.run(main, flags_parser=parse_flags)
+  """absl's app.run with one-line flag errors; a GenjaxError escaping `main` is printed
+  without a traceback (see `fail`)."""
+  def guarded(argv):
+    try:
+      return main(argv)
+    except GenjaxError as e:
+      fail(e)
+  app.run(guarded, flags_parser=parse_flags)
 
 

@@ -8,7 +8,6 @@ def one_line(error: BaseException, limit=200) -> str:
 
 
 class GenjaxError(ValueError):
-  """A one-line, user-facing error: names what is wrong and what would be valid.
-
-  The experiment mains print it on one line and exit non-zero, without a traceback.
-  """
+  """A user-facing error: one line per problem, each naming what is wrong and what would be
+  valid. The experiment mains print each line as `error: ...` and exit 2, without a
+  traceback (`genjax.cli`)."""

@@ -4,7 +4,7 @@ VAE objectives take the `terms` of a batch (see `genjax.families.vae.posterior_t
   log_px_SxB  log p(x|z_s)        log_pz_SxB  log p(z_s)
   log_qz_SxB  log q(z_s|x)        kl_B        KL(q(z|x) || p(z)), analytic
 for S posterior samples z_s per example, and return (scalar loss, metrics dict).
-Register a new one in VAE_OBJECTIVES and select it with `config.loss.name`.
+Register a new one in VAE_OBJECTIVES and select it with `config.loss.vae.name`.
 """
 import math
 from typing import Callable, NamedTuple
@@ -80,7 +80,7 @@ VAE_OBJECTIVES = {"elbo": elbo, "iwae": iwae}
 #   g(d_real_B, d_fake_B) -> scalar    the generator's loss (d_real_B is None unless the
 #                                      objective sets g_needs_real, like relativistic ones)
 # `axis` (keyword) is pmap's axis: batch statistics (RaGAN's averages) must be taken over the
-# global batch. Penalties are separate, configured terms (`PENALTIES`, `loss.penalties`).
+# global batch. Penalties are separate, configured terms (`PENALTIES`, `loss.gan.penalties`).
 
 
 class GANLoss(NamedTuple):
@@ -160,7 +160,7 @@ GAN_LOSSES = {
 # --- penalties on the discriminator ------------------------------------------------------------
 # Each takes (critic, x_real, x_fake, key, axis): `critic` maps a batch B x ... to float[B]
 # logits/values with the current parameters; returns a scalar added to D's loss times its
-# weight in `loss.penalties`.
+# weight in `loss.gan.penalties`.
 
 
 def gradient_penalty(critic, x_real, x_fake, key, axis=None):
@@ -178,7 +178,7 @@ def gradient_penalty(critic, x_real, x_fake, key, axis=None):
 
 def r1_penalty(critic, x_real, x_fake=None, key=None, axis=None):
   """R1 (Mescheder et al. 2018): (1/2) E[||grad_x D(x_real)||^2], D the logit; its weight
-  in `loss.penalties.r1` is the paper's gamma."""
+  in `loss.gan.penalties.r1` is the paper's gamma."""
   grads = jax.grad(lambda x: jnp.sum(critic(x)))(x_real)
   return 0.5 * jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, -1))
 

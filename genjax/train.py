@@ -26,6 +26,7 @@ from genjax import loops
 from genjax import parallel
 from genjax import replicas
 from genjax import rng as rng_lib
+from genjax import schema
 from genjax.data import feed as feed_lib
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
@@ -37,17 +38,45 @@ POSITIVE_FIELDS = ("num_steps", "steps_per_call", "log_every", "eval_every", "ch
                    "max_to_keep")
 
 
-def check_config(config) -> None:
+def config_problems(config) -> list:
+  """One line per bad value of the shared top-level fields."""
+  found = []
   for field in POSITIVE_FIELDS:
-    if not isinstance(config[field], int) or config[field] <= 0:
-      raise GenjaxError(f"{field}={config[field]!r} must be a positive integer")
+    if not isinstance(config.get(field), int) or config[field] <= 0:
+      found.append(f"{field}={config.get(field)!r} must be a positive integer")
   for field in ("log_every", "eval_every", "checkpoint_every"):
-    if config[field] % config.steps_per_call:
-      raise GenjaxError(f"{field}={config[field]} must be a multiple of"
-                        f" steps_per_call={config.steps_per_call}")
-  if config.batch_size <= 0:
-    raise GenjaxError(f"batch_size={config.batch_size} must be positive")
-  replicas.check(config)
+    if not found and config[field] % config.steps_per_call:
+      found.append(f"{field}={config[field]} must be a multiple of"
+                   f" steps_per_call={config.steps_per_call}")
+  if not isinstance(config.get("batch_size"), int) or config.batch_size <= 0:
+    found.append(f"batch_size={config.get('batch_size')!r} must be a positive integer")
+  for check in (replicas.check, parallel.check_mode):
+    collect(found, check, config)
+  return found
+
+
+def collect(found: list, fn, *args, **kwargs):
+  """fn(*args, **kwargs), or None with the lines of its GenjaxError appended to `found`."""
+  try:
+    return fn(*args, **kwargs)
+  except GenjaxError as e:
+    found.extend(str(e).splitlines())
+    return None
+
+
+def check_config(config) -> None:
+  schema.raise_if(config_problems(config))
+
+
+def _flat(section, prefix=""):
+  """{dotted.key: value} of the leaves of a (JSON) config section."""
+  out = {}
+  for key, value in section.items():
+    if isinstance(value, dict):
+      out.update(_flat(value, f"{prefix}{key}."))
+    else:
+      out[prefix + key] = value
+  return out
 
 
 def check_workdir(workdir: str, config) -> None:
@@ -63,19 +92,20 @@ def check_workdir(workdir: str, config) -> None:
   saved_path = os.path.join(workdir, "config.json")
   if os.path.exists(saved_path):
     with open(saved_path) as f:
-      saved = json.load(f)
+      saved = schema.upgrade(json.load(f))
     current = json.loads(config.to_json_best_effort())
     if saved.get("num_seeds", 1) != current["num_seeds"]:
       raise GenjaxError(f"workdir {workdir!r} holds num_seeds={saved.get('num_seeds', 1)} replicas,"
                         f" this config has {current['num_seeds']}: use a new --workdir")
     for section in ("model", "data"):
-      for key, value in current[section].items():
-        if section == "data" and key in MAY_CHANGE_ON_RESUME:
+      was = _flat(saved.get(section, {}), f"{section}.")
+      for key, value in _flat(current[section], f"{section}.").items():
+        if section == "data" and key[len("data."):] in MAY_CHANGE_ON_RESUME:
           continue
-        if saved.get(section, {}).get(key, value) != value:
+        if was.get(key, value) != value:
           raise GenjaxError(
-              f"workdir {workdir!r} was trained with {section}.{key}={saved[section][key]!r},"
-              f" this config has {value!r}: use a new --workdir or the saved config.json")
+              f"workdir {workdir!r} was trained with {key}={was[key]!r}, this config has"
+              f" {value!r}: use a new --workdir or the saved config.json")
 
 
 def write_run_files(workdir: str, config, dataset) -> None:
@@ -313,12 +343,14 @@ class Preemption:
 
 def train_and_evaluate(config, workdir: str):
   """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the state."""
-  check_config(config)
-  parallel.check_mode(config)
-  shards = feed_lib.plan(config.data, jax.process_index(), jax.process_count())
-  dataset = data_lib.load(config.data, shards, keep_uint8=True)
+  found = config_problems(config)  # Every problem of the config at once, one line each.
+  shards = collect(found, feed_lib.plan, config.data, jax.process_index(), jax.process_count())
+  dataset = collect(found, data_lib.load, config.data, shards, keep_uint8=True)
+  if dataset is not None:
+    info = families.DataInfo(dataset.image_shape, dataset.num_classes)
+    family = collect(found, families.build, config, info)
+  schema.raise_if(found)
   feed_kind = feed_lib.choose(config, dataset, shards)
-  family = families.build(config, families.DataInfo(dataset.image_shape, dataset.num_classes))
   evaluators = evaluators_lib.build(config, family)
   sampling = sampling_of(family, config, dataset.num_train)
   pipeline.check(config.data, sampling)

@@ -16,6 +16,7 @@ from genjax import data as data_lib
 from genjax import evaluators as evaluators_lib
 from genjax import families
 from genjax import replicas
+from genjax import schema
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
 
@@ -24,7 +25,7 @@ def load_run_config(workdir: str):
   """(config, image_shape, num_classes) of a workdir's run, from its JSON files."""
   try:
     with open(os.path.join(workdir, "config.json")) as f:
-      config = ml_collections.ConfigDict(json.load(f))
+      config = ml_collections.ConfigDict(schema.upgrade(json.load(f)))
     with open(os.path.join(workdir, "data_info.json")) as f:
       info = json.load(f)
     image_shape, num_classes = tuple(info["image_shape"]), info.get("num_classes", 0)

@@ -32,8 +32,8 @@ def tiny(config=None):
   config.eval_every = 10
   config.checkpoint_every = 10
   config.batch_size = 32
-  config.model.hidden = (32,)
-  config.model.channels = (8, 16)
+  config.model.encoder.hidden = config.model.decoder.hidden = (32,)
+  config.model.encoder.channels, config.model.decoder.channels = (8, 16), (16, 8)
   config.model.latent_dim = 4
   config.evals.nll.iwae_samples = 10
   config.evals.nll.iwae_chunk = 5
@@ -49,17 +49,18 @@ def tiny_gan(**loss):
   config.steps_per_call = 5
   config.log_every = config.eval_every = config.checkpoint_every = 10
   config.batch_size = 32
-  config.model.hidden = (32, 32)
+  config.model.generator.hidden = config.model.discriminator.hidden = (32, 32)
   config.evals.modes.num_samples = 200
   for k, v in loss.items():
-    config.loss[k] = v
+    config.loss.gan[k] = v
   return config
 
 
 def tiny_dcgan_sn():
   """DCGAN on digits, shrunk, with spectral norm (D) and batch norm (G)."""
   config = dcgan_digits.get_config()
-  config.model.width, config.batch_size, config.model.spectral_norm = 8, 16, True
+  config.model.generator.width = config.model.discriminator.width = 8
+  config.batch_size, config.model.discriminator.spectral_norm = 16, True
   config.num_steps, config.steps_per_call = 20, 5
   config.log_every = config.eval_every = config.checkpoint_every = 10
   config.eval.num_samples_png = 4
@@ -68,8 +69,9 @@ def tiny_dcgan_sn():
 
 def contract_gan():
   config = tiny_gan(n_critic=2)
-  config.model.spectral_norm = True
-  config.model.hidden = (24, 24)  # Not the batch size: tests tell batch from weight matmuls.
+  config.model.discriminator.spectral_norm = True
+  # Not the batch size: tests tell batch from weight matmuls.
+  config.model.generator.hidden = config.model.discriminator.hidden = (24, 24)
   return config
 
 

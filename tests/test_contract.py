@@ -3,6 +3,7 @@ exact resume, sampling determinism, num_seeds replicas, bf16 compute with float3
 golden one-step metrics, refusals. Device-count invariance (jit and pmap, 1 vs 8 devices)
 is in test_parallel.py over the same cases. Registering a family enrols it: it then needs a
 small config in `tests.conftest.CONTRACT_CASES`."""
+import json
 import logging
 import os
 import re
@@ -16,6 +17,7 @@ import pytest
 from genjax import data as data_lib
 from genjax import families
 from genjax import replicas
+from genjax import schema
 from genjax import train
 from genjax import workdirs
 from genjax.errors import GenjaxError
@@ -63,6 +65,41 @@ def test_a_misspelled_field_is_refused_naming_the_valid_ones(name, section):
     families.build(config, _data_info(config))
 
 
+def _sections(config, prefix=""):
+  """The dotted names of every section below model, loss and optim (e.g. 'model.encoder')."""
+  names = []
+  for key, value in config.items():
+    if hasattr(value, "keys") and (prefix or key in ("model", "loss", "optim")):
+      names += [prefix + key] + _sections(value, f"{prefix}{key}.")
+  return names
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_every_problem_of_a_config_is_one_line_of_one_error(name):
+  """A typo in every component section, a section given as a value and a bad value: all
+  reported at once, one line each."""
+  config = CONTRACT_CASES[name]()
+  sections = [s for s in _sections(config) if "penalties" not in s]  # (names checked apart)
+  assert len(sections) >= 4, sections  # model, its networks, loss, an objective, optim...
+  for section in sections:
+    config[section].typo_field = 1
+  config.num_steps = 0
+  with pytest.raises(GenjaxError) as error:
+    families.build(config, _data_info(config))
+  lines = str(error.value).splitlines()
+  assert sorted(lines) == sorted(
+      l for l in lines if re.match(r"unknown config field [a-z_.]+\.typo_field: valid ", l))
+  assert {l.split()[3].rsplit(".", 1)[0] for l in lines} == set(sections)
+  with pytest.raises(GenjaxError, match="num_steps=0 must be a positive integer"):
+    train.check_config(config)
+  flat = CONTRACT_CASES[name]()
+  network = next(s for s in _sections(flat) if s.startswith("model."))
+  flat.model = {**flat.model.to_dict(), network.split(".")[1]: "mlp"}
+  with pytest.raises(GenjaxError, match=rf"{network}='mlp' must be a section with fields \("
+                                        r".*flat layout: see configs/default.py"):
+    families.build(flat, _data_info(flat))
+
+
 @pytest.fixture(scope="module", params=FAMILIES)
 def trained(request, tmp_path_factory):
   """(family name, config, workdir, final state) of a 20-step run with checkpoints at 10, 20."""
@@ -88,6 +125,46 @@ def test_samples_are_a_function_of_checkpoint_and_seed(trained):
   a, b = workdirs.sample(workdir, 6, seed=0), workdirs.sample(workdir, 6, seed=0)
   np.testing.assert_array_equal(a, b)
   assert not np.array_equal(a, workdirs.sample(workdir, 6, seed=1))
+
+
+def _flat_layout(saved: dict) -> dict:
+  """A config.json as genjax wrote it before per-component sections (one flat model and
+  loss section, D's learning rate as optim.d_learning_rate)."""
+  model, optim = saved["model"], dict(saved["optim"])
+  flat = {k: v for k, v in model.items() if not isinstance(v, dict)}
+  if model["name"] == "vae":
+    enc, dec = model["encoder"], model["decoder"]
+    flat.update(encoder=enc["net"], decoder=dec["net"], hidden=enc["hidden"],
+                channels=enc["channels"], activation=enc["activation"],
+                **{k: v for k, v in dec.items() if k not in ("net", "hidden", "channels",
+                                                              "activation")})
+    assert dec["hidden"] == enc["hidden"][::-1] and dec["channels"] == enc["channels"][::-1]
+  else:
+    g, d = model["generator"], model["discriminator"]
+    flat.update(generator=g["net"], discriminator=d["net"], hidden=g["hidden"],
+                width=g["width"], spectral_norm=d["spectral_norm"],
+                disc_batch_norm=d["batch_norm"], sigmoid_output=d["sigmoid_output"])
+    optim.pop("gen")
+    optim["d_learning_rate"] = optim.pop("disc")["learning_rate"] or 0.0
+  (loss,) = saved["loss"].values()
+  return {**saved, "model": flat, "loss": loss, "optim": optim}
+
+
+def test_a_workdir_of_the_flat_config_layout_still_samples_and_resumes(trained, tmp_path,
+                                                                       caplog):
+  name, config, workdir, _ = trained
+  old = str(tmp_path / "old")
+  shutil.copytree(workdir, old)
+  with open(os.path.join(old, "config.json")) as f:
+    saved = json.load(f)
+  with open(os.path.join(old, "config.json"), "w") as f:
+    json.dump(_flat_layout(saved), f)
+  assert schema.upgrade(_flat_layout(saved)) == saved
+  np.testing.assert_array_equal(workdirs.sample(old, 4, seed=0),
+                                workdirs.sample(workdir, 4, seed=0))
+  with caplog.at_level(logging.INFO):
+    train.train_and_evaluate(config, old)  # Same model: no "was trained with" refusal.
+  assert re.search(r"Resumed from .* at step 20\b", caplog.text), name
 
 
 @pytest.mark.parametrize("name", FAMILIES)

@@ -59,7 +59,7 @@ def test_bits_per_dim_only_for_a_bernoulli_likelihood_of_binarized_images():
   for change in ("gaussian", "grey"):
     config = tiny()
     if change == "gaussian":
-      config.model.likelihood = "gaussian"
+      config.model.decoder.likelihood = "gaussian"
     config.data.dynamic_binarization = False
     family = families.build(config, DataInfo((8, 8, 1)))
     result = evaluators.run(_build(config), family.init_state(0), x)

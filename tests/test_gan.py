@@ -31,11 +31,12 @@ def _step(family, state, seed=0, step_fn=None):
   return (step_fn or jax.jit(family.train_step))(state, batch, jax.random.PRNGKey(seed + 1))
 
 
-def tiny_dcgan(**model):
+def tiny_dcgan(conditioning="none", spectral_norm=False):
   config = dcgan_digits.get_config()
-  config.model.width, config.model.latent_dim, config.batch_size = 8, 8, 16
-  for k, v in model.items():
-    config.model[k] = v
+  config.model.generator.width = config.model.discriminator.width = 8
+  config.model.latent_dim, config.batch_size = 8, 16
+  config.model.conditioning = conditioning
+  config.model.discriminator.spectral_norm = spectral_norm
   return config
 
 
@@ -67,7 +68,7 @@ def test_weight_clipping_bounds_every_critic_weight():
 
 def test_spectral_norm_brings_the_top_singular_value_to_one():
   config = tiny_gan()
-  config.model.spectral_norm = True
+  config.model.discriminator.spectral_norm = True
   family = families.build(config, DataInfo((2,)))
   state = family.init_state(0)
   step_fn = jax.jit(family.train_step)
@@ -102,8 +103,8 @@ def test_conditional_sampling_returns_the_requested_classes(conditioning):
   config = tiny_gan()
   config.data.name = "digits"
   config.data.value_range = "-1,1"
-  config.model.generator = config.model.discriminator = "dcgan"
-  config.model.width = 8
+  config.model.generator.net = config.model.discriminator.net = "dcgan"
+  config.model.generator.width = config.model.discriminator.width = 8
   config.model.latent_dim = 8
   config.model.conditioning = conditioning
   family = families.build(config, DataInfo((8, 8, 1), num_classes=10))
@@ -133,7 +134,7 @@ def test_diffaugment_keeps_shapes_and_passes_gradients():
 
 
 def test_instance_noise_anneals_to_zero():
-  cfg = tiny_gan(instance_noise=1.0, instance_noise_steps=100).loss
+  cfg = tiny_gan(instance_noise=1.0, instance_noise_steps=100).loss.gan
   x = jnp.zeros((5000, 2))
   key = jax.random.PRNGKey(0)
   d_input = lambda step: gan_family.d_input(x, key, step, cfg, (), "real", common.Runtime())
@@ -143,14 +144,14 @@ def test_instance_noise_anneals_to_zero():
 
 
 def test_unknown_loss_and_incompatible_output_are_refused():
-  with pytest.raises(GenjaxError, match="non_saturating.*hinge.*ragan.*loss.penalties"):
+  with pytest.raises(GenjaxError, match="non_saturating.*hinge.*ragan.*loss.gan.penalties"):
     families.build(tiny_gan(name="wgan_gp"), DataInfo((2,)))
   config = tiny_gan()
-  config.loss.penalties.gp_typo = 1.0
-  with pytest.raises(GenjaxError, match=r"loss.penalties.gp_typo: valid are \('gp', 'r1'\)"):
+  config.loss.gan.penalties.gp_typo = 1.0
+  with pytest.raises(GenjaxError, match=r"loss.gan.penalties.gp_typo: valid are \('gp', 'r1'\)"):
     families.build(config, DataInfo((2,)))
   config = tiny_gan(name="wasserstein")
-  config.model.sigmoid_output = True
+  config.model.discriminator.sigmoid_output = True
   with pytest.raises(GenjaxError, match="unbounded"):
     families.build(config, DataInfo((2,)))
   config = tiny_gan()
@@ -161,7 +162,7 @@ def test_unknown_loss_and_incompatible_output_are_refused():
 
 def test_gan_resume_with_ema_and_spectral_norm_is_bit_exact(tmp_path, caplog):
   config = tiny_gan(name="hinge")
-  config.model.spectral_norm = True
+  config.model.discriminator.spectral_norm = True
   config.ema_decay = 0.9
   straight = train.train_and_evaluate(config, str(tmp_path / "straight"))
   interrupted = str(tmp_path / "interrupted")
@@ -203,7 +204,7 @@ def test_ragan_trains_and_its_generator_loss_reads_the_real_batch():
   g_losses = {}
   for name in ("ragan", "non_saturating"):
     config = tiny_gan(name=name)
-    config.optim.d_learning_rate = 1e-30  # D stays put: only the seam can carry real scores.
+    config.optim.disc.learning_rate = 1e-30  # D stays put: only the seam can carry real scores.
     family = families.build(config, DataInfo((2,)))
     step = jax.jit(family.train_step)
     state = family.init_state(0)
@@ -221,7 +222,7 @@ def drift_penalty(critic, x_real, x_fake, key, axis=None):
 def test_a_new_penalty_is_a_function_and_a_config_weight(monkeypatch):
   monkeypatch.setitem(losses.PENALTIES, "drift", drift_penalty)
   config = tiny_gan(name="wasserstein")
-  config.loss.penalties.drift = 0.001
+  config.loss.gan.penalties.drift = 0.001
   family = families.build(config, DataInfo((2,)))
   state = family.init_state(0)
   batch = {"image": jax.random.normal(jax.random.PRNGKey(0), (32, 2))}
@@ -234,7 +235,7 @@ def test_a_new_penalty_is_a_function_and_a_config_weight(monkeypatch):
 
 def test_a_short_ring8_run_covers_at_least_seven_modes(tmp_path):
   config = gan_ring8.get_config()
-  config.model.hidden = (128, 128, 128)
+  config.model.generator.hidden = config.model.discriminator.hidden = (128, 128, 128)
   config.batch_size = 256
   config.num_steps = 2000
   config.steps_per_call = 100
@@ -319,8 +320,8 @@ def test_sigmoid_output_keeps_the_generator_gradient_when_d_is_confident():
   """Losses read D's logit: at logit -30 on fakes the non-saturating loss still pulls G
   (a clipped inverse of the probability gave exactly zero there)."""
   config = tiny_gan()
-  config.model.sigmoid_output = True
-  config.optim.d_learning_rate = 1e-12  # Keep D (confident) where it is for the step.
+  config.model.discriminator.sigmoid_output = True
+  config.optim.disc.learning_rate = 1e-12  # Keep D (confident) where it is for the step.
   family = families.build(config, DataInfo((2,)))
   state = family.init_state(0)
   disc = state.nets["disc"]
@@ -354,8 +355,8 @@ def test_conditional_gradient_penalty_interpolates_within_a_class(monkeypatch):
   monkeypatch.setattr(gan_family, "generate", recording)
   for gp, labels_from_real in ((10.0, True), (0.0, False)):
     config = tiny_dcgan(conditioning="projection")
-    config.loss.name = "wasserstein"
-    config.loss.penalties.gp = gp
+    config.loss.gan.name = "wasserstein"
+    config.loss.gan.penalties.gp = gp
     family = families.build(config, DataInfo((8, 8, 1), 10))
     seen.clear()
     family.train_step(family.init_state(0), _image_batch(family), jax.random.PRNGKey(0))
@@ -377,7 +378,7 @@ def test_every_gan_loss_trains_in_a_step_with_its_own_d_loss(name):
 def test_ttur_gives_each_network_its_own_learning_rate():
   """Adam's first update moves every weight with a non-zero gradient by exactly the rate."""
   config = tiny_gan()
-  config.optim.learning_rate, config.optim.d_learning_rate = 1e-4, 4e-4
+  config.optim.learning_rate, config.optim.disc.learning_rate = 1e-4, 4e-4
   family = families.build(config, DataInfo((2,)))
   state = family.init_state(0)
   new_state, _ = _step(family, state)
@@ -389,12 +390,12 @@ def test_ttur_gives_each_network_its_own_learning_rate():
 
 def test_a_batch_norm_discriminator_normalizes_real_and_fake_batches_separately():
   config = tiny_dcgan()  # DCGAN D with batch norm after every conv but the first (the paper).
-  config.model.width = 4
+  config.model.generator.width = config.model.discriminator.width = 4
   family = families.build(config, DataInfo((16, 16, 1)))
   disc = family.init_state(0).nets["disc"]
   assert any("BatchNorm" in name for name in disc.collections["batch_stats"])
   _, d = models.build_gan(config.model, (16, 16, 1), 0)
-  opt = optim.make(config.optim, 10)
+  opt = optim.make(config.optim, 10, "disc")
   real = jax.random.uniform(jax.random.PRNGKey(0), (8, 16, 16, 1), minval=-1)
   fakes = [jax.random.uniform(jax.random.PRNGKey(i), (8, 16, 16, 1), minval=-1) * i
            for i in (1, 2)]
@@ -415,13 +416,14 @@ def test_disc_features_returns_the_named_layers_output():
   x = jax.random.uniform(jax.random.PRNGKey(0), (3, 16, 16, 1))
   variables = state.nets["disc"].variables
   first = gan_family.disc_features(d, common.Runtime(), variables, x, None, "Conv_0")
-  assert first.shape == (3, 8, 8, config.model.width)
+  width = config.model.discriminator.width
+  assert first.shape == (3, 8, 8, width)
   import flax.linen as nn  # pylint: disable=g-import-not-at-top
-  conv = nn.Conv(config.model.width, (4, 4), strides=(2, 2), padding="SAME")
+  conv = nn.Conv(width, (4, 4), strides=(2, 2), padding="SAME")
   by_hand = conv.apply({"params": variables["params"]["Conv_0"]}, x)
   np.testing.assert_allclose(first, by_hand, rtol=1e-5, atol=1e-6)
   second = gan_family.disc_features(d, common.Runtime(), variables, x, None, "Conv_1")
-  assert second.shape == (3, 4, 4, 2 * config.model.width)
+  assert second.shape == (3, 4, 4, 2 * width)
   with pytest.raises(GenjaxError, match="no layer named 'Conv_9'"):
     gan_family.disc_features(d, common.Runtime(), variables, x, None, "Conv_9")
 
@@ -432,7 +434,8 @@ def test_a_conditional_gan_draws_the_requested_class(tmp_path):
   from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
   from genjax import data as data_lib, workdirs  # pylint: disable=g-import-not-at-top
   config = dcgan_digits.get_config()
-  config.model.conditioning, config.model.width = "concat", 16
+  config.model.conditioning = "concat"
+  config.model.generator.width = config.model.discriminator.width = 16
   config.num_steps, config.log_every = 2000, 500
   config.eval_every = config.checkpoint_every = 2000
   workdir = str(tmp_path / "cgan")
@@ -449,11 +452,11 @@ def test_a_conditional_gan_draws_the_requested_class(tmp_path):
 @pytest.mark.parametrize("penalty,weight", [("gp", 10.0), ("r1", 0.5)])
 def test_a_configured_penalty_is_added_to_the_critic_loss_in_the_step(penalty, weight):
   config = tiny_gan(name="wasserstein")
-  config.loss.penalties[penalty] = weight
+  config.loss.gan.penalties[penalty] = weight
   batch = {"image": jax.random.normal(jax.random.PRNGKey(0), (32, 2))}
   discs = []
   for w in (weight, 0.0):
-    config.loss.penalties[penalty] = w
+    config.loss.gan.penalties[penalty] = w
     family = families.build(config, DataInfo((2,)))
     state, metrics = jax.jit(family.train_step)(family.init_state(0), batch, jax.random.PRNGKey(1))
     discs.append(jax.tree.leaves(state.nets["disc"].params))

@@ -85,6 +85,25 @@ def test_main_bad_input_is_a_one_line_error(tmp_path, override, fragments):
   _assert_one_line_error(result, *fragments)
 
 
+def test_every_bad_value_and_unknown_override_is_its_own_line_and_nothing_is_written(tmp_path):
+  workdir = tmp_path / "run"
+  result = run("experiments.main", "--config=configs/default.py", f"--workdir={workdir}",
+               "--config.num_steps=0", "--config.loss.vae.name=nope",
+               "--config.model.encoder.net=transformer", "--config.optim.schedule=linear",
+               "--config.data.placement=nowhere")
+  assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+  lines = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+  for fragment in ("num_steps=0", "loss.vae.name='nope'", "model.encoder.net='transformer'",
+                   "optim.schedule='linear'", "data.placement='nowhere'"):
+    assert sum(fragment in l for l in lines) == 1, (fragment, lines)
+  assert len(lines) == 5 and not workdir.exists()
+  result = run("experiments.main", "--config=configs/gan_ring8.py", f"--workdir={workdir}",
+               "--config.model.latnet_dim=2", "--config.loss.gan.nmae=x")
+  lines = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+  assert result.returncode == 2 and len(lines) == 2, result.stderr[-2000:]
+  assert "valid loss.gan fields are (" in lines[1] and not workdir.exists()
+
+
 def test_sample_bad_input_is_a_one_line_error(tmp_path):
   _assert_one_line_error(run("experiments.sample", f"--workdir={tmp_path}", "--out=x.png"),
                          "config.json")
@@ -110,7 +129,8 @@ def test_evaluate_main_writes_json_and_takes_evaluator_options(workdir, tmp_path
 def test_sample_main_draws_the_requested_class_of_a_conditional_gan(tmp_path):
   workdir = str(tmp_path / "cgan")
   result = run("experiments.main", "--config=configs/hinge_sn_digits.py", f"--workdir={workdir}",
-               "--config.model.conditioning=projection", "--config.model.width=8",
+               "--config.model.conditioning=projection", "--config.model.generator.width=8",
+               "--config.model.discriminator.width=8",
                "--config.batch_size=16", "--config.num_steps=2", "--config.log_every=1",
                "--config.eval_every=2", "--config.checkpoint_every=2",
                "--config.eval.num_samples_png=4")
@@ -132,7 +152,8 @@ def test_mode_coverage_study_writes_per_seed_rows_and_their_spread(tmp_path):
   result = run("experiments.mode_coverage", "--config=configs/gan_ring8.py", f"--workdir={out}",
                "--seeds=2", "--config.num_steps=20", "--config.steps_per_call=10",
                "--config.log_every=10", "--config.eval_every=20", "--config.checkpoint_every=20",
-               "--config.model.hidden=(16,)")
+               "--config.model.generator.hidden=(16,)",
+               "--config.model.discriminator.hidden=(16,)")
   assert result.returncode == 0, result.stderr[-3000:]
   with open(os.path.join(out, "mode_coverage.json")) as f:
     report = json.load(f)

@@ -14,7 +14,7 @@ from tests.conftest import tiny
 @pytest.mark.parametrize("shape", [(8, 8, 1), (28, 28, 1), (7, 9, 3)])
 def test_encoder_decoder_shapes(net, shape):
   cfg = tiny().model
-  cfg.encoder = cfg.decoder = net
+  cfg.encoder.net = cfg.decoder.net = net
   model = models.build_vae(cfg, shape)
   x = jnp.zeros((2,) + shape)
   z = jnp.zeros((2, cfg.latent_dim))
@@ -26,7 +26,7 @@ def test_encoder_decoder_shapes(net, shape):
 
 def test_autoregressive_head_is_causal():
   cfg = tiny().model
-  cfg.ar_channels, cfg.ar_kernel = 8, 5
+  cfg.decoder.ar_channels, cfg.decoder.ar_kernel = 8, 5
   model = models.build_vae(cfg, (6, 6, 1))
   x = (jax.random.uniform(jax.random.PRNGKey(1), (1, 6, 6, 1)) > 0.5).astype(jnp.float32)
   z = jnp.ones((1, cfg.latent_dim))
@@ -48,14 +48,15 @@ def test_causal_offsets_count():
 
 
 @pytest.mark.parametrize("field,value,match", [
-    ("encoder", "transformer", "model.encoder"),
+    ("encoder.net", "transformer", "model.encoder.net='transformer': valid are"),
     ("latent_dim", 0, "model.latent_dim=0"),
-    ("hidden", (64, -1), "model.hidden"),
-    ("likelihood", "poisson", "model.likelihood"),
-    ("activation", "tanhh", "model.activation"),
+    ("decoder.hidden", (64, -1), "model.decoder.hidden"),
+    ("decoder.likelihood", "poisson", "model.decoder.likelihood"),
+    ("encoder.activation", "tanhh", "model.encoder.activation"),
 ])
 def test_bad_model_config_is_refused(field, value, match):
   cfg = tiny().model
-  cfg[field] = value
+  section, _, key = field.rpartition(".")
+  (cfg[section] if section else cfg)[key] = value
   with pytest.raises(GenjaxError, match=match):
     models.build_vae(cfg, (8, 8, 1))

@@ -25,8 +25,8 @@ assert jax.device_count() == int(devices)
 def config_of(family):
   if family == "dcgan":  # Batch norm in G (global statistics), DiffAugment.
     config = tiny_dcgan_sn()
-    config.model.spectral_norm = False
-    config.loss.diffaugment = "color,translation,cutout"
+    config.model.discriminator.spectral_norm = False
+    config.loss.gan.diffaugment = "color,translation,cutout"
     return config
   return CONTRACT_CASES[family]()
 

@@ -129,7 +129,7 @@ def test_bad_config_is_refused_before_touching_the_workdir(tmp_path, field, valu
 def test_one_step_on_a_tfds_dataset_under_mock_data(tmp_path):
   config = tiny()
   config.data.name = "mnist"
-  config.model.encoder = config.model.decoder = "conv"
+  config.model.encoder.net = config.model.decoder.net = "conv"
   config.num_steps = config.steps_per_call = config.log_every = 1
   config.eval_every = config.checkpoint_every = 1
   config.batch_size = 8

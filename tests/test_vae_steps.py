@@ -17,7 +17,7 @@ from tests.conftest import tiny
 def trained():
   """A small MLP VAE trained for 300 steps on digits, and its eval images."""
   config = tiny()
-  config.model.hidden = (64,)
+  config.model.encoder.hidden = config.model.decoder.hidden = (64,)
   config.model.latent_dim = 8
   config.num_steps = 300
   dataset = data_lib.load(config.data)
@@ -51,7 +51,7 @@ def test_training_reduces_the_loss_and_uses_the_latent(trained):
 
 def test_training_with_the_iwae_objective_reduces_its_loss():
   config = tiny()
-  config.loss.name, config.loss.num_samples = "iwae", 4
+  config.loss.vae.name, config.loss.vae.num_samples = "iwae", 4
   family = families.build(config, DataInfo((8, 8, 1)))
   x = jnp.asarray(data_lib.load(config.data).train_images[:64] > 0.5, jnp.float32)
   step = jax.jit(family.train_step)
@@ -94,7 +94,7 @@ def test_autoregressive_sampling_draws_each_pixel_from_its_conditional():
   """Pixels are binary, change with the key, and each pixel's frequency over many samples
   matches the mean of its teacher-forced probability given the earlier pixels drawn."""
   config = tiny()
-  config.model.ar_channels = 8
+  config.model.decoder.ar_channels = 8
   family = families.build(config, DataInfo((8, 8, 1)))
   state = family.init_state(0)
   net = state.nets["vae"]
@@ -118,9 +118,9 @@ def test_autoregressive_sampling_draws_each_pixel_from_its_conditional():
 
 def test_gaussian_likelihood_learns_its_scale():
   config = tiny()
-  config.model.likelihood = "gaussian"
-  config.model.learn_scale = True
-  config.model.log_scale = 0.0
+  config.model.decoder.likelihood = "gaussian"
+  config.model.decoder.learn_scale = True
+  config.model.decoder.log_scale = 0.0
   config.optim.learning_rate = 1e-2  # Adam moves log_scale ~lr per step.
   config.data.dynamic_binarization = False
   family = families.build(config, DataInfo((8, 8, 1)))
@@ -155,7 +155,7 @@ def test_a_new_loss_is_a_function_and_a_config(monkeypatch):
   from genjax import losses
   monkeypatch.setitem(losses.VAE_OBJECTIVES, "kl_floor", kl_floor_elbo)
   config = tiny()
-  config.loss.name = "kl_floor"
+  config.loss.vae.name = "kl_floor"
   family = families.build(config, DataInfo((8, 8, 1)))
   state = family.init_state(0)
   x = jnp.asarray(data_lib.load(config.data).train_images[:32])
@@ -164,15 +164,15 @@ def test_a_new_loss_is_a_function_and_a_config(monkeypatch):
   assert float(metrics["kl"]) < 1.0
   assert float(metrics["loss"]) == pytest.approx(float(metrics["reconstruction"]) + 5.0, rel=1e-5)
   assert int(new_state.step) == 1
-  config.loss.name = "kl_flor"
+  config.loss.vae.name = "kl_flor"
   with pytest.raises(GenjaxError, match="kl_floor"):
     families.build(config, DataInfo((8, 8, 1)))
 
 
 def test_iwae_with_a_kl_weight_is_refused():
   config = tiny()
-  config.loss.name, config.loss.beta = "iwae", 0.5
-  with pytest.raises(GenjaxError, match="loss.beta=0.5 has no meaning for loss.name='iwae'"):
+  config.loss.vae.name, config.loss.vae.beta = "iwae", 0.5
+  with pytest.raises(GenjaxError, match="loss.vae.beta=0.5 has no meaning for loss.vae.name='iwae'"):
     families.build(config, DataInfo((8, 8, 1)))
 
 

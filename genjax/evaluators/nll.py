@@ -19,7 +19,8 @@ OPTIONS = dict(batch_size=100, iwae_samples=1000, iwae_chunk=100, iwae_examples=
 
 
 def reports_bits_per_dim(config) -> bool:
-  return config.model.get("likelihood") == "bernoulli" and config.data.dynamic_binarization
+  likelihood = config.model.get("decoder", {}).get("likelihood")
+  return likelihood == "bernoulli" and config.data.dynamic_binarization
 
 
 def make(family, config, options):

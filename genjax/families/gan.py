@@ -27,14 +27,18 @@ from genjax.families import common
 from genjax.families.contract import DataInfo, Family, NetState, State
 
 GEN, DISC = "gen", "disc"
-FIELDS = {  # The config fields this family reads beyond the shared ones (genjax.schema).
-    "top": ("ema_decay",),
-    "model": ("name", "generator", "discriminator", "hidden", "width", "latent_dim",
-              "latent_codes", "spectral_norm", "sigmoid_output", "conditioning",
-              "disc_batch_norm"),
-    "loss": ("name", "n_critic", "penalties", "weight_clip", "instance_noise",
-             "instance_noise_steps", "diffaugment"),
-    "optim": ("d_learning_rate",),  # D's peak rate (0: optim.learning_rate), for TTUR.
+GENERATOR = schema.leaves("net", "hidden", "width")
+DISCRIMINATOR = schema.leaves("net", "hidden", "width", "spectral_norm", "batch_norm",
+                              "sigmoid_output")
+OBJECTIVE = {**schema.leaves("name", "n_critic", "weight_clip", "instance_noise",  # loss.gan
+                             "instance_noise_steps", "diffaugment"),
+             "penalties": schema.OPEN}  # Names checked against losses.PENALTIES.
+SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
+    **schema.leaves("ema_decay"),
+    "model": {**schema.leaves("name", "latent_dim", "latent_codes", "conditioning"),
+              "generator": GENERATOR, "discriminator": DISCRIMINATOR},
+    "loss": {"gan": OBJECTIVE},
+    "optim": {GEN: schema.optim_overrides(), DISC: schema.optim_overrides()},
 }
 
 
@@ -147,50 +151,64 @@ def disc_features(d, rt, disc_variables, x, y, layer: str):
 
 
 # --- the family ------------------------------------------------------------------------------
-def check(config, data_info: DataInfo):
-  """Validates the GAN config; returns (objective, penalties {name: weight > 0}, policies)."""
-  schema.check(config, FIELDS)
-  cfg = config.loss
+def objective_problems(cfg, sigmoid_output: bool = False, is_image: bool = True) -> list:
+  """One line per bad value of a GAN objective section (config.loss.gan)."""
+  found = []
   if cfg.name not in losses.GAN_LOSSES:
-    raise GenjaxError(f"unknown loss.name={cfg.name!r}: valid are {tuple(losses.GAN_LOSSES)}"
-                      " (penalties are loss.penalties.<name>=weight, weight clipping"
-                      " loss.weight_clip)")
-  objective = losses.GAN_LOSSES[cfg.name]
-  if objective.unbounded and config.model.sigmoid_output:
-    raise GenjaxError(f"loss.name={cfg.name!r} needs an unbounded discriminator score, but"
-                      " model.sigmoid_output=True: set it False or use minimax/non_saturating")
+    found.append(f"unknown loss.gan.name={cfg.name!r}: valid are {tuple(losses.GAN_LOSSES)}"
+                 " (penalties are loss.gan.penalties.<name>=weight, weight clipping"
+                 " loss.gan.weight_clip)")
+  elif losses.GAN_LOSSES[cfg.name].unbounded and sigmoid_output:
+    found.append(f"loss.gan.name={cfg.name!r} needs an unbounded discriminator score, but"
+                 " model.discriminator.sigmoid_output=True: set it False or use"
+                 " minimax/non_saturating")
   if cfg.n_critic <= 0:
-    raise GenjaxError(f"loss.n_critic={cfg.n_critic} must be positive")
-  penalties = {}
+    found.append(f"loss.gan.n_critic={cfg.n_critic} must be positive")
   for name, weight in cfg.penalties.items():
     if name not in losses.PENALTIES:
-      raise GenjaxError(f"unknown penalty loss.penalties.{name}: valid are {tuple(losses.PENALTIES)}")
-    if weight < 0:
-      raise GenjaxError(f"loss.penalties.{name}={weight} must be >= 0 (0: off)")
-    if weight > 0:
-      penalties[name] = float(weight)
+      found.append(f"unknown penalty loss.gan.penalties.{name}: valid are"
+                   f" {tuple(losses.PENALTIES)}")
+    elif weight < 0:
+      found.append(f"loss.gan.penalties.{name}={weight} must be >= 0 (0: off)")
   if cfg.weight_clip < 0:
-    raise GenjaxError(f"loss.weight_clip={cfg.weight_clip} must be >= 0 (0: off)")
-  policies = augment.parse(cfg.diffaugment)
-  if policies and not data_info.is_image:
-    raise GenjaxError("loss.diffaugment applies to images only; set it to '' for 2-D data")
+    found.append(f"loss.gan.weight_clip={cfg.weight_clip} must be >= 0 (0: off)")
+  try:
+    if augment.parse(cfg.diffaugment) and not is_image:
+      found.append("loss.gan.diffaugment applies to images only; set it to '' for 2-D data")
+  except GenjaxError as e:
+    found.append(str(e))
+  return found
+
+
+def check(config, data_info: DataInfo = None) -> None:
+  """Every problem of a GAN config, one line each (see `genjax.schema`); the data checks
+  only with `data_info`."""
+  schema.check(config, SPEC)
+  model_cfg = config.model
+  found = models.gan_problems(model_cfg, *((data_info.shape, data_info.num_classes)
+                                            if data_info else (None, None)))
+  found += objective_problems(config.loss.gan, model_cfg.discriminator.sigmoid_output,
+                              data_info is None or data_info.is_image)
   if not 0.0 <= config.ema_decay < 1.0:
-    raise GenjaxError(f"ema_decay={config.ema_decay} must lie in [0, 1)")
-  return objective, penalties, policies
+    found.append(f"ema_decay={config.ema_decay} must lie in [0, 1)")
+  schema.raise_if(found + optim.problems(config.optim, (GEN, DISC)))
 
 
 def build(config, data_info: DataInfo) -> Family:
   """The GAN family of `config` for data of `data_info.shape` (images or 2-D points)."""
-  objective, penalties, policies = check(config, data_info)
+  check(config, data_info)
   rt = common.Runtime.of(config)
-  shape, model_cfg, loss_cfg = data_info.shape, config.model, config.loss
+  shape, model_cfg, loss_cfg = data_info.shape, config.model, config.loss.gan
+  objective = losses.GAN_LOSSES[loss_cfg.name]
+  penalties = {k: float(w) for k, w in loss_cfg.penalties.items() if w > 0}
+  policies = augment.parse(loss_cfg.diffaugment)
   g, d = models.build_gan(model_cfg, shape, data_info.num_classes, rt.dtype, rt.axis)
   num_classes = data_info.num_classes if model_cfg.conditioning != "none" else 0
-  g_opt = optim.make(config.optim, config.num_steps)
-  d_opt = optim.make(config.optim, config.num_steps, config.optim.d_learning_rate)
+  g_opt = optim.make(config.optim, config.num_steps, GEN)
+  d_opt = optim.make(config.optim, config.num_steps, DISC)
   # Conditional WGAN-GP: interpolate between a real and a fake of the same class.
   fake_labels_from_real = bool(num_classes and "gp" in penalties)
-  d_batch_norm = model_cfg.discriminator == "dcgan" and model_cfg.disc_batch_norm
+  d_batch_norm = model_cfg.discriminator.net == "dcgan" and model_cfg.discriminator.batch_norm
 
   def init_state(seed: int) -> State:
     root = jax.random.PRNGKey(seed)

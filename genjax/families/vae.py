@@ -21,11 +21,14 @@ from genjax.families import common
 from genjax.families.contract import DataInfo, Family, State
 
 NET = "vae"  # The one optimized network: encoder, decoder (and likelihood scale) together.
-FIELDS = {  # The config fields this family reads beyond the shared ones (genjax.schema).
-    "model": ("name", "encoder", "decoder", "hidden", "channels", "latent_dim", "activation",
-              "likelihood", "learn_scale", "log_scale", "ar_channels", "ar_kernel", "ar_layers",
-              "ar_features"),
-    "loss": ("name", "beta", "num_samples"),
+ENCODER = schema.leaves("net", "hidden", "channels", "activation")
+DECODER = schema.leaves("net", "hidden", "channels", "activation", "likelihood", "learn_scale",
+                        "log_scale", "ar_channels", "ar_kernel", "ar_layers", "ar_features")
+OBJECTIVE = schema.leaves("name", "beta", "num_samples")  # config.loss.vae
+SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
+    "model": {**schema.leaves("name", "latent_dim"), "encoder": ENCODER, "decoder": DECODER},
+    "loss": {"vae": OBJECTIVE},
+    "optim": {NET: schema.optim_overrides()},
 }
 
 
@@ -71,18 +74,26 @@ def prior_latents(key, num: int, latent_dim: int, rt: common.Runtime = common.Ru
 
 
 # --- the family ------------------------------------------------------------------------------
+def objective_problems(cfg) -> list:
+  """One line per bad value of a VAE objective section (config.loss.vae)."""
+  found = []
+  if cfg.name not in losses.VAE_OBJECTIVES:
+    found.append(f"unknown loss.vae.name={cfg.name!r}: valid are {tuple(losses.VAE_OBJECTIVES)}")
+  if cfg.num_samples <= 0:
+    found.append(f"loss.vae.num_samples={cfg.num_samples} must be positive")
+  if cfg.name == "iwae" and cfg.beta != 1.0:
+    found.append(f"loss.vae.beta={cfg.beta} has no meaning for loss.vae.name='iwae' (its bound"
+                 " has no KL weight): set loss.vae.beta=1.0 or use loss.vae.name='elbo'")
+  return found
+
+
 def check(config) -> None:
-  schema.check(config, FIELDS)
-  if config.loss.name not in losses.VAE_OBJECTIVES:
-    raise GenjaxError(f"unknown loss.name={config.loss.name!r}: valid are"
-                      f" {tuple(losses.VAE_OBJECTIVES)}")
-  if config.loss.num_samples <= 0:
-    raise GenjaxError(f"loss.num_samples={config.loss.num_samples} must be positive")
-  if config.loss.name == "iwae" and config.loss.beta != 1.0:
-    raise GenjaxError(f"loss.beta={config.loss.beta} has no meaning for loss.name='iwae' (its"
-                      " bound has no KL weight): set loss.beta=1.0 or use loss.name='elbo'")
-  if config.model.likelihood == "bernoulli" and config.data.value_range != "0,1":
-    raise GenjaxError("model.likelihood='bernoulli' needs data.value_range='0,1'")
+  """Every problem of a VAE config, one line each (see `genjax.schema`)."""
+  schema.check(config, SPEC)
+  found = models.vae_problems(config.model) + objective_problems(config.loss.vae)
+  if config.model.decoder.likelihood == "bernoulli" and config.data.value_range != "0,1":
+    found.append("model.decoder.likelihood='bernoulli' needs data.value_range='0,1'")
+  schema.raise_if(found + optim.problems(config.optim, (NET,)))
 
 
 def build(config, data_info: DataInfo) -> Family:
@@ -90,17 +101,18 @@ def build(config, data_info: DataInfo) -> Family:
   check(config)
   model = models.build_vae(config.model, data_info.shape)
   rt = common.Runtime.of(config)
-  opt = optim.make(config.optim, config.num_steps)
-  objective = functools.partial(losses.VAE_OBJECTIVES[config.loss.name], beta=config.loss.beta)
-  cfg = config.model
+  opt = optim.make(config.optim, config.num_steps, NET)
+  loss_cfg = config.loss.vae
+  objective = functools.partial(losses.VAE_OBJECTIVES[loss_cfg.name], beta=loss_cfg.beta)
+  cfg, dec = config.model, config.model.decoder
   image_shape = data_info.shape
 
   def apply(params, *args, method):
     return common.run(model, rt, {"params": params}, *args, method=method)
 
   def log_px(params, x, z):
-    scale = params["log_scale"] if cfg.likelihood == "gaussian" and cfg.learn_scale else cfg.log_scale
-    return log_likelihood(apply(params, z, x, method="decode"), x, cfg.likelihood, scale)
+    scale = params["log_scale"] if dec.likelihood == "gaussian" and dec.learn_scale else dec.log_scale
+    return log_likelihood(apply(params, z, x, method="decode"), x, dec.likelihood, scale)
 
   def terms(params, x, key, num_samples, draws_rt=rt):
     """`posterior_terms`; `draws_rt` without the pmap axis outside the train step."""
@@ -117,7 +129,7 @@ def build(config, data_info: DataInfo) -> Family:
   def train_step(state: State, batch, rng):
     key = rng_lib.purpose_key(rng, "reparam")
     net = state.nets[NET]
-    loss_fn = lambda p: objective(terms(p, batch["image"], key, config.loss.num_samples))
+    loss_fn = lambda p: objective(terms(p, batch["image"], key, loss_cfg.num_samples))
     grads, metrics = jax.grad(loss_fn, has_aux=True)(net.params)
     net = common.apply_gradients(net, opt, grads, state.step, rt)
     return state.replace(step=state.step + 1, nets={NET: net}), rt.mean(metrics)
@@ -147,7 +159,7 @@ def build(config, data_info: DataInfo) -> Family:
     """Decoder mean at the posterior mean (teacher-forced for the autoregressive head)."""
     params = state.nets[NET].params
     mean, _ = apply(params, x_BxHxWxC, method="encode")
-    return mean_image(apply(params, mean, x_BxHxWxC, method="decode"), cfg.likelihood,
+    return mean_image(apply(params, mean, x_BxHxWxC, method="decode"), dec.likelihood,
                       config.data.value_range)
 
   def sample(state, key, num: int, labels=None):
@@ -157,7 +169,7 @@ def build(config, data_info: DataInfo) -> Family:
     params = state.nets[NET].params
     z = prior_latents(rng_lib.purpose_key(key, "prior"), num, cfg.latent_dim)
     if model.head is None:
-      return mean_image(apply(params, z, method="decode"), cfg.likelihood, config.data.value_range)
+      return mean_image(apply(params, z, method="decode"), dec.likelihood, config.data.value_range)
     features = apply(params, z, method=lambda m, z: m.decoder(z))
     height, width, channels = image_shape
 

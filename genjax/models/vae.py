@@ -57,7 +57,8 @@ class MLPDecoder(nn.Module):
 
 
 class ConvDecoder(nn.Module):
-  """Mirror of ConvEncoder: dense to a coarse grid, stride-2 transposed convs, crop."""
+  """Dense layers to a coarse grid, stride-2 transposed convs (`channels` in the order they
+  run, from the grid outward: the mirror of a ConvEncoder's is its channels reversed), crop."""
   channels: Sequence[int]
   hidden: int
   out_shape: Tuple[int, int, int]
@@ -69,8 +70,8 @@ class ConvDecoder(nn.Module):
     scale = 2 ** len(self.channels)
     h0, w0 = -(-height // scale), -(-width // scale)
     h = self.act(nn.Dense(self.hidden)(z_BxZ))
-    h = self.act(nn.Dense(h0 * w0 * self.channels[-1])(h)).reshape(-1, h0, w0, self.channels[-1])
-    for width_ in reversed(self.channels):
+    h = self.act(nn.Dense(h0 * w0 * self.channels[0])(h)).reshape(-1, h0, w0, self.channels[0])
+    for width_ in self.channels:
       h = self.act(nn.ConvTranspose(width_, (3, 3), strides=(2, 2))(h))
     h = h[:, :height, :width]
     return nn.Conv(out_channels, (3, 3))(h)
