@@ -130,11 +130,15 @@ def test_sample_main_draws_the_requested_class_of_a_conditional_gan(tmp_path):
   workdir = str(tmp_path / "cgan")
   result = run("experiments.main", "--config=configs/hinge_sn_digits.py", f"--workdir={workdir}",
                "--config.model.conditioning=projection", "--config.model.generator.width=8",
-               "--config.model.discriminator.width=8",
+               "--config.model.discriminator.width=8", "--config.optim.gen.b1=0.25",
                "--config.batch_size=16", "--config.num_steps=2", "--config.log_every=1",
                "--config.eval_every=2", "--config.checkpoint_every=2",
                "--config.eval.num_samples_png=4")
   assert result.returncode == 0, result.stderr[-3000:]
+  with open(os.path.join(workdir, "config.json")) as f:
+    optim = json.load(f)["optim"]  # A per-network override, typed by its placeholder:
+  assert (optim["gen"]["b1"], optim["disc"]["b1"], optim["b1"]) == (0.25, None, 0.0)
+  assert optim["disc"]["learning_rate"] == 4e-4  # hinge_sn's TTUR rate for D.
   outs = {}
   for label in (3, 7):
     out = str(tmp_path / f"{label}.npy")
