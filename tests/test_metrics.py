@@ -1,10 +1,11 @@
 """Frechet distance, KID, precision/recall/density/coverage and the classifier score against
 closed forms, hand-worked point sets and plain numpy references."""
+import jax
 import numpy as np
 import pytest
 import scipy.linalg
 
-from genjax.metrics import frechet
+from genjax.metrics import frechet, kid
 
 
 def random_psd(rng, d, rank=None):
@@ -51,3 +52,32 @@ def test_gaussian_stats_streamed_match_numpy_far_from_the_origin():
   mu_once, sigma_once = frechet.gaussian_stats(feats)
   np.testing.assert_allclose(sigma_once, sigma, rtol=1e-9)
   assert sigma.dtype == np.float64 and sigma.shape == (8, 8)
+
+
+def mmd2_unbiased(x, y):
+  """torch-fidelity's per-subset formula, float64."""
+  x, y = x.astype(np.float64), y.astype(np.float64)
+  m, d = len(x), x.shape[1]
+  a = (x @ x.T / d + 1)**3 + (y @ y.T / d + 1)**3
+  b = (x @ y.T / d + 1)**3
+  return ((a.sum() - np.diag(a).sum()) / (m - 1) - b.sum() * 2 / m) / m
+
+
+def test_kid_on_whole_sets_is_the_unbiased_mmd():
+  rng = np.random.default_rng(4)
+  x, y = rng.normal(size=(300, 32)), rng.normal(0.2, 1.1, size=(300, 32))
+  # Subsets of the whole set are permutations of it: every subset gives the same MMD^2.
+  mean, std = kid.kid(x, y, jax.random.PRNGKey(0), num_subsets=3, subset_size=5000)
+  assert mean == pytest.approx(mmd2_unbiased(x, y), rel=1e-5) and std < 1e-6 * abs(mean)
+
+
+def test_kid_near_zero_for_one_distribution_and_positive_when_shifted():
+  rng = np.random.default_rng(5)
+  x, y = rng.normal(size=(1000, 16)), rng.normal(size=(1000, 16))
+  key = jax.random.PRNGKey(1)
+  mean, std = kid.kid(x, y, key, num_subsets=50, subset_size=200)
+  assert abs(mean) < std  # The biased estimate sits at about +7 std here.
+  assert kid.kid(x, y, key, num_subsets=50, subset_size=200) == (mean, std)  # Only `key` draws.
+  assert kid.kid(x, y, jax.random.PRNGKey(2), num_subsets=50, subset_size=200)[0] != mean
+  shifted_mean, shifted_std = kid.kid(x, y + 0.3, key, num_subsets=50, subset_size=200)
+  assert shifted_mean > 5 * shifted_std
