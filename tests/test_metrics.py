@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from genjax.metrics import frechet, kid
+from genjax.metrics import frechet, kid, prdc
 
 
 def random_psd(rng, d, rank=None):
@@ -81,3 +81,49 @@ def test_kid_near_zero_for_one_distribution_and_positive_when_shifted():
   assert kid.kid(x, y, jax.random.PRNGKey(2), num_subsets=50, subset_size=200)[0] != mean
   shifted_mean, shifted_std = kid.kid(x, y + 0.3, key, num_subsets=50, subset_size=200)
   assert shifted_mean > 5 * shifted_std
+
+
+def prdc_reference(real, fake, k_pr, k_dc):
+  """clovaai/generative-evaluation-prdc compute_prdc, float64, k_pr and k_dc apart."""
+  dist = lambda a, b: np.linalg.norm(a[:, None] - b[None], axis=-1)
+  kth = lambda x, k: np.sort(dist(x, x), 1)[:, k]
+  real, fake = real.astype(np.float64), fake.astype(np.float64)
+  d = dist(real, fake)
+  return {"precision": (d < kth(real, k_pr)[:, None]).any(0).mean(),
+          "recall": (d < kth(fake, k_pr)[None]).any(1).mean(),
+          "density": (d < kth(real, k_dc)[:, None]).sum(0).mean() / k_dc,
+          "coverage": (d.min(1) < kth(real, k_dc)).mean()}
+
+
+def on_a_line(values):
+  return np.stack([np.asarray(values, np.float32), np.zeros(len(values), np.float32)], 1)
+
+
+def test_prdc_hand_worked_sets():
+  real = on_a_line([0, 1, 3, 9])
+  # k=1 real balls (-1, 1), (0, 2), (1, 5), (3, 15); fake balls (-3, 4), (0.5, 7.5), (19, 21),
+  # (20, 22). k=2 real balls (-3, 3), (-1, 3), (0, 6), (1, 17) hold 3, 2, 0, 0 of the fakes.
+  fake = on_a_line([0.5, 4, 20, 21])
+  expected = {"precision": 0.5, "recall": 0.75, "density": 5 / 8, "coverage": 1.0}
+  assert prdc.prdc(real, fake, k_pr=1, k_dc=2) == pytest.approx(expected)
+  # Fake balls (0.4, 0.6), (0.5, 0.7), ... hold no real; real balls (1, 5), (3, 15) no fake.
+  fake = on_a_line([0.5, 0.6, 20, 21])
+  expected = {"precision": 0.5, "recall": 0.0, "density": 1.0, "coverage": 0.5}
+  assert prdc.prdc(real, fake, k_pr=1, k_dc=1) == pytest.approx(expected)
+
+
+def test_prdc_identical_and_far_apart_sets():
+  x = np.random.default_rng(6).normal(size=(200, 16))
+  # Each real ball holds itself and k - 1 neighbours strictly: density exactly 1.
+  assert prdc.prdc(x, x, chunk=64) == {"precision": 1.0, "recall": 1.0, "density": 1.0,
+                                       "coverage": 1.0}
+  assert prdc.prdc(x, x + 100.0) == {"precision": 0.0, "recall": 0.0, "density": 0.0,
+                                     "coverage": 0.0}
+
+
+def test_prdc_matches_reference_with_ragged_chunks():
+  rng = np.random.default_rng(7)
+  real, fake = rng.normal(size=(300, 8)), rng.normal(0.3, 1.2, size=(250, 8))
+  expected = prdc_reference(real, fake, 3, 5)
+  for chunk in (64, 1024):  # 300 = 4 * 64 + 44: padded last chunk.
+    assert prdc.prdc(real, fake, chunk=chunk) == pytest.approx(expected, abs=1e-9)
