@@ -4,8 +4,9 @@ import jax
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.stats
 
-from genjax.metrics import frechet, kid, prdc
+from genjax.metrics import classifier_score, frechet, kid, prdc
 
 
 def random_psd(rng, d, rank=None):
@@ -127,3 +128,35 @@ def test_prdc_matches_reference_with_ragged_chunks():
   expected = prdc_reference(real, fake, 3, 5)
   for chunk in (64, 1024):  # 300 = 4 * 64 + 44: padded last chunk.
     assert prdc.prdc(real, fake, chunk=chunk) == pytest.approx(expected, abs=1e-9)
+
+
+def test_classifier_score_constant_and_confident_balanced_classifiers():
+  k = 10
+  constant = np.tile(np.random.default_rng(8).dirichlet(np.ones(k)), (1000, 1))
+  assert classifier_score.classifier_score(constant) == pytest.approx((1.0, 0.0))
+  one_hot = np.eye(k)[np.arange(1000) % k]  # Every split holds each class 10 times.
+  assert classifier_score.classifier_score(one_hot) == pytest.approx((k, 0.0))
+  nearly = 0.99 * one_hot + 0.01 / k
+  assert 0.9 * k < classifier_score.classifier_score(nearly)[0] < k
+
+
+def test_classifier_score_matches_scipy_entropy():
+  probs = np.random.default_rng(9).dirichlet(np.full(5, 0.3), size=600)
+  scores = [np.exp(np.mean([scipy.stats.entropy(p, part.mean(0)) for p in part]))
+            for part in np.array_split(probs, 6)]
+  assert classifier_score.classifier_score(probs, splits=6) == pytest.approx(
+      (np.mean(scores), np.std(scores)), rel=1e-10)
+
+
+def test_class_histogram():
+  result = classifier_score.class_histogram(np.array([0, 0, 1, 2]), num_classes=4)
+  np.testing.assert_array_equal(result["histogram"], [2, 1, 1, 0])
+  assert result["entropy"] == pytest.approx(-(0.5 * np.log(0.5) + 0.5 * np.log(0.25)))
+  assert result["classes_covered"] == 3
+  assert classifier_score.class_histogram(np.array([0, 0, 1, 2]), 4, min_count=2)[
+      "classes_covered"] == 1
+  probs = np.eye(10)[np.arange(100) % 10] * 0.5 + 0.05  # argmax: 10 of each class
+  result = classifier_score.class_histogram(probs)
+  assert result["entropy"] == pytest.approx(np.log(10)) and result["classes_covered"] == 10
+  collapsed = classifier_score.class_histogram(np.full(50, 3), num_classes=10)
+  assert collapsed["entropy"] == 0.0 and collapsed["classes_covered"] == 1
