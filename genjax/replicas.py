@@ -70,6 +70,6 @@ def unstack(metrics: dict, config) -> list:
   return [{k: float(v[i]) for k, v in metrics.items()} for i in range(config.num_seeds)]
 
 
-def evaluate(evaluate_fn, state, eval_x, config) -> list:
-  """`evaluate_fn(state of replica i, eval_x)` of every replica: a list of S metric dicts."""
-  return [evaluate_fn(select(state, i, config), eval_x) for i in range(config.num_seeds)]
+def evaluate(evaluate_fn, state, eval_data, config) -> list:
+  """`evaluate_fn(state of replica i, eval_data)` of every replica: a list of S metric dicts."""
+  return [evaluate_fn(select(state, i, config), eval_data) for i in range(config.num_seeds)]

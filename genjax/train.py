@@ -261,22 +261,22 @@ def make_feed(kind: str, dataset, state, sampling, config, mesh, placement, shar
 
 
 def image_summaries(family, config):
-  """fn(state, eval_x) -> {'samples': a grid of samples, or a 2-D histogram of points;
+  """fn(state, eval_data) -> {'samples': a grid of samples, or a 2-D histogram of points;
   'reconstructions': (original, reconstruction) pairs}, from the family's predict functions
   'sample' and 'reconstruct' (those it has)."""
   predict, num = family.predict, config.eval.num_samples_png
   sample = jax.jit(predict["sample"], static_argnums=2) if "sample" in predict else None
   reconstruct = jax.jit(predict["reconstruct"]) if "reconstruct" in predict else None
 
-  def summaries(state, eval_x):
+  def summaries(state, eval_data):
     out = {}
     key = rng_lib.purpose_key(state.rng, "samples")
     if sample is not None and family.data_info.is_image:
       out["samples"] = sample(state, key, num)
     elif sample is not None:
       out["samples"] = log_lib.histogram_image(jax.device_get(sample(state, key, 2500)))[None]
-    if reconstruct is not None and eval_x is not None:
-      originals = eval_x[: max(num // 2, 1)]
+    if reconstruct is not None and eval_data is not None:
+      originals = eval_data["image"][: max(num // 2, 1)]
       pairs = jnp.stack([originals, reconstruct(state, originals)], 1)
       out["reconstructions"] = pairs.reshape((-1,) + originals.shape[1:])
     return out
@@ -284,10 +284,10 @@ def image_summaries(family, config):
   return summaries
 
 
-def write_images(summaries, state, eval_x, step, workdir, writer, config):
+def write_images(summaries, state, eval_data, step, workdir, writer, config):
   """Sample/reconstruction grids (of replica 0 when num_seeds > 1) as PNGs and TensorBoard
   images. Every process computes them (they are global computations); process 0 writes."""
-  summaries = summaries(replicas.select(state, 0, config), eval_x)
+  summaries = summaries(replicas.select(state, 0, config), eval_data)
   if not parallel.is_main_process():
     return
   for name, images in summaries.items():
@@ -377,7 +377,7 @@ def train_and_evaluate(config, workdir: str):
   placement = parallel.Placement(config, mesh)
   placed = placement.put(state)  # What the train call consumes (donated) and returns.
   feed = make_feed(feed_kind, dataset, state, sampling, config, mesh, placement, shards)
-  eval_x = pipeline.eval_set(dataset, config.seed, config.data)
+  eval_data = pipeline.eval_set(dataset, config.seed, config.data)
   summaries = image_summaries(family, config)
 
   writer = log_lib.Writer(os.path.join(workdir, "tensorboard"), main_process)
@@ -419,13 +419,13 @@ def train_and_evaluate(config, workdir: str):
         state = placement.get(placed)  # Only here: under pmap it copies device 0's state.
       if due:
         results = replicas.summarize(replicas.evaluate(
-            lambda s, x: evaluators_lib.run(due, s, x), state, eval_x, config))
+            lambda s, x: evaluators_lib.run(due, s, x), state, eval_data, config))
         if results and main_process:
           logging.info("eval at step %d: %s", step,
                        ", ".join(f"{k} {v:.4f}" for k, v in results.items()))
           writer.scalars(step, results)
       if images_due:
-        write_images(summaries, state, eval_x, step, workdir, writer, config)
+        write_images(summaries, state, eval_data, step, workdir, writer, config)
       if step % config.checkpoint_every == 0 or final:
         ckpts.save(step, state)
       if due or images_due or step % config.checkpoint_every == 0:

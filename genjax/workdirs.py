@@ -105,9 +105,9 @@ def evaluate(workdir: str, overrides=()):
   evaluators = evaluators_lib.build(config, family)
   state = restore_latest(family, config, workdir)
   dataset = data_lib.load(config.data)
-  eval_x = pipeline.eval_set(dataset, config.seed, config.data)
+  eval_data = pipeline.eval_set(dataset, config.seed, config.data)
   per_replica = replicas.evaluate(lambda s, x: evaluators_lib.run(evaluators, s, x), state,
-                                  eval_x, config)
+                                  eval_data, config)
   metrics = replicas.summarize(per_replica)
   if config.num_seeds > 1:
     metrics["replicas"] = per_replica

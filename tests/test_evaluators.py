@@ -54,7 +54,7 @@ def test_bits_per_dim_only_for_a_bernoulli_likelihood_of_binarized_images():
   family = families.build(tiny(), DataInfo((8, 8, 1)))
   state = family.init_state(0)
   x = jax.random.bernoulli(jax.random.PRNGKey(0), 0.3, (20, 8, 8, 1)).astype("float32")
-  binary = evaluators.run(_build(tiny()), state, x)
+  binary = evaluators.run(_build(tiny()), state, {"image": x})
   assert binary["eval/nll_bits_per_dim"] == pytest.approx(binary["eval/nll"] / (64 * 0.6931472))
   for change in ("gaussian", "grey"):
     config = tiny()
@@ -62,7 +62,7 @@ def test_bits_per_dim_only_for_a_bernoulli_likelihood_of_binarized_images():
       config.model.decoder.likelihood = "gaussian"
     config.data.dynamic_binarization = False
     family = families.build(config, DataInfo((8, 8, 1)))
-    result = evaluators.run(_build(config), family.init_state(0), x)
+    result = evaluators.run(_build(config), family.init_state(0), {"image": x})
     assert set(result) == {"eval/neg_elbo", "eval/nll"}, change
 
 
@@ -70,7 +70,7 @@ def test_elbo_and_iwae_draw_from_their_own_purpose_keys():
   family = families.build(tiny(), DataInfo((8, 8, 1)))
   state = family.init_state(0)
   x = jax.random.bernoulli(jax.random.PRNGKey(0), 0.3, (20, 8, 8, 1)).astype("float32")
-  result = evaluators.run(_build(tiny()), state, x)
+  result = evaluators.run(_build(tiny()), state, {"image": x})
   batch_key = jax.random.fold_in(rng_lib.purpose_key(state.rng, "eval"), 0)
   elbo = family.predict["neg_elbo"](state, x, rng_lib.purpose_key(batch_key, "elbo")).mean()
   assert result["eval/neg_elbo"] == pytest.approx(float(elbo), rel=1e-5)

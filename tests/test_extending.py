@@ -89,7 +89,7 @@ class MeanPixel:
   def make(family, config, options):
     sample = jax.jit(family.predict["sample"], static_argnums=2)
 
-    def run(state, eval_x):
+    def run(state, eval_data):
       MEAN_PIXEL_CALLS.append(int(state.step))
       images = sample(state, rng_lib.purpose_key(state.rng, "eval"), options["num_samples"])
       return {"mean_pixel": float(images.mean())}

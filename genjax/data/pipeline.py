@@ -163,7 +163,11 @@ def fixed_eval_images(images01, seed: int, data_config):
 
 
 def eval_set(dataset, seed: int, data_config):
-  """The dataset's eval images through `fixed_eval_images`, or None (2-D mixtures have none)."""
+  """The eval split as evaluators see it: {'image': eval images through `fixed_eval_images`,
+  'label': int32[N] when labelled}, or None (2-D mixtures have none)."""
   if dataset.eval_images is None:
     return None
-  return fixed_eval_images(dataset.eval_images, seed, data_config)
+  data = {"image": fixed_eval_images(dataset.eval_images, seed, data_config)}
+  if dataset.eval_labels is not None:
+    data["label"] = jnp.asarray(dataset.eval_labels, jnp.int32)
+  return data

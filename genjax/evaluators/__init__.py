@@ -4,7 +4,10 @@ is one module here with
 
   NEEDS: the predict functions (see `genjax.families.contract`) it calls;
   OPTIONS: its options and their defaults;
-  make(family, config, options) -> fn(state, eval_x) -> {metric: float}
+  make(family, config, options) -> fn(state, eval_data) -> {metric: float}
+
+where eval_data is the eval split, {'image': NxHxWxC in the training value range, 'label':
+int32[N] when labelled}, or None (2-D mixtures).
 
 An evaluator meets a family only through its predict functions; a family that lacks one is
 refused with a one-line error. Metrics are logged as `eval/<metric>`.
@@ -22,7 +25,7 @@ RESERVED = ("type", "every_steps")
 class Evaluator(NamedTuple):
   name: str
   every_steps: int
-  run: Callable  # (state of one replica, eval_x or None) -> {metric: float}
+  run: Callable  # (state of one replica, eval_data or None) -> {metric: float}
 
   def due(self, step: int, final: bool) -> bool:
     return final or step % self.every_steps == 0
@@ -62,9 +65,9 @@ def build(config, family) -> list:
   return evaluators
 
 
-def run(evaluators, state, eval_x) -> dict:
+def run(evaluators, state, eval_data) -> dict:
   """{'eval/<metric>': value} of every evaluator on one replica's state."""
   results = {}
   for evaluator in evaluators:
-    results.update({f"eval/{k}": v for k, v in evaluator.run(state, eval_x).items()})
+    results.update({f"eval/{k}": v for k, v in evaluator.run(state, eval_data).items()})
   return results

@@ -29,8 +29,8 @@ def make(family, config, options):
   if "sample_raw" in family.predict:
     samplers["raw/"] = jax.jit(family.predict["sample_raw"], static_argnums=2)
 
-  def run(state, eval_x=None):
-    del eval_x
+  def run(state, eval_data=None):
+    del eval_data
     key = rng_lib.purpose_key(state.rng, "eval")
     result = {}
     for prefix, sample in samplers.items():

@@ -35,7 +35,8 @@ def make(family, config, options):
   dims = math.prod(family.data_info.shape)
   bits = reports_bits_per_dim(config)
 
-  def run(state, eval_x_NxHxWxC):
+  def run(state, eval_data):
+    eval_x_NxHxWxC = eval_data["image"]
     """The keys are fixed (from the root key), so two checkpoints are scored with the same
     noise; the ELBO and the IWAE bound draw from separate purpose keys."""
     key = rng_lib.purpose_key(state.rng, "eval")
