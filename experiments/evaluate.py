@@ -1,42 +1,68 @@
-"""Evaluates a workdir's latest checkpoint on its eval split and writes the metrics as JSON.
+"""Evaluates a workdir's latest checkpoint and writes the metrics as JSON (DIR/eval/<step>.json).
 
-python -m experiments.evaluate --workdir=DIR [--out=FILE.json] [--set=evals.nll.iwae_examples=N]
+python -m experiments.evaluate --workdir=DIR [--set=evals.nll.iwae_examples=N]
+python -m experiments.evaluate --workdir=DIR --metrics=fid,kid,pr,dc --num_samples=10000 \
+    [--extractor=inception|classifier --extractor_path=FILE_OR_WORKDIR --reference=eval|train]
 
-Runs the evaluators of the run's `config.evals`, the same as training does (VAEs: negative
-ELBO and importance-sampled NLL; 2-D GANs: mode coverage).
+Without --metrics it runs the evaluators of the run's `config.evals`, as training does (VAEs:
+negative ELBO and importance-sampled NLL; 2-D GANs: mode coverage; any `features`
+evaluator). With --metrics it runs one `features` evaluator (genjax/evaluators/features.py)
+from the flags instead: samples from the EMA weights where the family has them, with
+--seed, against the real --reference split, in the --extractor's feature space.
 """
 import json
+import os
 
 from absl import app
 from absl import flags
-from absl import logging
 
 from genjax import cli
 from genjax import logging as log_lib
 from genjax import workdirs
-from genjax.errors import GenjaxError
+from genjax.evaluators import features
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A workdir written by experiments.main.")
-_OUT = flags.DEFINE_string("out", "", "JSON output file (default: DIR/eval_<step>.json).")
+_OUT = flags.DEFINE_string("out", "", "JSON output file (default: DIR/eval/<step>.json).")
 _OVERRIDES = flags.DEFINE_multi_string(
     "set", [], "Override an evaluator option of the saved config, e.g."
     " --set=evals.nll.iwae_examples=500.")
+_METRICS = flags.DEFINE_string("metrics", "", f"Comma-separated of {features.METRICS}: run"
+                               " these instead of the config's evaluators.")
+_EXTRACTOR = flags.DEFINE_string("extractor", "inception", "Feature network: 'inception' (the"
+                                 " FID Inception) or 'classifier' (a genjax classifier).")
+_EXTRACTOR_PATH = flags.DEFINE_string("extractor_path", "", "Its parameter file (inception;"
+                                      " default ~/.cache/genjax/fid_inception.msgpack) or"
+                                      " workdir (classifier).")
+_NUM_SAMPLES = flags.DEFINE_integer("num_samples", 2000, "Samples drawn (--metrics).")
+_REFERENCE = flags.DEFINE_string("reference", "eval", "Real split compared with: eval or train.")
+_SEED = flags.DEFINE_integer("seed", 0, "Seed of the samples' key (--metrics).")
 flags.mark_flags_as_required(["workdir"])
+
+
+def evals_from_flags():
+  options = dict(features.OPTIONS, extractor=_EXTRACTOR.value, path=_EXTRACTOR_PATH.value,
+                 metrics=_METRICS.value, num_samples=_NUM_SAMPLES.value,
+                 reference=_REFERENCE.value, seed=_SEED.value)
+  return {_EXTRACTOR.value: dict(type="features", every_steps=0, **options)}
+
+
+def table(metrics: dict) -> str:
+  rows = [(k, f"{v:.6g}") for k, v in metrics.items() if isinstance(v, (int, float))]
+  width = max([len(k) for k, _ in rows] + [6])
+  return "\n".join([f"{'metric':<{width}}  value"] + [f"{k:<{width}}  {v}" for k, v in rows])
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   log_lib.quiet_libraries()
-  try:
-    step, metrics = workdirs.evaluate(_WORKDIR.value, _OVERRIDES.value)
-  except GenjaxError as e:
-    cli.fail(e)
-  out = _OUT.value or f"{_WORKDIR.value}/eval_{step}.json"
+  evals = evals_from_flags() if _METRICS.value else None
+  step, metrics = workdirs.evaluate(_WORKDIR.value, _OVERRIDES.value, evals)
+  out = _OUT.value or os.path.join(_WORKDIR.value, "eval", f"{step}.json")
+  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
   with open(out, "w") as f:
     json.dump({"step": step, **metrics}, f, indent=2)
-  logging.info("step %d: %s -> %s", step, metrics, out)
-  print(json.dumps({"step": step, **metrics}))
+  print(f"step {step}\n{table(metrics)}\nwrote {out}")
 
 
 if __name__ == "__main__":

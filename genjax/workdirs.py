@@ -95,10 +95,14 @@ def set_eval_field(config, item: str) -> None:
     raise GenjaxError(f"--set={item!r}: {field} takes a {type(default).__name__}") from None
 
 
-def evaluate(workdir: str, overrides=()):
-  """(step, metrics) of the latest checkpoint of `workdir`; with num_seeds > 1 the metrics are
-  the replicas' mean, `<name>_std` spreads, and 'replicas': the list of per-replica metrics."""
+def evaluate(workdir: str, overrides=(), evals=None):
+  """(step, metrics) of the latest checkpoint of `workdir` under the run's `config.evals`
+  (or `evals` instead); with num_seeds > 1 the metrics are the replicas' mean, `<name>_std`
+  spreads, and 'replicas': the list of per-replica metrics; 'provenance' says what each
+  evaluator's numbers depend on, where it says."""
   config, image_shape, num_classes = load_run_config(workdir)
+  if evals is not None:
+    config.evals = ml_collections.ConfigDict(evals)
   for item in overrides:
     set_eval_field(config, item)
   family = families.build(config, families.DataInfo(image_shape, num_classes))
@@ -111,4 +115,7 @@ def evaluate(workdir: str, overrides=()):
   metrics = replicas.summarize(per_replica)
   if config.num_seeds > 1:
     metrics["replicas"] = per_replica
+  about = {e.name: e.about for e in evaluators if e.about}
+  if about:
+    metrics["provenance"] = about
   return replicas.step(state, config), metrics

@@ -15,10 +15,11 @@ refused with a one-line error. Metrics are logged as `eval/<metric>`.
 from typing import Callable, NamedTuple
 
 from genjax.errors import GenjaxError
+from genjax.evaluators import features
 from genjax.evaluators import modes
 from genjax.evaluators import nll
 
-TYPES = {"nll": nll, "modes": modes}
+TYPES = {"nll": nll, "modes": modes, "features": features}
 RESERVED = ("type", "every_steps")
 
 
@@ -26,6 +27,7 @@ class Evaluator(NamedTuple):
   name: str
   every_steps: int
   run: Callable  # (state of one replica, eval_data or None) -> {metric: float}
+  about: dict = {}  # What its numbers depend on (feature network, sample count, ...).
 
   def due(self, step: int, final: bool) -> bool:
     return final or step % self.every_steps == 0
@@ -61,7 +63,11 @@ def build(config, family) -> list:
     if not isinstance(every, int) or every < 0 or every % config.steps_per_call:
       raise GenjaxError(f"evals.{name}.every_steps={every!r} must be a multiple of"
                         f" steps_per_call={config.steps_per_call} (0: eval_every, -1: off)")
-    evaluators.append(Evaluator(name, every, kind.make(family, config, options_of(name, section))))
+    try:
+      run_fn = kind.make(family, config, options_of(name, section))
+    except GenjaxError as e:
+      raise GenjaxError(f"evals.{name}: {e}") from None
+    evaluators.append(Evaluator(name, every, run_fn, getattr(run_fn, "about", {})))
   return evaluators
 
 

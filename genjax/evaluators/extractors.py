@@ -1,0 +1,61 @@
+"""Feature networks the `features` evaluator scores samples with, by name:
+
+  inception: the standard FID Inception-v3 (2048-d pool features; `genjax.metrics.inception`),
+             from the parameter file `experiments.convert_inception` writes;
+  classifier: a classifier trained in genjax (`experiments.train_classifier`), from its
+             workdir: penultimate features and class probabilities.
+
+`load(name, path, batch_size) -> Extractor`. Inputs are images NxHxWxC float in [0, 1].
+"""
+import os
+from typing import Callable, NamedTuple, Optional, Tuple
+
+import numpy as np
+
+from genjax.errors import GenjaxError
+
+
+class Extractor(NamedTuple):
+  """`fn(images01_NxHxWxC) -> {'features': float32[N, D], 'probs': float32[N, K] (classifiers
+  only)}` as numpy; `shape`: the (H, W, C) it needs, or None for any; `id`: what the
+  features depend on (network and weights digest), recorded beside every result; `probs`:
+  whether it gives class probabilities."""
+  fn: Callable
+  shape: Optional[Tuple[int, ...]]
+  id: str
+  probs: bool = False
+
+
+def _inception(path: str, batch_size: int) -> Extractor:
+  from genjax.metrics import inception  # pylint: disable=g-import-not-at-top
+  features = inception.features_fn(path or inception.DEFAULT_PATH, batch_size)
+  return Extractor(lambda x: {"features": features(x)}, None,
+                   f"inception:sha256={features.weights_sha256[:16]}")
+
+
+def _classifier(path: str, batch_size: int) -> Extractor:
+  from genjax import workdirs  # pylint: disable=g-import-not-at-top
+  if not path:
+    raise GenjaxError("the classifier extractor needs path=<workdir of experiments."
+                      "train_classifier> (e.g. train configs/classifier_mnist10k.py)")
+  fn, info = workdirs.classifier(os.path.expanduser(path), batch_size)
+  return Extractor(fn, tuple(info["image_shape"]),
+                   f"classifier:{os.path.abspath(os.path.expanduser(path))}@{info['step']}"
+                   f":sha256={info['digest'][:16]}", probs=True)
+
+
+EXTRACTORS = {"inception": _inception, "classifier": _classifier}
+
+
+def load(name: str, path: str = "", batch_size: int = 100) -> Extractor:
+  if name not in EXTRACTORS:
+    raise GenjaxError(f"extractor={name!r}: valid are {tuple(EXTRACTORS)}")
+  return EXTRACTORS[name](path, batch_size)
+
+
+def to_unit(images, value_range: str) -> np.ndarray:
+  """Images of the training value range ('0,1' or '-1,1') as float32 in [0, 1]."""
+  x = np.asarray(images, np.float32)
+  if value_range == "-1,1":
+    x = (x + 1.0) / 2.0
+  return np.clip(x, 0.0, 1.0)

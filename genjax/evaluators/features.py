@@ -1,0 +1,147 @@
+"""Sample quality in a feature space: FID, KID, precision/recall, density/coverage, the
+classifier score and the class histogram of samples, from one set of samples and one
+feature network (`extractors`: the FID Inception, or a classifier trained in genjax, whose
+FID is the Frechet classifier distance, FCD).
+
+Samples come from the family's `sample` (its EMA generator where it keeps one), `num_samples`
+of them from a fixed key (option `seed`); the reference is the real `reference` split
+('eval' or 'train', its first `num_reference` images; 0: all), whose features are computed
+once and cached on disk per (dataset, split, extractor) in `cache_dir`. Metrics are logged
+as `<extractor>/<metric>` (e.g. eval/classifier/fid, eval/inception/kid). Definitions: the
+docstrings of `genjax.metrics.frechet`, `kid`, `prdc`, `classifier_score`.
+"""
+import hashlib
+import json
+import os
+
+import jax
+import numpy as np
+
+from genjax import data as data_lib
+from genjax.errors import GenjaxError
+from genjax.evaluators import extractors
+from genjax.metrics import classifier_score
+from genjax.metrics import frechet
+from genjax.metrics import kid
+from genjax.metrics import prdc
+
+NEEDS = ("sample",)
+OPTIONS = dict(extractor="inception", path="", metrics="fid,kid", num_samples=2000,
+               reference="eval", num_reference=0, batch_size=100, kid_subsets=100,
+               kid_subset_size=1000, seed=0, cache_dir="~/.cache/genjax/features")
+METRICS = ("fid", "kid", "pr", "dc", "score", "classes")
+REFERENCES = ("eval", "train")
+
+
+def parse_metrics(spec: str) -> tuple:
+  names = tuple(m for m in spec.replace(" ", "").split(",") if m)
+  unknown = [m for m in names if m not in METRICS]
+  if unknown or not names:
+    raise GenjaxError(f"metrics={spec!r}: valid are comma-separated {METRICS}")
+  return names
+
+
+def compare(real, fake, metrics, key, kid_subsets=100, kid_subset_size=1000) -> dict:
+  """The `metrics` of fake against real features ({'features', 'probs'?} dicts, numpy)."""
+  out = {}
+  if "fid" in metrics:
+    out["fid"] = frechet.frechet_distance(*frechet.gaussian_stats(real["features"]),
+                                          *frechet.gaussian_stats(fake["features"]))
+  if "kid" in metrics:
+    out["kid"], out["kid_std"] = kid.kid(real["features"], fake["features"], key, kid_subsets,
+                                         kid_subset_size)
+  if "pr" in metrics or "dc" in metrics:
+    result = prdc.prdc(real["features"], fake["features"])
+    for pair, names in (("pr", ("precision", "recall")), ("dc", ("density", "coverage"))):
+      if pair in metrics:
+        out.update({n: result[n] for n in names})
+  if "score" in metrics:
+    out["score"], out["score_std"] = classifier_score.classifier_score(fake["probs"])
+  if "classes" in metrics:
+    histogram = classifier_score.class_histogram(fake["probs"])
+    out["class_entropy"] = histogram["entropy"]
+    out["classes_covered"] = histogram["classes_covered"]
+  return {k: float(v) for k, v in out.items()}
+
+
+def features_of(extractor, images01):
+  """{'features', 'probs'?} of `images01`, checked against the shape the extractor needs."""
+  if extractor.shape is not None and tuple(images01.shape[1:]) != tuple(extractor.shape):
+    raise GenjaxError(f"the feature network ({extractor.id}) takes images of shape"
+                      f" {tuple(extractor.shape)}, these are {tuple(images01.shape[1:])}: use a"
+                      " classifier trained on this data's image size")
+  return {k: np.asarray(v, np.float32) for k, v in extractor.fn(images01).items()}
+
+
+def reference_features(extractor, data_config, split: str, num: int, cache_dir: str):
+  """Features of the first `num` (0: all) real images of `split`, cached on disk by what
+  they depend on."""
+  fields = {k: v for k, v in data_config.items() if k not in ("placement", "device_limit_mb",
+                                                                "prefetch", "tfds_data_dir")}
+  key = hashlib.sha256(json.dumps([extractor.id, fields, split, num], sort_keys=True,
+                                  default=str).encode()).hexdigest()[:24]
+  path = os.path.join(os.path.expanduser(cache_dir), f"{key}.npz") if cache_dir else ""
+  if path and os.path.exists(path):
+    with np.load(path) as cached:
+      return dict(cached)
+  dataset = data_lib.load(data_config)
+  images = dataset.eval_images if split == "eval" else dataset.train_images
+  if images is None:
+    raise GenjaxError(f"data {data_config.name!r} has no images to compare samples with")
+  images = np.asarray(images[:num or None], np.float32)
+  features = features_of(extractor, images)
+  if path:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    np.savez(path + ".tmp.npz", **features)
+    os.replace(path + ".tmp.npz", path)  # Whole or absent: never a half-written cache.
+  return features
+
+
+def draw_samples(sample, state, key, num: int, batch_size: int):
+  """`num` samples in batches of `batch_size` (one compiled size), numpy."""
+  parts = [np.asarray(sample(state, jax.random.fold_in(key, i), batch_size))
+           for i in range(-(-num // batch_size))]
+  return np.concatenate(parts)[:num]
+
+
+def check(options, is_image: bool) -> tuple:
+  metrics = parse_metrics(options["metrics"])
+  if not is_image:
+    raise GenjaxError("evals type 'features' scores images; 2-D mixtures use type 'modes'")
+  if options["reference"] not in REFERENCES:
+    raise GenjaxError(f"reference={options['reference']!r}: valid are {REFERENCES}")
+  for field in ("num_samples", "batch_size", "kid_subsets", "kid_subset_size"):
+    if not isinstance(options[field], int) or options[field] <= 0:
+      raise GenjaxError(f"{field}={options[field]!r} must be a positive integer")
+  if min(options["num_samples"], options["num_reference"] or 6) <= 5 and (
+      "pr" in metrics or "dc" in metrics):
+    raise GenjaxError("pr/dc need more than 5 samples and reference images (k=5 neighbours)")
+  return metrics
+
+
+def make(family, config, options):
+  metrics = check(options, family.data_info.is_image)
+  extractor = extractors.load(options["extractor"], options["path"], options["batch_size"])
+  if ("score" in metrics or "classes" in metrics) and not extractor.probs:
+    raise GenjaxError(f"metrics 'score' and 'classes' need class probabilities: use"
+                      f" extractor='classifier', not {options['extractor']!r}")
+  sample = jax.jit(family.predict["sample"], static_argnums=2)
+  key = jax.random.PRNGKey(options["seed"])
+  cache = {}
+  prefix = options["extractor"]
+
+  def run(state, eval_data=None):
+    del eval_data  # The reference is read raw (grey levels, not binarized) by the data config.
+    if "real" not in cache:
+      cache["real"] = reference_features(extractor, config.data, options["reference"],
+                                         options["num_reference"], options["cache_dir"])
+    fakes = draw_samples(sample, state, key, options["num_samples"], options["batch_size"])
+    fake = features_of(extractor, extractors.to_unit(fakes, config.data.value_range))
+    result = compare(cache["real"], fake, metrics, jax.random.fold_in(key, 1),
+                     options["kid_subsets"], options["kid_subset_size"])
+    return {f"{prefix}/{k}": v for k, v in result.items()}
+
+  run.about = {"extractor": extractor.id, "num_samples": options["num_samples"],
+               "reference": options["reference"], "num_reference": options["num_reference"],
+               "seed": options["seed"], "sampler": "sample (EMA weights where the family has them)"}
+  return run

@@ -1,0 +1,121 @@
+"""The `features` evaluator: sample metrics in a feature network's space, reference features
+cached on disk, refusals. A stand-in extractor (downsampled pixels) keeps these fast; the real
+networks have their own tests (test_inception.py, test_classifier.py)."""
+import os
+
+import jax
+import numpy as np
+import pytest
+
+from genjax import data as data_lib
+from genjax import evaluators
+from genjax import families
+from genjax.errors import GenjaxError
+from genjax.evaluators import extractors
+from genjax.evaluators import features
+from genjax.families import DataInfo
+from tests.conftest import tiny
+
+
+def _pixels(path, batch_size):
+  """Features: the image's 4x4 average pools; 'probs': a softmax of 10 of them."""
+  def fn(x):
+    x = np.asarray(x)
+    pooled = x.reshape(len(x), 4, x.shape[1] // 4, 4, x.shape[2] // 4, -1).mean((2, 4, 5))
+    flat = pooled.reshape(len(x), -1)
+    logits = 20 * flat[:, :10]
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    return {"features": flat, "probs": probs / probs.sum(1, keepdims=True)}
+  return extractors.Extractor(fn, (8, 8, 1), "pixels:test", probs=True)
+
+
+@pytest.fixture
+def pixels(monkeypatch):
+  monkeypatch.setitem(extractors.EXTRACTORS, "pixels", _pixels)
+
+
+def _evaluator(config, family, **options):
+  config.evals = {"q": dict(type="features", **{"extractor": "pixels", **options})}
+  (evaluator,) = evaluators.build(config, family)
+  return evaluator
+
+
+def test_compare_is_zero_for_a_set_against_itself_and_grows_with_a_shift():
+  rng = np.random.default_rng(0)
+  real = {"features": rng.normal(size=(400, 8)), "probs": np.eye(10)[np.arange(400) % 10]}
+  same = features.compare(real, real, features.METRICS, jax.random.PRNGKey(0), 20, 100)
+  assert abs(same["fid"]) < 1e-6
+  assert same["precision"] == same["recall"] == same["coverage"] == 1.0
+  assert same["score"] == pytest.approx(10, rel=0.05) and same["classes_covered"] == 10
+  shifted = {"features": real["features"] + 2.0, "probs": np.eye(10)[np.zeros(400, int)]}
+  worse = features.compare(real, shifted, features.METRICS, jax.random.PRNGKey(0), 20, 100)
+  assert worse["fid"] == pytest.approx(8 * 4.0, rel=0.1)  # ||mu1 - mu2||^2, equal covariances.
+  assert worse["kid"] > 10 * worse["kid_std"] and worse["precision"] < 0.2
+  assert abs(same["kid"]) < 0.05 * worse["kid"]
+  assert worse["score"] == pytest.approx(1.0) and worse["classes_covered"] == 1
+
+
+def test_the_evaluator_scores_samples_and_computes_the_reference_once(pixels, tmp_path,
+                                                                       monkeypatch):
+  config = tiny()
+  family = families.build(config, DataInfo((8, 8, 1), 10))
+  loads = []
+  monkeypatch.setattr(data_lib, "load", lambda cfg, *a, _load=data_lib.load, **k: (
+      loads.append(1), _load(cfg, *a, **k))[1])
+  evaluator = _evaluator(config, family, metrics="fid,kid,pr,dc,score,classes", num_samples=64,
+                         batch_size=32, kid_subsets=10, kid_subset_size=50,
+                         cache_dir=str(tmp_path / "cache"))
+  assert evaluator.about["extractor"] == "pixels:test" and evaluator.about["num_samples"] == 64
+  state = family.init_state(0)
+  first = evaluator.run(state, None)
+  assert set(first) == {f"pixels/{k}" for k in ("fid", "kid", "kid_std", "precision", "recall",
+                                                 "density", "coverage", "score", "score_std",
+                                                 "class_entropy", "classes_covered")}
+  assert first["pixels/fid"] > 0 and np.isfinite(list(first.values())).all()
+  assert evaluator.run(state, None) == first  # Fixed sample key: the same samples.
+  assert len(loads) == 1 and len(os.listdir(tmp_path / "cache")) == 1
+  again = _evaluator(config, family, metrics="fid", num_samples=64, batch_size=32,
+                     cache_dir=str(tmp_path / "cache"))
+  assert again.run(state, None)["pixels/fid"] == pytest.approx(first["pixels/fid"])
+  assert len(loads) == 1  # The reference came from the disk cache.
+
+
+def test_real_images_score_better_than_an_untrained_model(pixels, tmp_path):
+  """The metric is read against the reference: real eval images as 'samples' are close."""
+  config = tiny()
+  family = families.build(config, DataInfo((8, 8, 1), 10))
+  dataset = data_lib.load(config.data)
+  real_train = np.asarray(dataset.train_images[:300])
+  fake = family._replace(predict={"sample": lambda state, key, num: jax.numpy.asarray(
+      real_train)[jax.random.randint(key, (num,), 0, 300)]})
+  untrained = _evaluator(config, family, num_samples=300, batch_size=100,
+                         cache_dir=str(tmp_path)).run(family.init_state(0), None)
+  real = _evaluator(config, fake, num_samples=300, batch_size=100,
+                    cache_dir=str(tmp_path)).run(None, None)
+  assert real["pixels/fid"] < 0.2 * untrained["pixels/fid"]
+  assert real["pixels/kid"] < 0.2 * untrained["pixels/kid"]
+
+
+@pytest.mark.parametrize("options,match", [
+    (dict(metrics="fid,ssim"), "metrics='fid,ssim': valid are"),
+    (dict(reference="test"), "reference='test': valid are"),
+    (dict(num_samples=0), "num_samples=0 must be a positive integer"),
+    (dict(extractor="vgg"), "extractor='vgg': valid are"),
+])
+def test_bad_options_are_one_line_errors_naming_the_evaluator(pixels, options, match):
+  config = tiny()
+  family = families.build(config, DataInfo((8, 8, 1), 10))
+  with pytest.raises(GenjaxError, match=f"evals.q: .*{match}"):
+    _evaluator(config, family, **options)
+
+
+def test_shape_mismatch_and_inception_scores_are_refused(pixels, monkeypatch):
+  config = tiny()
+  family = families.build(config, DataInfo((8, 8, 1), 10))
+  with pytest.raises(GenjaxError, match=r"takes images of shape \(8, 8, 1\), these are"
+                                        r" \(16, 16, 1\)"):
+    features.features_of(_pixels("", 1), np.zeros((2, 16, 16, 1), np.float32))
+  monkeypatch.setitem(extractors.EXTRACTORS, "inception",
+                      lambda path, batch: _pixels(path, batch)._replace(probs=False))
+  with pytest.raises(GenjaxError, match="'score' and 'classes' need class probabilities"):
+    _evaluator(config, family, extractor="inception", metrics="fid,score")
