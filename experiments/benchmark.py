@@ -61,6 +61,10 @@ _FEEDS = flags.DEFINE_list("feeds", ["device"], "Where batches come from: 'devic
                            " train set on device) and/or 'host' (genjax.data.feed.HostFeed).")
 _TORCH = flags.DEFINE_bool("torch", False, "Also time a PyTorch eager MLP VAE reference.")
 _OUT = flags.DEFINE_string("out", None, "Also write the Markdown report to this file.")
+_FID = flags.DEFINE_integer("fid", 0, "Also time FID on this many 28x28 samples: Inception"
+                            " features, Gaussian statistics, the Frechet distance.")
+_FID_WEIGHTS = flags.DEFINE_string("fid_weights", "", "The FID Inception parameter file"
+                                   " (default ~/.cache/genjax/fid_inception.msgpack).")
 
 
 def setup_config(name: str, dtype: str = "float32"):
@@ -234,6 +238,25 @@ def torch_vae_images_per_s(batch: int = 128, chunk: int = 50, min_seconds: float
   return batch * chunk / float(np.median(chunk_seconds))
 
 
+def fid_seconds(num: int, weights: str, batch_size: int = 100) -> dict:
+  """Seconds of FID on `num` random 28x28x1 images against a reference of as many: the
+  Inception features (after one untimed compile batch), the statistics and the distance."""
+  from genjax.metrics import frechet  # pylint: disable=g-import-not-at-top
+  from genjax.metrics import inception  # pylint: disable=g-import-not-at-top
+  features = inception.features_fn(weights or inception.DEFAULT_PATH, batch_size)
+  rng = np.random.default_rng(0)
+  images = rng.random((num, 28, 28, 1), dtype=np.float32)
+  features(images[:batch_size])  # Compile.
+  start = time.perf_counter()
+  fake = features(images)
+  timed = {"features": time.perf_counter() - start}
+  start = time.perf_counter()
+  stats = frechet.gaussian_stats(fake), frechet.gaussian_stats(fake[::-1] + 1e-3)
+  frechet.frechet_distance(*stats[0], *stats[1])
+  timed["frechet"] = time.perf_counter() - start
+  return timed
+
+
 def header() -> str:
   devices = jax.devices()
   return (f"Machine: {len(devices)} x {devices[0].device_kind} ({jax.default_backend()}),"
@@ -299,6 +322,13 @@ def main(argv):
     report.append(f"PyTorch {torch.__version__} eager MLP VAE (batch 128, float32,"
                   f" {torch.get_num_threads()} threads): {reference:,.0f} img/s;"
                   f" genjax/PyTorch: {ratio}.")
+  if _FID.value:
+    timed = fid_seconds(_FID.value, _FID_WEIGHTS.value)
+    report.append(f"FID on {_FID.value:,} samples (28x28, resized to 299; reference features"
+                  f" cached): Inception features {timed['features']:.1f} s"
+                  f" ({_FID.value / timed['features']:,.1f} img/s, batch 100), statistics and"
+                  f" Frechet distance {timed['frechet']:.1f} s,"
+                  f" {timed['features'] + timed['frechet']:.1f} s in all.")
   report.append("Compile time of the first train call: " + ", ".join(
       f"{path} {seconds:.1f} s" for path, seconds in compiles.items()) + ".")
   report += notes

@@ -192,3 +192,9 @@ def test_the_features_evaluator_runs_on_the_inception_file(models, tmp_path):
   assert set(result) == {"inception/fid", "inception/kid", "inception/kid_std"}
   assert result["inception/fid"] > 0
   assert evaluator.about["extractor"].startswith("inception:sha256=")
+
+
+def test_the_benchmark_times_fid(models):
+  from experiments import benchmark  # pylint: disable=import-outside-toplevel
+  timed = benchmark.fid_seconds(4, models[3], batch_size=2)
+  assert set(timed) == {"features", "frechet"} and min(timed.values()) > 0
