@@ -17,6 +17,7 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.3")
 from configs import dcgan_digits
 from configs import default
 from configs import gan_ring8
+from configs import vaegan_digits
 
 MNIST10K = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist10k")
 MNIST_IMAGES = os.path.join(MNIST10K, "t10k-images-idx3-ubyte.gz")
@@ -75,9 +76,21 @@ def contract_gan():
   return config
 
 
+def tiny_vaegan():
+  """The digits VAE-GAN, shrunk."""
+  config = vaegan_digits.get_config()
+  config.num_steps, config.steps_per_call, config.batch_size = 20, 5, 32
+  config.log_every = config.eval_every = config.checkpoint_every = 10
+  config.model.encoder.hidden = config.model.decoder.hidden = (32,)
+  config.model.latent_dim = 4
+  config.model.discriminator.width = 8
+  config.eval.num_samples_png = 16
+  return config
+
+
 # The configuration every contract test (tests/test_contract.py, test_parallel.py) runs for
 # each registered family: a family registered in genjax.families.FAMILIES needs an entry.
-CONTRACT_CASES = {"vae": tiny, "gan": contract_gan}
+CONTRACT_CASES = {"vae": tiny, "gan": contract_gan, "vaegan": tiny_vaegan}
 
 
 @pytest.fixture

@@ -153,6 +153,8 @@ def _flat_layout(saved: dict) -> dict:
 def test_a_workdir_of_the_flat_config_layout_still_samples_and_resumes(trained, tmp_path,
                                                                        caplog):
   name, config, workdir, _ = trained
+  if name not in ("vae", "gan"):
+    pytest.skip(f"the flat layout predates the {name!r} family")
   old = str(tmp_path / "old")
   shutil.copytree(workdir, old)
   with open(os.path.join(old, "config.json")) as f:
@@ -230,6 +232,11 @@ GOLDEN = {
             "d_real": 0.025471266359090805, "g_loss": 0.6882423758506775},
     "vae": {"kl": 0.8809620141983032, "loss": 51.71768569946289,
             "reconstruction": 50.83673095703125},
+    "vaegan": {"d_fake": -0.8233180046081543, "d_loss": 1.5011937618255615,
+               "d_real": -0.7443654537200928, "d_skipped": 0.0, "dec_skipped": 0.0,
+               "fake_cost": 0.3656594753265381, "g_loss": 1.1889774799346924,
+               "kl": 0.8809620141983032, "llike": 5.7385687828063965,
+               "real_cost": 1.1355340480804443},
 }
 
 

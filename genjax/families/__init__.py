@@ -7,11 +7,13 @@ then run over it.
 from genjax.errors import GenjaxError
 from genjax.families import gan
 from genjax.families import vae
+from genjax.families import vaegan
 from genjax.families.contract import DataInfo, Family, NetState, State
 
 FAMILIES = {
     "vae": vae.build,
     "gan": gan.build,
+    "vaegan": vaegan.build,
 }
 
 

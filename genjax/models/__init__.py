@@ -74,23 +74,46 @@ def build_vae(cfg, image_shape):
   return vae.VAE(encoder, decoder, image_shape, head, learn_scale, dec.log_scale)
 
 
+def network_problems(section, where: str, nets, data_shape=None) -> list:
+  """One line per bad value of one GAN-style network section (`model.generator`, ...)."""
+  found = _choice(section, where, "net", nets)
+  found += _positive(section, where, "hidden", "width")
+  if (data_shape is not None and section.net == "dcgan"
+      and (len(data_shape) != 3 or data_shape[0] != data_shape[1])):
+    found.append(f"{where}.net='dcgan' needs square images, the data has shape {data_shape}")
+  return found
+
+
+def conditioning_problems(cfg, num_classes=None) -> list:
+  found = _choice(cfg, "model", "conditioning", CONDITIONING)
+  if num_classes is not None and cfg.conditioning != "none" and not num_classes:
+    found.append(f"model.conditioning={cfg.conditioning!r} needs a labelled dataset")
+  return found
+
+
 def gan_problems(cfg, data_shape=None, num_classes=None) -> list:
   """One line per bad value in `cfg` (config.model of a GAN); the data checks only when
   `data_shape` / `num_classes` are given."""
   found = _positive(cfg, "model", "latent_dim")
   for part in ("generator", "discriminator"):
-    where = f"model.{part}"
-    found += _choice(cfg[part], where, "net", GAN_NETS)
-    found += _positive(cfg[part], where, "hidden", "width")
-    if (data_shape is not None and cfg[part].net == "dcgan"
-        and (len(data_shape) != 3 or data_shape[0] != data_shape[1])):
-      found.append(f"{where}.net='dcgan' needs square images, the data has shape {data_shape}")
-  found += _choice(cfg, "model", "conditioning", CONDITIONING)
-  if num_classes is not None and cfg.conditioning != "none" and not num_classes:
-    found.append(f"model.conditioning={cfg.conditioning!r} needs a labelled dataset")
+    found += network_problems(cfg[part], f"model.{part}", GAN_NETS, data_shape)
+  found += conditioning_problems(cfg, num_classes)
   if cfg.latent_codes < 0:
     found.append(f"model.latent_codes={cfg.latent_codes} must be >= 0 (0: Gaussian prior only)")
   return found
+
+
+def build_discriminator(cfg, data_shape, num_classes, dtype=None, axis_name=None):
+  """The discriminator of `cfg.discriminator` (cfg: config.model, whose `conditioning` it
+  reads) for data of `data_shape`."""
+  disc = cfg.discriminator
+  classes = num_classes if cfg.conditioning != "none" else 0
+  concat = cfg.conditioning == "concat"
+  if disc.net == "mlp":
+    return gan.MLPDiscriminator(tuple(disc.hidden), classes, disc.spectral_norm, concat,
+                                dtype=dtype)
+  return gan.DCGANDiscriminator(disc.width, classes, disc.spectral_norm, concat, dtype=dtype,
+                                batch_norm=disc.batch_norm, axis_name=axis_name)
 
 
 def build_gan(cfg, data_shape, num_classes, dtype=None, axis_name=None):
@@ -98,19 +121,11 @@ def build_gan(cfg, data_shape, num_classes, dtype=None, axis_name=None):
   `dtype` is the compute dtype of spectrally normalized layers, `axis_name` the pmap axis
   batch norm averages its statistics over."""
   schema.raise_if(gan_problems(cfg, tuple(data_shape), num_classes))
-  gen, disc = cfg.generator, cfg.discriminator
+  gen = cfg.generator
   classes = num_classes if cfg.conditioning != "none" else 0
   images = len(data_shape) == 3
   if gen.net == "mlp":
     generator = gan.MLPGenerator(tuple(gen.hidden), tuple(data_shape), classes, tanh_output=images)
   else:
     generator = gan.DCGANGenerator(gen.width, tuple(data_shape), classes, axis_name)
-  concat = cfg.conditioning == "concat"
-  if disc.net == "mlp":
-    discriminator = gan.MLPDiscriminator(tuple(disc.hidden), classes, disc.spectral_norm, concat,
-                                         dtype=dtype)
-  else:
-    discriminator = gan.DCGANDiscriminator(disc.width, classes, disc.spectral_norm, concat,
-                                           dtype=dtype, batch_norm=disc.batch_norm,
-                                           axis_name=axis_name)
-  return generator, discriminator
+  return generator, build_discriminator(cfg, data_shape, num_classes, dtype, axis_name)

@@ -1,0 +1,231 @@
+"""The VAE-GAN (Larsen et al. 2016, "Autoencoding beyond pixels using a learned similarity
+metric"): a VAE whose reconstruction error is measured in a discriminator's features, the
+decoder doubling as a GAN generator. Composed from the VAE and GAN pieces.
+
+Losses, one per parameter group (as the authors' code andersbll/autoencoding_beyond_pixels
+routes them), all from the same state, then three optimizer updates in one step:
+  encoder <- beta * L_prior + L_llike            (no adversarial gradient reaches it)
+  decoder <- gamma * L_llike + L_GAN(G)          (D calls reconstructions and prior samples real)
+  discriminator <- L_GAN(D) only                 (reconstructions and prior samples are fakes)
+with L_prior = KL(q(z|x) || N(0, I)) and L_llike = -log N(D_l(x); D_l(x~), I), D_l the output
+of D's intermediate layer `loss.vaegan.feature_layer` (nats per example, constant dropped).
+L_GAN is any `genjax.losses.GAN_LOSSES` objective, with its penalties (`loss.gan`).
+Balancing (`loss.vaegan.balance`, the reference code's): with D's cross-entropies on real
+and on fake data, D's update is skipped when either is below equilibrium - margin (D is
+winning), the decoder's when either is above equilibrium + margin (it is losing badly), both
+run when both would be skipped; `d_skipped` / `dec_skipped` log how often.
+Keys: 'reparam' (posterior draw), 'noise' (prior draw), 'critic' (D's update, penalties).
+"""
+import jax
+import jax.numpy as jnp
+
+from genjax import losses
+from genjax import models
+from genjax import optim
+from genjax import rng as rng_lib
+from genjax import schema
+from genjax.errors import GenjaxError
+from genjax.families import common
+from genjax.families import gan
+from genjax.families import vae
+from genjax.families.contract import DataInfo, Family, NetState, State
+
+ENC, DEC, DISC = "enc", "dec", "disc"
+OBJECTIVE = schema.leaves("beta", "gamma", "feature_layer", "balance", "equilibrium", "margin")
+SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
+    "model": {**schema.leaves("name", "latent_dim", "conditioning"), "encoder": vae.ENCODER,
+              "decoder": vae.DECODER, "discriminator": gan.DISCRIMINATOR},
+    "loss": {"vaegan": OBJECTIVE, "gan": {**schema.leaves("name"), "penalties": schema.OPEN}},
+    "optim": {net: schema.optim_overrides() for net in (ENC, DEC, DISC)},
+}
+
+
+# --- pieces ----------------------------------------------------------------------------------
+def feature_nll(features_x, features_x_tilde):
+  """-log N(D_l(x); D_l(x~), I) per example, constant dropped: half the squared distance
+  summed over the layer's elements (nats, float[B])."""
+  diff = (features_x - features_x_tilde).reshape(features_x.shape[0], -1)
+  return 0.5 * jnp.sum(diff**2, -1)
+
+
+def balance(real_cost, fake_cost, equilibrium: float, margin: float):
+  """(update D, update the decoder) as booleans from D's cross-entropies (reference code)."""
+  update_d = ~((real_cost < equilibrium - margin) | (fake_cost < equilibrium - margin))
+  update_dec = ~((real_cost > equilibrium + margin) | (fake_cost > equilibrium + margin))
+  both = ~(update_d | update_dec)
+  return update_d | both, update_dec | both
+
+
+def keep_if(flag, new, old):
+  """`new` where `flag` (a traced bool) holds, else `old`, leaf by leaf."""
+  return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
+
+
+# --- the family ------------------------------------------------------------------------------
+def objective_problems(cfg) -> list:
+  """One line per bad value of config.loss.vaegan."""
+  found = []
+  for field in ("beta", "gamma"):
+    if not cfg[field] >= 0:
+      found.append(f"loss.vaegan.{field}={cfg[field]} must be >= 0")
+  if not cfg.feature_layer:
+    found.append("loss.vaegan.feature_layer is empty: name an intermediate layer of D"
+                 " (e.g. 'Conv_1' of a DCGAN discriminator, 'Dense_1' of an MLP one)")
+  if cfg.margin < 0:
+    found.append(f"loss.vaegan.margin={cfg.margin} must be >= 0")
+  return found
+
+
+def check(config, data_info: DataInfo = None) -> None:
+  """Every problem of a VAE-GAN config, one line each."""
+  schema.check(config, SPEC)
+  cfg = config.model
+  found = models.vae_problems(cfg) + objective_problems(config.loss.vaegan)
+  found += models.network_problems(cfg.discriminator, "model.discriminator", models.GAN_NETS,
+                                   data_info.shape if data_info else None)
+  found += models.conditioning_problems(cfg, data_info.num_classes if data_info else None)
+  if cfg.conditioning != "none":
+    found.append("model.conditioning: the conditional VAE-GAN is not built yet; use 'none'")
+  if cfg.decoder.ar_channels or cfg.decoder.learn_scale:
+    found.append("model.decoder.ar_channels and learn_scale must be 0/False: the VAE-GAN's"
+                 " reconstruction error is in D's features, not a pixel likelihood")
+  if config.loss.gan.name not in losses.GAN_LOSSES:
+    found.append(f"unknown loss.gan.name={config.loss.gan.name!r}: valid are"
+                 f" {tuple(losses.GAN_LOSSES)}")
+  for name, weight in config.loss.gan.penalties.items():
+    if name not in losses.PENALTIES or weight < 0:
+      found.append(f"loss.gan.penalties.{name}={weight}: valid are weights >= 0 of"
+                   f" {tuple(losses.PENALTIES)}")
+  if data_info is not None and not data_info.is_image:
+    found.append("the VAE-GAN models images; 2-D data has none")
+  schema.raise_if(found + optim.problems(config.optim, (ENC, DEC, DISC)))
+
+
+def build(config, data_info: DataInfo) -> Family:
+  """The VAE-GAN family of `config` for images of `data_info.shape`."""
+  check(config, data_info)
+  rt = common.Runtime.of(config)
+  cfg, loss_cfg, shape = config.model, config.loss.vaegan, data_info.shape
+  vae_module = models.build_vae(cfg, shape)
+  d = models.build_discriminator(cfg, shape, data_info.num_classes, rt.dtype, rt.axis)
+  objective = losses.GAN_LOSSES[config.loss.gan.name]
+  penalties = {k: float(w) for k, w in config.loss.gan.penalties.items() if w > 0}
+  opts = {net: optim.make(config.optim, config.num_steps, net) for net in (ENC, DEC, DISC)}
+  d_batch_norm = cfg.discriminator.net == "dcgan" and cfg.discriminator.batch_norm
+  if loss_cfg.feature_layer == "score":
+    raise GenjaxError("loss.vaegan.feature_layer='score' is D's output: name an intermediate"
+                      " layer (e.g. 'Conv_0', 'Dense_1')")
+  jax.eval_shape(lambda v, x: gan.disc_features(d, rt, v, x, None, loss_cfg.feature_layer),
+                 jax.eval_shape(d.init, jax.random.PRNGKey(0), jnp.zeros((2,) + shape), None,
+                                train=False), jnp.zeros((2,) + shape))  # Refuses a wrong name.
+  likelihood, value_range = cfg.decoder.likelihood, config.data.value_range
+
+  def apply(nets, *args, method):
+    params = {**nets[ENC].params, **nets[DEC].params}
+    return common.run(vae_module, rt, {"params": params}, *args, method=method)
+
+  def decode_image(nets, z):
+    return vae.mean_image(apply(nets, z, method="decode"), likelihood, value_range)
+
+  def init_state(seed: int) -> State:
+    root = jax.random.PRNGKey(seed)
+    x = jnp.zeros((1,) + shape, jnp.float32)
+    z = jnp.zeros((1, cfg.latent_dim), jnp.float32)
+    params = common.init_net(vae_module, rng_lib.purpose_key(root, "init"), opts[ENC], x,
+                             z).params
+    nets = {}
+    for net, part in ((ENC, "encoder"), (DEC, "decoder")):
+      group = {part: params[part]}
+      nets[net] = NetState(group, opts[net].tx.init(group), {})
+    nets[DISC] = common.init_net(d, rng_lib.purpose_key(root, "init_d"), opts[DISC],
+                                 jnp.zeros((2,) + shape), None, train=False)
+    return State(jnp.zeros((), jnp.int32), root, nets, {})
+
+  def train_step(state: State, batch, rng):
+    x = batch["image"]
+    nets, step = state.nets, state.step
+    disc_vars = nets[DISC].variables
+    eps = rt.draw(jax.random.normal, rng_lib.purpose_key(rng, "reparam"),
+                  (x.shape[0], cfg.latent_dim))
+    z_prior = vae.prior_latents(rng_lib.purpose_key(rng, "noise"), x.shape[0], cfg.latent_dim,
+                                rt)
+    features = lambda images: gan.disc_features(d, rt, disc_vars, images, None,
+                                                loss_cfg.feature_layer)
+
+    def score(images):
+      if not d_batch_norm:
+        return common.run(d, rt, disc_vars, images, None, train=False)
+      mutable = list(nets[DISC].collections)
+      return common.run(d, rt, disc_vars, images, None, train=True, mutable=mutable)[0]
+
+    def forward(enc_params, dec_params):
+      """(kl_B, llike_B, x_tilde, x_prior) with these encoder and decoder parameters."""
+      groups = {ENC: nets[ENC].replace(params=enc_params), DEC: nets[DEC].replace(params=dec_params)}
+      mean, log_std = apply(groups, x, method="encode")
+      z = mean + jnp.exp(log_std) * eps
+      x_tilde = decode_image(groups, z)
+      llike = feature_nll(features(x), features(x_tilde))
+      return (losses.kl_diag_gaussian_standard_normal(mean, log_std), llike, x_tilde,
+              decode_image(groups, z_prior))
+
+    def encoder_loss(enc_params):
+      kl, llike, _, _ = forward(enc_params, nets[DEC].params)
+      return jnp.mean(loss_cfg.beta * kl + llike)
+
+    def decoder_loss(dec_params):
+      kl, llike, x_tilde, x_prior = forward(jax.lax.stop_gradient(nets[ENC].params), dec_params)
+      d_real = jax.lax.stop_gradient(score(x))
+      d_fake = score(jnp.concatenate([x_tilde, x_prior]))
+      adversarial = objective.g(d_real, d_fake, axis=rt.axis)
+      metrics = {"kl": kl.mean(), "llike": llike.mean(), "g_loss": adversarial,
+                 "real_cost": jnp.mean(jax.nn.softplus(-d_real)),
+                 "fake_cost": jnp.mean(jax.nn.softplus(d_fake))}
+      return loss_cfg.gamma * llike.mean() + adversarial, (metrics, x_tilde, x_prior)
+
+    enc_grads = jax.grad(encoder_loss)(nets[ENC].params)
+    dec_grads, (metrics, x_tilde, x_prior) = jax.grad(decoder_loss, has_aux=True)(
+        nets[DEC].params)
+    metrics = rt.mean(metrics)
+    fakes = jax.lax.stop_gradient(jnp.concatenate([x_tilde, x_prior]))
+    disc, d_metrics = gan.critic_update(
+        d, nets[DISC], opts[DISC], rt, objective, penalties, jnp.concatenate([x, x]), fakes,
+        None, None, rng_lib.purpose_key(rng, "critic"), step, 0.0, d_batch_norm)
+    update_d = update_dec = jnp.bool_(True)
+    if loss_cfg.balance:
+      update_d, update_dec = balance(metrics["real_cost"], metrics["fake_cost"],
+                                     loss_cfg.equilibrium, loss_cfg.margin)
+    new = {ENC: common.apply_gradients(nets[ENC], opts[ENC], enc_grads, step, rt),
+           DEC: keep_if(update_dec, common.apply_gradients(nets[DEC], opts[DEC], dec_grads,
+                                                           step, rt), nets[DEC]),
+           DISC: keep_if(update_d, disc, nets[DISC])}
+    metrics.update(d_metrics, d_skipped=1.0 - update_d.astype(jnp.float32),
+                   dec_skipped=1.0 - update_dec.astype(jnp.float32))
+    return state.replace(step=step + 1, nets=new), metrics
+
+  outside = common.Runtime(rt.dtype)  # Predict functions run outside the step: no pmap axis.
+
+  def encode(state, x_BxHxWxC):
+    params = {**state.nets[ENC].params, **state.nets[DEC].params}
+    return common.run(vae_module, outside, {"params": params}, x_BxHxWxC, method="encode")
+
+  def reconstruct(state, x_BxHxWxC):
+    """The decoder's image at the posterior mean."""
+    mean, _ = encode(state, x_BxHxWxC)
+    return sample_at(state, mean)
+
+  def sample_at(state, z_BxZ):
+    params = {**state.nets[ENC].params, **state.nets[DEC].params}
+    out = common.run(vae_module, outside, {"params": params}, z_BxZ, method="decode")
+    return vae.mean_image(out, likelihood, value_range)
+
+  def sample(state, key, num: int, labels=None):
+    del labels
+    return sample_at(state, vae.prior_latents(rng_lib.purpose_key(key, "prior"), num,
+                                              cfg.latent_dim))
+
+  def score_fn(state, x, labels=None):
+    """The discriminator's logit (eval mode): float[B]."""
+    return common.run(d, outside, state.nets[DISC].variables, x, labels, train=False)
+
+  predict = {"sample": sample, "reconstruct": reconstruct, "encode": encode, "score": score_fn}
+  return Family("vaegan", init_state, train_step, predict, config.batch_size, data_info)

@@ -1,0 +1,144 @@
+"""The VAE-GAN: each parameter group is updated by the gradient of its own loss alone
+(recomputed here from the networks, not from the family's code), the balancing switches,
+the feature layer, and a short run that learns."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from genjax import data as data_lib
+from genjax import families
+from genjax import losses
+from genjax import models
+from genjax import rng as rng_lib
+from genjax.errors import GenjaxError
+from genjax.families import common
+from genjax.families import vaegan
+from genjax.families import DataInfo
+from tests.conftest import tiny_vaegan
+
+SHAPE = (8, 8, 1)
+
+
+def _batch():
+  return {"image": jnp.asarray(data_lib.load(tiny_vaegan().data).train_images[:32])}
+
+
+def _first_moment(opt_state):
+  """Adam's first moment mu: after one step it is (1 - b1) x the gradient the step applied."""
+  is_adam = lambda node: isinstance(node, optax.ScaleByAdamState)
+  (adam,) = [s for s in jax.tree.leaves(opt_state, is_leaf=is_adam) if is_adam(s)]
+  return adam.mu
+
+
+def test_each_network_is_updated_by_its_own_loss_alone():
+  """Encoder <- beta*KL + L_llike; decoder <- gamma*L_llike + G's adversarial loss; D <- its
+  real-vs-fake loss. A step that summed the three backward passes (so the decoder helps D,
+  or D learns from L_llike) fails this."""
+  config = tiny_vaegan()
+  config.loss.vaegan.beta, config.loss.vaegan.gamma = 0.5, 2.0
+  family = families.build(config, DataInfo(SHAPE))
+  state, batch, rng = family.init_state(0), _batch(), jax.random.PRNGKey(3)
+  new, _ = jax.jit(family.train_step)(state, batch, rng)
+
+  vae_module = models.build_vae(config.model, SHAPE)
+  d = models.build_discriminator(config.model, SHAPE, 0)
+  x, rt = batch["image"], common.Runtime()
+  eps = rt.draw(jax.random.normal, rng_lib.purpose_key(rng, "reparam"), (32, 4))
+  z_prior = jax.random.normal(rng_lib.purpose_key(rng, "noise"), (32, 4))
+  d_params = state.nets["disc"].params
+  feats = lambda images: d.apply({"params": d_params}, images, train=False,
+                                 capture_intermediates=lambda m, _: m.name == "Conv_0",
+                                 mutable=["intermediates"])[1]["intermediates"]["Conv_0"][
+                                     "__call__"][0]
+  score = lambda images: d.apply({"params": d_params}, images, train=False)
+
+  def parts(enc, dec):
+    params = {**enc, **dec}
+    mean, log_std = vae_module.apply({"params": params}, x, method="encode")
+    decode = lambda z: jax.nn.sigmoid(vae_module.apply({"params": params}, z, method="decode"))
+    x_tilde = decode(mean + jnp.exp(log_std) * eps)
+    llike = 0.5 * jnp.sum((feats(x) - feats(x_tilde)).reshape(32, -1) ** 2, -1)
+    kl = 0.5 * jnp.sum(mean**2 + jnp.exp(2 * log_std) - 1 - 2 * log_std, -1)
+    return kl, llike, x_tilde, decode(z_prior)
+
+  enc0, dec0 = state.nets["enc"].params, state.nets["dec"].params
+  g_enc = jax.grad(lambda e: jnp.mean(0.5 * parts(e, dec0)[0] + parts(e, dec0)[1]))(enc0)
+
+  def dec_loss(dec):
+    _, llike, x_tilde, x_prior = parts(enc0, dec)
+    fake = score(jnp.concatenate([x_tilde, x_prior]))
+    return 2.0 * llike.mean() + jnp.mean(jax.nn.softplus(-fake))  # non-saturating G loss
+  g_dec = jax.grad(dec_loss)(dec0)
+
+  _, _, x_tilde, x_prior = parts(enc0, dec0)
+  fakes = jnp.concatenate([x_tilde, x_prior])
+
+  def d_loss(p):
+    s = lambda images: d.apply({"params": p}, images, train=False)
+    return (jnp.mean(jax.nn.softplus(-s(jnp.concatenate([x, x]))))
+            + jnp.mean(jax.nn.softplus(s(fakes))))
+  g_disc = jax.grad(d_loss)(d_params)
+
+  for net, grads in (("enc", g_enc), ("dec", g_dec), ("disc", g_disc)):
+    applied = _first_moment(new.nets[net].opt_state)
+    for a, b in zip(jax.tree.leaves(applied), jax.tree.leaves(grads), strict=True):
+      np.testing.assert_allclose(a, (1 - config.optim.b1) * b, rtol=2e-4, atol=1e-8,
+                                 err_msg=net)
+
+
+def test_balance_follows_the_reference_rules():
+  eq, m = 0.68, 0.35
+  cases = {  # (real cost, fake cost): (update D, update the decoder)
+      (0.7, 0.7): (True, True),
+      (0.2, 0.7): (False, True),   # D wins on real data: rest it.
+      (0.7, 1.2): (True, False),   # The decoder loses badly: rest it.
+      (0.2, 1.2): (True, True),    # Both would rest: both train.
+  }
+  for (real, fake), expected in cases.items():
+    got = vaegan.balance(jnp.float32(real), jnp.float32(fake), eq, m)
+    assert tuple(bool(g) for g in got) == expected, (real, fake)
+
+
+@pytest.mark.parametrize("equilibrium,skipped", [(10.0, "disc"), (-10.0, "dec")])
+def test_a_balanced_step_skips_the_named_update_and_logs_it(equilibrium, skipped):
+  config = tiny_vaegan()
+  config.loss.vaegan.balance = True
+  config.loss.vaegan.equilibrium, config.loss.vaegan.margin = equilibrium, 0.1
+  family = families.build(config, DataInfo(SHAPE))
+  state = family.init_state(0)
+  new, metrics = jax.jit(family.train_step)(state, _batch(), jax.random.PRNGKey(0))
+  assert float(metrics["d_skipped"]) == (skipped == "disc")
+  assert float(metrics["dec_skipped"]) == (skipped == "dec")
+  for net in ("enc", "dec", "disc"):
+    same = all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(new.nets[net]),
+                                                    jax.tree.leaves(state.nets[net])))
+    assert same == (net == skipped), net
+
+
+@pytest.mark.parametrize("layer,match", [("score", "D's output"),
+                                         ("Conv_7", "no layer named 'Conv_7'")])
+def test_the_feature_layer_must_be_an_intermediate_layer_of_d(layer, match):
+  config = tiny_vaegan()
+  config.loss.vaegan.feature_layer = layer
+  with pytest.raises(GenjaxError, match=match):
+    families.build(config, DataInfo(SHAPE))
+
+
+def test_a_short_run_on_digits_learns_to_reconstruct():
+  config = tiny_vaegan()
+  config.optim.learning_rate = 1e-3  # 200 steps: pixel error 0.178 -> about 0.084.
+  family = families.build(config, DataInfo(SHAPE))
+  state, step = family.init_state(0), jax.jit(family.train_step)
+  dataset = data_lib.load(config.data)
+  eval_x = jnp.asarray(dataset.eval_images[:64])
+  error = lambda s: float(jnp.mean((family.predict["reconstruct"](s, eval_x) - eval_x) ** 2))
+  before = error(state)
+  for i in range(200):
+    batch = {"image": jnp.asarray(dataset.train_images[(i * 32) % 1400:][:32])}
+    state, metrics = step(state, batch, jax.random.PRNGKey(i))
+  assert all(np.isfinite(float(v)) for v in metrics.values())
+  assert error(state) < 0.6 * before
+  samples = family.predict["sample"](state, jax.random.PRNGKey(0), 8)
+  assert samples.shape == (8,) + SHAPE and float(samples.min()) >= 0 and float(samples.max()) <= 1
