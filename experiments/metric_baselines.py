@@ -10,7 +10,6 @@ of class 0: total mode collapse); 'uniform noise'.
 """
 import jax
 import numpy as np
-from absl import app
 from absl import flags
 from ml_collections import config_flags
 

@@ -9,7 +9,6 @@ import pytest
 
 from genjax import data as data_lib
 from genjax import families
-from genjax import losses
 from genjax import models
 from genjax import rng as rng_lib
 from genjax.errors import GenjaxError
