@@ -16,6 +16,9 @@ def get_config():
   config.checkpoint_every = 1500
   config.max_to_keep = 3
   config.skip_nonfinite = False  # True: a step with a NaN/inf loss or update leaves the state.
+  # Workdirs (comma-separated) of trained runs whose networks start this one: each network
+  # this model shares with one (encoder, decoder, disc, ...) is copied at step 0.
+  config.init_from = ""
   # Multi-process runs: every process gets the same config except process_id.
   config.distributed = ml_collections.ConfigDict(dict(
       num_processes=1, process_id=0, coordinator_address="",  # 'host:port' of process 0.

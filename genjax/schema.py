@@ -28,7 +28,7 @@ def optional(spec: dict) -> Optional:
 
 TOP = leaves("seed", "num_seeds", "num_steps", "batch_size", "steps_per_call", "parallel",
              "dtype", "log_every", "eval_every", "checkpoint_every", "max_to_keep",
-             "skip_nonfinite")
+             "skip_nonfinite", "init_from")
 SHARED = {
     **TOP,
     "evals": OPEN,

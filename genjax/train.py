@@ -27,6 +27,7 @@ from genjax import parallel
 from genjax import replicas
 from genjax import rng as rng_lib
 from genjax import schema
+from genjax import workdirs
 from genjax.data import feed as feed_lib
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
@@ -349,6 +350,8 @@ def train_and_evaluate(config, workdir: str):
   if dataset is not None:
     info = families.DataInfo(dataset.image_shape, dataset.num_classes)
     family = collect(found, families.build, config, info)
+    if family is not None and config.init_from:
+      supplied = collect(found, workdirs.init_sources, config, family)
   schema.raise_if(found)
   feed_kind = feed_lib.choose(config, dataset, shards)
   evaluators = evaluators_lib.build(config, family)
@@ -371,6 +374,9 @@ def train_and_evaluate(config, workdir: str):
     else:
       state = good[0]
       logging.info("Resumed from %s at step %d", ckpts.directory, replicas.step(state, config))
+  if config.init_from and replicas.step(state, config) == 0:
+    state = workdirs.initialize(state, family, supplied, config)
+    logging.info("Initialized %s from %s", ", ".join(sorted(supplied)), config.init_from)
   main_process = parallel.is_main_process()
   if main_process:
     write_run_files(workdir, config, dataset)

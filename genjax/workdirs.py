@@ -38,7 +38,7 @@ def load_run_config(workdir: str):
   return config, image_shape, num_classes
 
 
-NEWER_FIELDS = {"num_seeds": 1, "dtype": "float32", "parallel": "jit"}  # Top-level fields that workdirs written before them lack.
+NEWER_FIELDS = {"num_seeds": 1, "dtype": "float32", "parallel": "jit", "init_from": ""}  # Top-level fields that workdirs written before them lack.
 
 
 def restore_latest(family, config, workdir: str):
@@ -119,3 +119,77 @@ def evaluate(workdir: str, overrides=(), evals=None):
   if about:
     metrics["provenance"] = about
   return replicas.step(state, config), metrics
+
+
+def components(state) -> dict:
+  """{component: (net name, param key or None)} of a single-replica state: the VAE's
+  'encoder' / 'decoder' (wherever their params live), else each network by its net name."""
+  found = {}
+  for net, net_state in state.nets.items():
+    keys = [k for k in net_state.params if k in ("encoder", "decoder")]
+    for key in keys:
+      found[key] = (net, key)
+    if not keys:
+      found[net] = (net, None)
+  return found
+
+
+def _component(state, where):
+  net, key = where
+  net_state = state.nets[net]
+  params = net_state.params if key is None else {key: net_state.params[key]}
+  return params, (net_state.collections if key is None else {})
+
+
+def init_sources(config, family) -> dict:
+  """{component: (params, collections)} that `config.init_from` (comma-separated workdirs of
+  trained runs) supplies to `family`: every component the family has and a source holds,
+  checked shape for shape. Refused in one line per problem: a workdir supplying nothing, two
+  supplying the same component, a parameter of another shape."""
+  target = components(jax.eval_shape(family.init_state, 0))
+  fresh = jax.eval_shape(family.init_state, 0)
+  supplied, found = {}, []
+  for workdir in [w for w in config.init_from.split(",") if w]:
+    src_config, shape, classes = load_run_config(workdir)
+    src_family = families.build(src_config, families.DataInfo(shape, classes))
+    state = replicas.select(restore_latest(src_family, src_config, workdir), 0, src_config)
+    common = sorted(set(components(state)) & set(target))
+    if not common:
+      found.append(f"init_from={workdir!r} (a {src_family.name!r} run) holds none of the"
+                   f" networks this {family.name!r} model has: {tuple(sorted(target))}")
+    for name in common:
+      if name in supplied:
+        found.append(f"init_from: two workdirs supply the {name!r} network")
+        continue
+      params, collections = _component(state, components(state)[name])
+      want, want_collections = _component(fresh, target[name])
+      for (path, a), (_, b) in zip(jax.tree_util.tree_flatten_with_path(want)[0],
+                                   jax.tree_util.tree_flatten_with_path(params)[0]):
+        if a.shape != b.shape:
+          found.append(f"init_from={workdir!r}: parameter {name}{jax.tree_util.keystr(path)}"
+                       f" has shape {b.shape} there, {a.shape} here")
+      if jax.tree.structure(want) != jax.tree.structure(params):
+        found.append(f"init_from={workdir!r}: the {name!r} network has other layers there"
+                     f" ({len(jax.tree.leaves(params))} parameters, {len(jax.tree.leaves(want))}"
+                     " here)")
+      supplied[name] = (params, collections if jax.tree.structure(collections) ==
+                        jax.tree.structure(want_collections) else {})
+  schema.raise_if(found)
+  return supplied
+
+
+def initialize(state, family, supplied: dict, config):
+  """`state` (fresh, all replicas) with the `supplied` networks' parameters (and collections)
+  copied in; optimizer states stay fresh."""
+  target = components(jax.eval_shape(family.init_state, 0))
+  nets = dict(state.nets)
+  for name, (params, collections) in supplied.items():
+    net, key = target[name]
+    if config.num_seeds > 1:
+      params, collections = jax.tree.map(
+          lambda a: jnp.broadcast_to(a, (config.num_seeds,) + a.shape), (params, collections))
+    new_params = params if key is None else {**nets[net].params, **params}
+    nets[net] = nets[net].replace(params=new_params,
+                                  collections=collections if key is None and collections
+                                  else nets[net].collections)
+  return state.replace(nets=nets)

@@ -1,6 +1,8 @@
 """The VAE-GAN: each parameter group is updated by the gradient of its own loss alone
 (recomputed here from the networks, not from the family's code), the balancing switches,
 the feature layer, and a short run that learns."""
+import logging
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -11,11 +13,13 @@ from genjax import data as data_lib
 from genjax import families
 from genjax import models
 from genjax import rng as rng_lib
+from genjax import train
+from genjax import workdirs
 from genjax.errors import GenjaxError
 from genjax.families import common
 from genjax.families import vaegan
 from genjax.families import DataInfo
-from tests.conftest import tiny_vaegan
+from tests.conftest import tiny, tiny_gan, tiny_vaegan
 
 SHAPE = (8, 8, 1)
 
@@ -141,3 +145,56 @@ def test_a_short_run_on_digits_learns_to_reconstruct():
   assert error(state) < 0.6 * before
   samples = family.predict["sample"](state, jax.random.PRNGKey(0), 8)
   assert samples.shape == (8,) + SHAPE and float(samples.min()) >= 0 and float(samples.max()) <= 1
+
+
+@pytest.fixture(scope="module")
+def vae_workdir(tmp_path_factory):
+  """A tiny VAE trained for 10 steps (the encoder and decoder shapes of tiny_vaegan)."""
+  config = tiny()
+  config.num_steps = 10
+  workdir = str(tmp_path_factory.mktemp("vae") / "run")
+  return workdir, train.train_and_evaluate(config, workdir)
+
+
+def test_init_from_a_vae_starts_the_vaegan_from_its_encoder_and_decoder(vae_workdir, tmp_path,
+                                                                        caplog):
+  workdir, vae_state = vae_workdir
+  config = tiny_vaegan()
+  config.init_from = workdir
+  config.num_steps = config.steps_per_call = config.log_every = 5
+  config.eval_every = config.checkpoint_every = 5
+  family = families.build(config, DataInfo(SHAPE))
+  supplied = workdirs.init_sources(config, family)
+  assert sorted(supplied) == ["decoder", "encoder"]
+  state = workdirs.initialize(family.init_state(0), family, supplied, config)
+  for part, net in (("encoder", "enc"), ("decoder", "dec")):
+    for a, b in zip(jax.tree.leaves(state.nets[net].params[part]),
+                    jax.tree.leaves(vae_state.nets["vae"].params[part]), strict=True):
+      np.testing.assert_array_equal(a, b)
+  fresh = family.init_state(0).nets["disc"].params
+  assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(state.nets["disc"].params),
+                                                  jax.tree.leaves(fresh)))
+  with caplog.at_level(logging.INFO):
+    train.train_and_evaluate(config, str(tmp_path / "vaegan"))
+  assert "Initialized decoder, encoder from" in caplog.text
+
+
+def test_init_from_refuses_other_families_and_other_shapes(vae_workdir, tmp_path):
+  workdir, _ = vae_workdir
+  config = tiny_vaegan()
+  config.model.latent_dim = 6
+  config.init_from = workdir
+  family = families.build(config, DataInfo(SHAPE))
+  with pytest.raises(GenjaxError, match=r"parameter encoder\['encoder'\]\['mean'\]\['kernel'\]"
+                                        r" has shape \(32, 4\) there, \(32, 6\) here"):
+    workdirs.init_sources(config, family)
+  ring = str(tmp_path / "ring")
+  gan_config = tiny_gan()
+  gan_config.num_steps = 5
+  gan_config.steps_per_call = gan_config.log_every = gan_config.checkpoint_every = 5
+  gan_config.eval_every = 5
+  train.train_and_evaluate(gan_config, ring)
+  vae_config = tiny()
+  vae_config.init_from = ring
+  with pytest.raises(GenjaxError, match="holds none of the networks this 'vae' model has"):
+    workdirs.init_sources(vae_config, families.build(vae_config, DataInfo(SHAPE)))
