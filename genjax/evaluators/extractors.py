@@ -39,9 +39,9 @@ def _classifier(path: str, batch_size: int) -> Extractor:
     raise GenjaxError("the classifier extractor needs path=<workdir of experiments."
                       "train_classifier> (e.g. train configs/classifier_mnist10k.py)")
   fn, info = workdirs.classifier(os.path.expanduser(path), batch_size)
-  return Extractor(fn, tuple(info["image_shape"]),
-                   f"classifier:{os.path.abspath(os.path.expanduser(path))}@{info['step']}"
-                   f":sha256={info['digest'][:16]}", probs=True)
+  return Extractor(fn, tuple(info.image_shape),
+                   f"classifier:{os.path.abspath(os.path.expanduser(path))}@{info.step}"
+                   f":sha256={info.weights_sha256[:16]}", probs=True)
 
 
 EXTRACTORS = {"inception": _inception, "classifier": _classifier}
