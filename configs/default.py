@@ -55,6 +55,7 @@ def get_config():
   config.model = ml_collections.ConfigDict(dict(
       name="vae",
       latent_dim=16,
+      conditioning="none",      # 'concat': a conditional VAE (labels into encoder and decoder).
       encoder=dict(
           net="mlp",            # 'mlp' or 'conv'.
           hidden=(256,),        # MLP widths; a conv net's dense layer has hidden[0] units.

@@ -121,6 +121,9 @@ def upgrade(saved: dict) -> dict:
   in today's layout; today's configs pass through unchanged. Only workdirs use this: their
   checkpoints are unchanged, so they resume, sample and evaluate as before."""
   model, loss, optim = (dict(saved.get(k, {})) for k in ("model", "loss", "optim"))
+  if model.get("name") == "vae" and _is_section(model.get("encoder")):
+    model.setdefault("conditioning", "none")  # Before the conditional VAE.
+    return {**saved, "model": model}
   if _is_section(model.get("encoder", {})) and _is_section(model.get("generator", {})):
     return saved
   if model.get("name") == "vae":
@@ -131,7 +134,7 @@ def upgrade(saved: dict) -> dict:
     for key in ("likelihood", "learn_scale", "log_scale", "ar_channels", "ar_kernel",
                 "ar_layers", "ar_features"):
       decoder[key] = model.pop(key)
-    model.update(encoder=encoder, decoder=decoder)
+    model.update(encoder=encoder, decoder=decoder, conditioning="none")
     loss = {"vae": loss}
   elif model.get("name") == "gan":
     hidden, width = list(model.pop("hidden")), model.pop("width")

@@ -278,7 +278,8 @@ def image_summaries(family, config):
       out["samples"] = log_lib.histogram_image(jax.device_get(sample(state, key, 2500)))[None]
     if reconstruct is not None and eval_data is not None:
       originals = eval_data["image"][: max(num // 2, 1)]
-      pairs = jnp.stack([originals, reconstruct(state, originals)], 1)
+      labels = (eval_data["label"][: len(originals)],) if family.num_classes else ()
+      pairs = jnp.stack([originals, reconstruct(state, originals, *labels)], 1)
       out["reconstructions"] = pairs.reshape((-1,) + originals.shape[1:])
     return out
 

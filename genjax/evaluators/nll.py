@@ -36,19 +36,22 @@ def make(family, config, options):
   bits = reports_bits_per_dim(config)
 
   def run(state, eval_data):
-    eval_x_NxHxWxC = eval_data["image"]
     """The keys are fixed (from the root key), so two checkpoints are scored with the same
-    noise; the ELBO and the IWAE bound draw from separate purpose keys."""
+    noise; the ELBO and the IWAE bound draw from separate purpose keys. A conditional model
+    is scored given the eval labels."""
+    eval_x_NxHxWxC = eval_data["image"]
+    labels = eval_data.get("label") if family.num_classes else None
     key = rng_lib.purpose_key(state.rng, "eval")
     size, examples = options["batch_size"], options["iwae_examples"]
     elbos, nlls = [], []
     for start in range(0, len(eval_x_NxHxWxC), size):
       x = eval_x_NxHxWxC[start:start + size]
+      y = None if labels is None else labels[start:start + size]
       batch_key = jax.random.fold_in(key, start)
-      elbos.append(neg_elbo(state, x, rng_lib.purpose_key(batch_key, "elbo")))
+      elbos.append(neg_elbo(state, x, rng_lib.purpose_key(batch_key, "elbo"), y))
       if start < examples:
         nlls.append(iwae_nll(state, x[:examples - start], rng_lib.purpose_key(batch_key, "iwae"),
-                             samples, chunk))
+                             samples, chunk, None if y is None else y[:examples - start]))
     result = {"neg_elbo": float(jnp.concatenate(elbos).mean()),
               "nll": float(jnp.concatenate(nlls).mean())}
     if bits:

@@ -26,7 +26,8 @@ DECODER = schema.leaves("net", "hidden", "channels", "activation", "likelihood",
                         "log_scale", "ar_channels", "ar_kernel", "ar_layers", "ar_features")
 OBJECTIVE = schema.leaves("name", "beta", "num_samples")  # config.loss.vae
 SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
-    "model": {**schema.leaves("name", "latent_dim"), "encoder": ENCODER, "decoder": DECODER},
+    "model": {**schema.leaves("name", "latent_dim", "conditioning"), "encoder": ENCODER,
+              "decoder": DECODER},
     "loss": {"vae": OBJECTIVE},
     "optim": {NET: schema.optim_overrides()},
 }
@@ -87,10 +88,12 @@ def objective_problems(cfg) -> list:
   return found
 
 
-def check(config) -> None:
-  """Every problem of a VAE config, one line each (see `genjax.schema`)."""
+def check(config, data_info: DataInfo = None) -> None:
+  """Every problem of a VAE config, one line each (see `genjax.schema`); the label check
+  only with `data_info`."""
   schema.check(config, SPEC)
-  found = models.vae_problems(config.model) + objective_problems(config.loss.vae)
+  found = models.vae_problems(config.model, data_info.num_classes if data_info else None)
+  found += objective_problems(config.loss.vae)
   if config.model.decoder.likelihood == "bernoulli" and config.data.value_range != "0,1":
     found.append("model.decoder.likelihood='bernoulli' needs data.value_range='0,1'")
   schema.raise_if(found + optim.problems(config.optim, (NET,)))
@@ -98,8 +101,9 @@ def check(config) -> None:
 
 def build(config, data_info: DataInfo) -> Family:
   """The VAE family of `config` for images of `data_info.shape`."""
-  check(config)
-  model = models.build_vae(config.model, data_info.shape)
+  check(config, data_info)
+  model = models.build_vae(config.model, data_info.shape, data_info.num_classes)
+  num_classes = model.num_classes
   rt = common.Runtime.of(config)
   opt = optim.make(config.optim, config.num_steps, NET)
   loss_cfg = config.loss.vae
@@ -110,67 +114,87 @@ def build(config, data_info: DataInfo) -> Family:
   def apply(params, *args, method):
     return common.run(model, rt, {"params": params}, *args, method=method)
 
-  def log_px(params, x, z):
+  def log_px(params, y, x, z):
     scale = params["log_scale"] if dec.likelihood == "gaussian" and dec.learn_scale else dec.log_scale
-    return log_likelihood(apply(params, z, x, method="decode"), x, dec.likelihood, scale)
+    return log_likelihood(apply(params, z, x, y, method="decode"), x, dec.likelihood, scale)
 
-  def terms(params, x, key, num_samples, draws_rt=rt):
-    """`posterior_terms`; `draws_rt` without the pmap axis outside the train step."""
-    return posterior_terms(lambda x: apply(params, x, method="encode"),
-                           functools.partial(log_px, params), x, key, num_samples, draws_rt)
+  def terms(params, x, key, num_samples, y=None, draws_rt=rt):
+    """`posterior_terms` (labels y_B of a conditional VAE); `draws_rt` without the pmap axis
+    outside the train step."""
+    y_sb = None if y is None else jnp.tile(y, num_samples)  # The S*B order of posterior_terms.
+    return posterior_terms(lambda x: apply(params, x, y, method="encode"),
+                           functools.partial(log_px, params, y_sb), x, key, num_samples,
+                           draws_rt)
+
+  def labels_of(labels, num):
+    if not num_classes:
+      return None
+    if labels is None:
+      raise GenjaxError("this VAE is class-conditional: pass the examples' labels")
+    return jnp.asarray(labels, jnp.int32)[:num]
 
   def init_state(seed: int) -> State:
     root = jax.random.PRNGKey(seed)
     x = jnp.zeros((1,) + image_shape, jnp.float32)
     z = jnp.zeros((1, cfg.latent_dim), jnp.float32)
-    net = common.init_net(model, rng_lib.purpose_key(root, "init"), opt, x, z)
+    y = jnp.zeros((1,), jnp.int32) if num_classes else None
+    net = common.init_net(model, rng_lib.purpose_key(root, "init"), opt, x, z, y)
     return State(jnp.zeros((), jnp.int32), root, {NET: net}, {})
 
   def train_step(state: State, batch, rng):
     key = rng_lib.purpose_key(rng, "reparam")
     net = state.nets[NET]
-    loss_fn = lambda p: objective(terms(p, batch["image"], key, loss_cfg.num_samples))
+    y = batch["label"] if num_classes else None
+    loss_fn = lambda p: objective(terms(p, batch["image"], key, loss_cfg.num_samples, y))
     grads, metrics = jax.grad(loss_fn, has_aux=True)(net.params)
     net = common.apply_gradients(net, opt, grads, state.step, rt)
     return state.replace(step=state.step + 1, nets={NET: net}), rt.mean(metrics)
 
   outside = common.Runtime(rt.dtype)  # Predict functions run outside the step: no pmap axis.
 
-  def neg_elbo(state, x_BxHxWxC, key):
-    t = terms(state.nets[NET].params, x_BxHxWxC, key, 1, outside)
+  def neg_elbo(state, x_BxHxWxC, key, labels=None):
+    y = labels_of(labels, len(x_BxHxWxC))
+    t = terms(state.nets[NET].params, x_BxHxWxC, key, 1, y, outside)
     return t["kl_B"] - t["log_px_SxB"][0]
 
-  def iwae_nll(state, x_BxHxWxC, key, num_samples: int, chunk: int):
+  def iwae_nll(state, x_BxHxWxC, key, num_samples: int, chunk: int, labels=None):
     if num_samples % chunk:
       raise GenjaxError(f"iwae_samples={num_samples} must be a multiple of iwae_chunk={chunk}")
-    params = state.nets[NET].params
+    params, y = state.nets[NET].params, labels_of(labels, len(x_BxHxWxC))
 
     def log_weights(chunk_key):
-      t = terms(params, x_BxHxWxC, chunk_key, chunk, outside)
+      t = terms(params, x_BxHxWxC, chunk_key, chunk, y, outside)
       return t["log_px_SxB"] + t["log_pz_SxB"] - t["log_qz_SxB"]
 
     log_w = jax.lax.map(log_weights, jax.random.split(key, num_samples // chunk))
     return -losses.iwae_bound(log_w.reshape(num_samples, -1))
 
-  def encode(state, x_BxHxWxC):
-    return apply(state.nets[NET].params, x_BxHxWxC, method="encode")
+  def encode(state, x_BxHxWxC, labels=None):
+    y = labels_of(labels, len(x_BxHxWxC))
+    return apply(state.nets[NET].params, x_BxHxWxC, y, method="encode")
 
-  def reconstruct(state, x_BxHxWxC):
+  def reconstruct(state, x_BxHxWxC, labels=None):
     """Decoder mean at the posterior mean (teacher-forced for the autoregressive head)."""
-    params = state.nets[NET].params
-    mean, _ = apply(params, x_BxHxWxC, method="encode")
-    return mean_image(apply(params, mean, x_BxHxWxC, method="decode"), dec.likelihood,
+    params, y = state.nets[NET].params, labels_of(labels, len(x_BxHxWxC))
+    mean, _ = apply(params, x_BxHxWxC, y, method="encode")
+    return mean_image(apply(params, mean, x_BxHxWxC, y, method="decode"), dec.likelihood,
                       config.data.value_range)
 
   def sample(state, key, num: int, labels=None):
     """`num` prior samples: the mean image, or with the autoregressive head pixels drawn one
-    by one in raster order (binary)."""
-    del labels
+    by one in raster order (binary); a conditional VAE draws class `labels` (int32[num];
+    default uniform)."""
     params = state.nets[NET].params
     z = prior_latents(rng_lib.purpose_key(key, "prior"), num, cfg.latent_dim)
+    y = None
+    if num_classes:
+      y = labels if labels is not None else jax.random.randint(
+          rng_lib.purpose_key(key, "labels"), (num,), 0, num_classes)
     if model.head is None:
-      return mean_image(apply(params, z, method="decode"), dec.likelihood, config.data.value_range)
-    features = apply(params, z, method=lambda m, z: m.decoder(z))
+      return mean_image(apply(params, z, None, y, method="decode"), dec.likelihood,
+                        config.data.value_range)
+    features = apply(params, z, y, method=lambda m, z, y: m.decoder(
+        z if y is None else jnp.concatenate([z, jax.nn.one_hot(y, num_classes)], -1)))
     height, width, channels = image_shape
 
     def draw_pixel(i, x):
@@ -184,4 +208,5 @@ def build(config, data_info: DataInfo) -> Family:
 
   predict = {"sample": sample, "reconstruct": reconstruct, "encode": encode,
              "neg_elbo": neg_elbo, "iwae_nll": iwae_nll}
-  return Family("vae", init_state, train_step, predict, config.batch_size, data_info)
+  return Family("vae", init_state, train_step, predict, config.batch_size, data_info,
+                num_classes)

@@ -80,10 +80,10 @@ def check(config, data_info: DataInfo = None) -> None:
   """Every problem of a VAE-GAN config, one line each."""
   schema.check(config, SPEC)
   cfg = config.model
-  found = models.vae_problems(cfg) + objective_problems(config.loss.vaegan)
+  found = models.vae_problems(cfg, data_info.num_classes if data_info else None)
+  found += objective_problems(config.loss.vaegan)
   found += models.network_problems(cfg.discriminator, "model.discriminator", models.GAN_NETS,
                                    data_info.shape if data_info else None)
-  found += models.conditioning_problems(cfg, data_info.num_classes if data_info else None)
   if cfg.conditioning != "none":
     found.append("model.conditioning: the conditional VAE-GAN is not built yet; use 'none'")
   if cfg.decoder.ar_channels or cfg.decoder.learn_scale:

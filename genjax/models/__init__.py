@@ -29,9 +29,13 @@ def _choice(section, where: str, field: str, valid) -> list:
   return [] if value in valid else [f"{where}.{field}={value!r}: valid are {tuple(valid)}"]
 
 
-def vae_problems(cfg) -> list:
-  """One line per bad value in `cfg` (config.model of a VAE)."""
-  found = _positive(cfg, "model", "latent_dim")
+def vae_problems(cfg, num_classes=None) -> list:
+  """One line per bad value in `cfg` (config.model of a VAE); the label check only when
+  `num_classes` is given."""
+  found = _positive(cfg, "model", "latent_dim") + conditioning_problems(cfg, num_classes)
+  if cfg.conditioning == "projection":
+    found.append("model.conditioning='projection' is a discriminator's: a VAE takes 'none' or"
+                 " 'concat'")
   for part in ("encoder", "decoder"):
     where = f"model.{part}"
     found += _choice(cfg[part], where, "net", VAE_NETS)
@@ -51,9 +55,10 @@ def vae_problems(cfg) -> list:
   return found
 
 
-def build_vae(cfg, image_shape):
-  """The VAE module of `cfg` (config.model) for images of `image_shape`."""
-  schema.raise_if(vae_problems(cfg))
+def build_vae(cfg, image_shape, num_classes: int = 0):
+  """The VAE module of `cfg` (config.model) for images of `image_shape`; conditional on
+  `num_classes` labels when cfg.conditioning is 'concat'."""
+  schema.raise_if(vae_problems(cfg, num_classes))
   enc, dec = cfg.encoder, cfg.decoder
   image_shape = tuple(image_shape)
   out_shape = image_shape[:2] + (dec.ar_features if dec.ar_channels else image_shape[2],)
@@ -71,7 +76,8 @@ def build_vae(cfg, image_shape):
     head = vae.AutoregressiveHead(dec.ar_channels, dec.ar_kernel, dec.ar_layers, image_shape[2],
                                   dec_act)
   learn_scale = dec.likelihood == "gaussian" and dec.learn_scale
-  return vae.VAE(encoder, decoder, image_shape, head, learn_scale, dec.log_scale)
+  classes = num_classes if cfg.conditioning != "none" else 0
+  return vae.VAE(encoder, decoder, image_shape, head, learn_scale, dec.log_scale, classes)
 
 
 def network_problems(section, where: str, nets, data_shape=None) -> list:

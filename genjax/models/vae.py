@@ -123,6 +123,8 @@ class VAE(nn.Module):
 
   `decode(z, x)` returns BxHxWxC likelihood parameters; `x` is only read by the
   autoregressive head (teacher forcing), and must be the image whose likelihood is asked.
+  With `num_classes` = K > 0 it is a conditional VAE (Sohn et al. 2015): labels y_B enter the
+  encoder as K one-hot input planes and the decoder as a one-hot appended to z.
   """
   encoder: nn.Module
   decoder: nn.Module
@@ -130,16 +132,23 @@ class VAE(nn.Module):
   head: nn.Module = None  # AutoregressiveHead or None.
   learn_scale: bool = False
   init_log_scale: float = 0.0
+  num_classes: int = 0
 
   def setup(self):
     if self.learn_scale:
       self.log_scale = self.param("log_scale", nn.initializers.constant(self.init_log_scale),
                                   (self.image_shape[-1],))
 
-  def encode(self, x_BxHxWxC):
+  def encode(self, x_BxHxWxC, y_B=None):
+    if self.num_classes:
+      planes = nn.one_hot(y_B, self.num_classes, dtype=x_BxHxWxC.dtype)[:, None, None, :]
+      x_BxHxWxC = jnp.concatenate(
+          [x_BxHxWxC, jnp.broadcast_to(planes, x_BxHxWxC.shape[:3] + (self.num_classes,))], -1)
     return self.encoder(x_BxHxWxC)
 
-  def decode(self, z_BxZ, x_BxHxWxC=None):
+  def decode(self, z_BxZ, x_BxHxWxC=None, y_B=None):
+    if self.num_classes:
+      z_BxZ = jnp.concatenate([z_BxZ, nn.one_hot(y_B, self.num_classes, dtype=z_BxZ.dtype)], -1)
     out = self.decoder(z_BxZ)
     if self.head is None:
       return out
@@ -149,8 +158,8 @@ class VAE(nn.Module):
     """Learned per-channel log std of a Gaussian likelihood (call only if learn_scale)."""
     return self.log_scale
 
-  def __call__(self, x_BxHxWxC, z_BxZ):
+  def __call__(self, x_BxHxWxC, z_BxZ, y_B=None):
     """Used for initialisation: touches every parameter."""
-    mean, log_std = self.encode(x_BxHxWxC)
-    out = self.decode(z_BxZ + 0 * mean, x_BxHxWxC)
+    mean, log_std = self.encode(x_BxHxWxC, y_B)
+    out = self.decode(z_BxZ + 0 * mean, x_BxHxWxC, y_B)
     return (out, self.log_scale) if self.learn_scale else out
