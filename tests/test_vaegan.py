@@ -198,3 +198,34 @@ def test_init_from_refuses_other_families_and_other_shapes(vae_workdir, tmp_path
   vae_config.init_from = ring
   with pytest.raises(GenjaxError, match="holds none of the networks this 'vae' model has"):
     workdirs.init_sources(vae_config, families.build(vae_config, DataInfo(SHAPE)))
+
+
+@pytest.mark.parametrize("conditioning", ["projection", "concat"])
+def test_a_conditional_vaegan_draws_the_requested_class(conditioning):
+  """Labels into encoder, decoder and D (projection or concatenation, as the GANs):
+  samples of class c are classified as c far above chance by a logistic regression."""
+  from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
+  config = tiny_vaegan()
+  config.model.conditioning = conditioning
+  config.model.latent_dim = 2  # Little room for the class: the label must carry it.
+  config.optim.learning_rate = 1e-3
+  dataset = data_lib.load(config.data)
+  family = families.build(config, DataInfo(dataset.image_shape, dataset.num_classes))
+  state, step = family.init_state(0), jax.jit(family.train_step)
+  x, y = jnp.asarray(dataset.train_images), jnp.asarray(dataset.train_labels, jnp.int32)
+  for i in range(300):
+    rows = jax.random.randint(jax.random.PRNGKey(i), (32,), 0, len(x))
+    state, metrics = step(state, {"image": x[rows], "label": y[rows]},
+                          jax.random.PRNGKey(10_000 + i))
+  assert all(np.isfinite(float(v)) for v in metrics.values())
+  flat = lambda images: np.asarray(images).reshape(len(images), -1)
+  classifier = LogisticRegression(max_iter=2000).fit(flat(dataset.train_images),
+                                                     dataset.train_labels)
+  sample = jax.jit(family.predict["sample"], static_argnums=2)
+  hits = [np.mean(classifier.predict(flat(sample(state, jax.random.PRNGKey(c), 50,
+                                                 jnp.full((50,), c)))) == c) for c in range(10)]
+  assert np.mean(hits) > 0.5, np.round(hits, 2)
+  recon = family.predict["reconstruct"](state, x[:8], y[:8])
+  assert recon.shape == (8, 8, 8, 1)
+  with pytest.raises(GenjaxError, match="class-conditional: pass the examples' labels"):
+    family.predict["reconstruct"](state, x[:8])

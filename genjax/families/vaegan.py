@@ -76,16 +76,22 @@ def objective_problems(cfg) -> list:
   return found
 
 
+def vae_model_config(cfg):
+  """config.model as the VAE part reads it: a conditional VAE-GAN's encoder and decoder take
+  labels by concatenation whatever D's `conditioning` ('projection' or 'concat')."""
+  out = cfg.copy_and_resolve_references()
+  out.conditioning = "none" if cfg.conditioning == "none" else "concat"
+  return out
+
+
 def check(config, data_info: DataInfo = None) -> None:
   """Every problem of a VAE-GAN config, one line each."""
   schema.check(config, SPEC)
   cfg = config.model
-  found = models.vae_problems(cfg, data_info.num_classes if data_info else None)
+  found = models.vae_problems(vae_model_config(cfg), data_info.num_classes if data_info else None)
   found += objective_problems(config.loss.vaegan)
   found += models.network_problems(cfg.discriminator, "model.discriminator", models.GAN_NETS,
                                    data_info.shape if data_info else None)
-  if cfg.conditioning != "none":
-    found.append("model.conditioning: the conditional VAE-GAN is not built yet; use 'none'")
   if cfg.decoder.ar_channels or cfg.decoder.learn_scale:
     found.append("model.decoder.ar_channels and learn_scale must be 0/False: the VAE-GAN's"
                  " reconstruction error is in D's features, not a pixel likelihood")
@@ -106,8 +112,10 @@ def build(config, data_info: DataInfo) -> Family:
   check(config, data_info)
   rt = common.Runtime.of(config)
   cfg, loss_cfg, shape = config.model, config.loss.vaegan, data_info.shape
-  vae_module = models.build_vae(cfg, shape)
+  vae_module = models.build_vae(vae_model_config(cfg), shape, data_info.num_classes)
   d = models.build_discriminator(cfg, shape, data_info.num_classes, rt.dtype, rt.axis)
+  num_classes = vae_module.num_classes
+  no_labels = jnp.zeros((2,), jnp.int32) if num_classes else None
   objective = losses.GAN_LOSSES[config.loss.gan.name]
   penalties = {k: float(w) for k, w in config.loss.gan.penalties.items() if w > 0}
   opts = {net: optim.make(config.optim, config.num_steps, net) for net in (ENC, DEC, DISC)}
@@ -115,30 +123,31 @@ def build(config, data_info: DataInfo) -> Family:
   if loss_cfg.feature_layer == "score":
     raise GenjaxError("loss.vaegan.feature_layer='score' is D's output: name an intermediate"
                       " layer (e.g. 'Conv_0', 'Dense_1')")
-  jax.eval_shape(lambda v, x: gan.disc_features(d, rt, v, x, None, loss_cfg.feature_layer),
-                 jax.eval_shape(d.init, jax.random.PRNGKey(0), jnp.zeros((2,) + shape), None,
-                                train=False), jnp.zeros((2,) + shape))  # Refuses a wrong name.
+  jax.eval_shape(lambda v, x: gan.disc_features(d, rt, v, x, no_labels, loss_cfg.feature_layer),
+                 jax.eval_shape(d.init, jax.random.PRNGKey(0), jnp.zeros((2,) + shape),
+                                no_labels, train=False),
+                 jnp.zeros((2,) + shape))  # Refuses a wrong name.
   likelihood, value_range = cfg.decoder.likelihood, config.data.value_range
 
   def apply(nets, *args, method):
     params = {**nets[ENC].params, **nets[DEC].params}
     return common.run(vae_module, rt, {"params": params}, *args, method=method)
 
-  def decode_image(nets, z):
-    return vae.mean_image(apply(nets, z, method="decode"), likelihood, value_range)
+  def decode_image(nets, z, y):
+    return vae.mean_image(apply(nets, z, None, y, method="decode"), likelihood, value_range)
 
   def init_state(seed: int) -> State:
     root = jax.random.PRNGKey(seed)
     x = jnp.zeros((1,) + shape, jnp.float32)
     z = jnp.zeros((1, cfg.latent_dim), jnp.float32)
-    params = common.init_net(vae_module, rng_lib.purpose_key(root, "init"), opts[ENC], x,
-                             z).params
+    params = common.init_net(vae_module, rng_lib.purpose_key(root, "init"), opts[ENC], x, z,
+                             no_labels if no_labels is None else no_labels[:1]).params
     nets = {}
     for net, part in ((ENC, "encoder"), (DEC, "decoder")):
       group = {part: params[part]}
       nets[net] = NetState(group, opts[net].tx.init(group), {})
     nets[DISC] = common.init_net(d, rng_lib.purpose_key(root, "init_d"), opts[DISC],
-                                 jnp.zeros((2,) + shape), None, train=False)
+                                 jnp.zeros((2,) + shape), no_labels, train=False)
     return State(jnp.zeros((), jnp.int32), root, nets, {})
 
   def train_step(state: State, batch, rng):
@@ -149,24 +158,30 @@ def build(config, data_info: DataInfo) -> Family:
                   (x.shape[0], cfg.latent_dim))
     z_prior = vae.prior_latents(rng_lib.purpose_key(rng, "noise"), x.shape[0], cfg.latent_dim,
                                 rt)
-    features = lambda images: gan.disc_features(d, rt, disc_vars, images, None,
+    y = y_prior = y_fakes = None
+    if num_classes:  # Prior samples of uniform classes; reconstructions keep x's.
+      y = batch["label"]
+      y_prior = rt.draw(jax.random.randint, rng_lib.purpose_key(rng, "labels"), y.shape,
+                        minval=0, maxval=num_classes)
+      y_fakes = jnp.concatenate([y, y_prior])
+    features = lambda images: gan.disc_features(d, rt, disc_vars, images, y,
                                                 loss_cfg.feature_layer)
 
-    def score(images):
+    def score(images, labels):
       if not d_batch_norm:
-        return common.run(d, rt, disc_vars, images, None, train=False)
+        return common.run(d, rt, disc_vars, images, labels, train=False)
       mutable = list(nets[DISC].collections)
-      return common.run(d, rt, disc_vars, images, None, train=True, mutable=mutable)[0]
+      return common.run(d, rt, disc_vars, images, labels, train=True, mutable=mutable)[0]
 
     def forward(enc_params, dec_params):
       """(kl_B, llike_B, x_tilde, x_prior) with these encoder and decoder parameters."""
       groups = {ENC: nets[ENC].replace(params=enc_params), DEC: nets[DEC].replace(params=dec_params)}
-      mean, log_std = apply(groups, x, method="encode")
+      mean, log_std = apply(groups, x, y, method="encode")
       z = mean + jnp.exp(log_std) * eps
-      x_tilde = decode_image(groups, z)
+      x_tilde = decode_image(groups, z, y)
       llike = feature_nll(features(x), features(x_tilde))
       return (losses.kl_diag_gaussian_standard_normal(mean, log_std), llike, x_tilde,
-              decode_image(groups, z_prior))
+              decode_image(groups, z_prior, y_prior))
 
     def encoder_loss(enc_params):
       kl, llike, _, _ = forward(enc_params, nets[DEC].params)
@@ -174,8 +189,8 @@ def build(config, data_info: DataInfo) -> Family:
 
     def decoder_loss(dec_params):
       kl, llike, x_tilde, x_prior = forward(jax.lax.stop_gradient(nets[ENC].params), dec_params)
-      d_real = jax.lax.stop_gradient(score(x))
-      d_fake = score(jnp.concatenate([x_tilde, x_prior]))
+      d_real = jax.lax.stop_gradient(score(x, y))
+      d_fake = score(jnp.concatenate([x_tilde, x_prior]), y_fakes)
       adversarial = objective.g(d_real, d_fake, axis=rt.axis)
       metrics = {"kl": kl.mean(), "llike": llike.mean(), "g_loss": adversarial,
                  "real_cost": jnp.mean(jax.nn.softplus(-d_real)),
@@ -189,7 +204,8 @@ def build(config, data_info: DataInfo) -> Family:
     fakes = jax.lax.stop_gradient(jnp.concatenate([x_tilde, x_prior]))
     disc, d_metrics = gan.critic_update(
         d, nets[DISC], opts[DISC], rt, objective, penalties, jnp.concatenate([x, x]), fakes,
-        None, None, rng_lib.purpose_key(rng, "critic"), step, 0.0, d_batch_norm)
+        None if y is None else jnp.concatenate([y, y]), y_fakes,
+        rng_lib.purpose_key(rng, "critic"), step, 0.0, d_batch_norm)
     update_d = update_dec = jnp.bool_(True)
     if loss_cfg.balance:
       update_d, update_dec = balance(metrics["real_cost"], metrics["fake_cost"],
@@ -204,28 +220,37 @@ def build(config, data_info: DataInfo) -> Family:
 
   outside = common.Runtime(rt.dtype)  # Predict functions run outside the step: no pmap axis.
 
-  def encode(state, x_BxHxWxC):
-    params = {**state.nets[ENC].params, **state.nets[DEC].params}
-    return common.run(vae_module, outside, {"params": params}, x_BxHxWxC, method="encode")
+  def labels_of(labels):
+    if num_classes and labels is None:
+      raise GenjaxError("this VAE-GAN is class-conditional: pass the examples' labels")
+    return labels if num_classes else None
 
-  def reconstruct(state, x_BxHxWxC):
-    """The decoder's image at the posterior mean."""
-    mean, _ = encode(state, x_BxHxWxC)
-    return sample_at(state, mean)
-
-  def sample_at(state, z_BxZ):
+  def encode(state, x_BxHxWxC, labels=None):
     params = {**state.nets[ENC].params, **state.nets[DEC].params}
-    out = common.run(vae_module, outside, {"params": params}, z_BxZ, method="decode")
+    return common.run(vae_module, outside, {"params": params}, x_BxHxWxC, labels_of(labels),
+                      method="encode")
+
+  def reconstruct(state, x_BxHxWxC, labels=None):
+    """The decoder's image at the posterior mean (of the examples' classes `labels`)."""
+    mean, _ = encode(state, x_BxHxWxC, labels)
+    return sample_at(state, mean, labels_of(labels))
+
+  def sample_at(state, z_BxZ, y=None):
+    params = {**state.nets[ENC].params, **state.nets[DEC].params}
+    out = common.run(vae_module, outside, {"params": params}, z_BxZ, None, y, method="decode")
     return vae.mean_image(out, likelihood, value_range)
 
   def sample(state, key, num: int, labels=None):
-    del labels
+    """`num` prior samples; a conditional model draws classes `labels` (default uniform)."""
+    if num_classes and labels is None:
+      labels = jax.random.randint(rng_lib.purpose_key(key, "labels"), (num,), 0, num_classes)
     return sample_at(state, vae.prior_latents(rng_lib.purpose_key(key, "prior"), num,
-                                              cfg.latent_dim))
+                                              cfg.latent_dim), labels if num_classes else None)
 
   def score_fn(state, x, labels=None):
     """The discriminator's logit (eval mode): float[B]."""
     return common.run(d, outside, state.nets[DISC].variables, x, labels, train=False)
 
   predict = {"sample": sample, "reconstruct": reconstruct, "encode": encode, "score": score_fn}
-  return Family("vaegan", init_state, train_step, predict, config.batch_size, data_info)
+  return Family("vaegan", init_state, train_step, predict, config.batch_size, data_info,
+                num_classes)
