@@ -15,10 +15,11 @@ refused with a one-line error. Metrics are logged as `eval/<metric>`.
 from typing import Callable, NamedTuple
 
 from genjax.errors import GenjaxError
+from genjax.evaluators import accuracy
 from genjax.evaluators import modes
 from genjax.evaluators import nll
 
-TYPES = {"nll": nll, "modes": modes}
+TYPES = {"nll": nll, "modes": modes, "accuracy": accuracy}
 RESERVED = ("type", "every_steps")
 
 
