@@ -5,6 +5,7 @@ The one registry. A new family is a module with a `build(config, data_info)` tha
 then run over it.
 """
 from genjax.errors import GenjaxError
+from genjax.families import classifier
 from genjax.families import gan
 from genjax.families import vae
 from genjax.families.contract import DataInfo, Family, NetState, State
@@ -12,6 +13,7 @@ from genjax.families.contract import DataInfo, Family, NetState, State
 FAMILIES = {
     "vae": vae.build,
     "gan": gan.build,
+    "classifier": classifier.build,
 }
 
 
