@@ -1,10 +1,12 @@
-"""Reading a finished or running workdir: its config, latest state, samples and metrics.
+"""Reading a finished or running workdir: its config, latest state, samples and metrics, and a
+trained classifier as a feature extractor (`classifier`).
 
 Shared by the mains (`experiments.sample`, `experiments.evaluate`) and tests.
 """
 import functools
 import json
 import os
+from typing import NamedTuple, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -193,3 +195,62 @@ def initialize(state, family, supplied: dict, config):
                                   collections=collections if key is None and collections
                                   else nets[net].collections)
   return state.replace(nets=nets)
+
+
+class ClassifierInfo(NamedTuple):
+  """What `classifier` loaded: the images it expects (H, W, C; values in [0, 1]), its class
+  count K and feature width F, the checkpoint step, and a SHA-256 of its weights (their
+  dtypes, shapes and bytes, as `checkpoint.digest`) to name the feature extractor by."""
+  image_shape: Tuple[int, int, int]
+  num_classes: int
+  feature_dim: int
+  step: int
+  weights_sha256: str
+  workdir: str
+
+
+def classifier(workdir: str, batch_size: int = 500, seed_index: int = 0):
+  """(fn, info): the latest verified checkpoint of a classifier workdir (written by
+  experiments.train_classifier) as a feature extractor. fn(images float32[N, H, W, C] in
+  [0, 1]) -> {'features': float32[N, F] (penultimate activations), 'probs': float32[N, K]}
+  (numpy), computed jitted in batches of min(N, `batch_size`) (the last one padded);
+  `seed_index` picks the replica of a run with num_seeds > 1."""
+  config, image_shape, num_classes = load_run_config(workdir)
+  name = config.model.get("name")
+  if name != "classifier":
+    raise GenjaxError(f"workdir {workdir!r} holds a {name!r} model, not a classifier: train one"
+                      " with experiments.train_classifier")
+  if not isinstance(batch_size, int) or batch_size <= 0:
+    raise GenjaxError(f"batch_size={batch_size!r} must be a positive integer")
+  family = families.build(config, families.DataInfo(image_shape, num_classes))
+  replicas.check_index(seed_index, config, "seed_index")
+  state = replicas.select(restore_latest(family, config, workdir), seed_index, config)
+  variables = state.nets["classifier"].variables
+  predict = family.predict
+
+  @jax.jit
+  def outputs(state, x_BxHxWxC):  # XLA computes the network once for both.
+    return {"features": predict["features"](state, x_BxHxWxC),
+            "probs": predict["probs"](state, x_BxHxWxC)}
+
+  def fn(images_NxHxWxC):
+    x = np.asarray(images_NxHxWxC, np.float32)
+    if x.ndim != 4 or x.shape[1:] != image_shape:
+      raise GenjaxError(f"the classifier of {workdir!r} takes images of shape [N, "
+                        f"{', '.join(map(str, image_shape))}], got {x.shape}")
+    if x.size and (x.min() < -1e-3 or x.max() > 1.0 + 1e-3):
+      raise GenjaxError(f"the classifier takes images in [0, 1], got values in [{x.min():.3g},"
+                        f" {x.max():.3g}] (map [-1, 1] images with (x + 1) / 2)")
+    out = {"features": [np.zeros((0, info.feature_dim), np.float32)],
+           "probs": [np.zeros((0, num_classes), np.float32)]}
+    size = max(min(batch_size, len(x)), 1)
+    for start in range(0, len(x), size):
+      chunk = x[start:start + size]
+      padded = np.pad(chunk, ((0, size - len(chunk)),) + ((0, 0),) * 3)
+      for key, value in jax.device_get(outputs(state, padded)).items():
+        out[key].append(np.asarray(value[:len(chunk)]))
+    return {key: np.concatenate(parts) for key, parts in out.items()}
+
+  info = ClassifierInfo(image_shape, num_classes, int(config.model.net.hidden),
+                        replicas.step(state, config), checkpoint.digest(variables), workdir)
+  return fn, info

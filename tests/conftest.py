@@ -14,6 +14,7 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
                       os.path.join(tempfile.gettempdir(), "genjax_test_jax_cache"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.3")
 
+from configs import classifier_digits
 from configs import dcgan_digits
 from configs import default
 from configs import gan_ring8
@@ -88,9 +89,22 @@ def tiny_vaegan():
   return config
 
 
+def tiny_classifier():
+  """The digits classifier, shrunk (one conv per stage, narrow) to run in seconds."""
+  config = classifier_digits.get_config()
+  config.num_steps, config.steps_per_call = 20, 1  # XLA:CPU: conv weight gradients in a scan.
+  config.log_every = config.eval_every = config.checkpoint_every = 10
+  config.batch_size = 32
+  config.model.net.update(channels=(8, 16), convs_per_stage=1, hidden=24)  # 24: not the batch.
+  config.optim.warmup_steps = 0
+  config.loss.classifier.label_smoothing = 0.1  # Exercised: the shipped configs use 0.
+  return config
+
+
 # The configuration every contract test (tests/test_contract.py, test_parallel.py) runs for
 # each registered family: a family registered in genjax.families.FAMILIES needs an entry.
-CONTRACT_CASES = {"vae": tiny, "gan": contract_gan, "vaegan": tiny_vaegan}
+CONTRACT_CASES = {"vae": tiny, "gan": contract_gan, "vaegan": tiny_vaegan,
+                  "classifier": tiny_classifier}
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ def test_an_evaluator_is_refused_for_a_family_without_its_predict_functions():
 def test_unknown_types_and_bad_options_are_one_line_errors():
   config = tiny()
   config.evals.nll.type = "fid9000"
-  with pytest.raises(GenjaxError, match=r"evals.nll.type='fid9000': valid are \('nll', 'modes', 'features'"):
+  with pytest.raises(GenjaxError, match=r"evals.nll.type='fid9000': valid are \('nll', 'modes',"
+                                        r" 'accuracy', 'features'\)"):
     _build(config)
   config = tiny()
   config.evals.nll.iwae_chunk = 3

@@ -21,13 +21,13 @@ import jax
 import numpy as np
 import pytest
 
-from experiments import convert_inception
 from genjax import evaluators
 from genjax import families
 from genjax.data import files
 from genjax.errors import GenjaxError
 from genjax.metrics import frechet
 from genjax.metrics import inception
+from genjax.metrics import inception_weights
 from tests.conftest import MNIST_IMAGES, tiny
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -63,10 +63,10 @@ def models(tmp_path_factory):
   torch.set_num_threads(1)   # Modest CPU use; xdist runs two of these.
   source = _wheel()
   out = str(tmp_path_factory.mktemp("inception") / "fid.msgpack")
-  convert_inception.convert(source, out)
+  inception_weights.convert(source, out)
   with warnings.catch_warnings():   # torch 2.13: "torch.jit.load is deprecated".
     warnings.simplefilter("ignore", DeprecationWarning)
-    model = torch.jit.load(io.BytesIO(convert_inception.source_bytes(source)),
+    model = torch.jit.load(io.BytesIO(inception_weights.source_bytes(source)),
                            map_location="cpu").eval()
 
   def nv_bilinear(x, size):
@@ -126,9 +126,9 @@ def test_pytorch_fid_state_dict_converts_to_the_same_file(models, tmp_path):
   """A pytorch-fid-style .pth (torchvision names, BN scale 1, fc) made from default_1.pt."""
   import torch  # pylint: disable=import-outside-toplevel
   _, features, source, out = models
-  state, _, _ = convert_inception.read_source(source)
+  state, _, _ = inception_weights.read_source(source)
   pth = {}
-  for prefix, name in convert_inception.TORCHSCRIPT_NAMES.items():
+  for prefix, name in inception_weights.TORCHSCRIPT_NAMES.items():
     pth[f"{name}.conv.weight"] = torch.from_numpy(state[f"{prefix}.weight"])
     pth[f"{name}.bn.weight"] = torch.ones(state[f"{prefix}.weight"].shape[0])
     for ours, theirs in (("beta", "bias"), ("mean", "running_mean"), ("var", "running_var")):
@@ -136,7 +136,7 @@ def test_pytorch_fid_state_dict_converts_to_the_same_file(models, tmp_path):
     pth[f"{name}.bn.num_batches_tracked"] = torch.tensor(0)
   pth["fc.weight"], pth["fc.bias"] = torch.zeros(1008, 2048), torch.zeros(1008)
   torch.save(pth, tmp_path / "pt_inception.pth")
-  convert_inception.convert(str(tmp_path / "pt_inception.pth"), str(tmp_path / "b.msgpack"))
+  inception_weights.convert(str(tmp_path / "pt_inception.pth"), str(tmp_path / "b.msgpack"))
   (_, theirs), (_, ours) = inception.load(str(tmp_path / "b.msgpack")), inception.load(out)
   assert inception.signature(theirs) == inception.signature(ours)
   assert all(jax.tree.leaves(jax.tree.map(np.array_equal, theirs, ours)))

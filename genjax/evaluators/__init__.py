@@ -15,11 +15,12 @@ refused with a one-line error. Metrics are logged as `eval/<metric>`.
 from typing import Callable, NamedTuple
 
 from genjax.errors import GenjaxError
+from genjax.evaluators import accuracy
 from genjax.evaluators import features
 from genjax.evaluators import modes
 from genjax.evaluators import nll
 
-TYPES = {"nll": nll, "modes": modes, "features": features}
+TYPES = {"nll": nll, "modes": modes, "accuracy": accuracy, "features": features}
 RESERVED = ("type", "every_steps")
 
 

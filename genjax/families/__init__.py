@@ -5,6 +5,7 @@ The one registry. A new family is a module with a `build(config, data_info)` tha
 then run over it.
 """
 from genjax.errors import GenjaxError
+from genjax.families import classifier
 from genjax.families import gan
 from genjax.families import vae
 from genjax.families import vaegan
@@ -14,6 +15,7 @@ FAMILIES = {
     "vae": vae.build,
     "gan": gan.build,
     "vaegan": vaegan.build,
+    "classifier": classifier.build,
 }
 
 

@@ -13,6 +13,8 @@ Predict functions this codebase knows (a family provides those that make sense f
   reconstruct(state, x_BxHxWxC) -> x_BxHxWxC          encode(state, x) -> (mean_BxZ, log_std_BxZ)
   neg_elbo(state, x, key) -> nats float[B]            iwae_nll(state, x, key, k, chunk) -> float[B]
   score(state, x, labels=None) -> discriminator logit float[B]
+  logits(state, x01_BxHxWxC) -> float[B, K]           probs(state, x01) -> softmax float[B, K]
+  features(state, x01) -> a classifier's penultimate activations float[B, F]
 """
 import dataclasses
 from typing import Any, Callable, Dict, Mapping, NamedTuple, Tuple

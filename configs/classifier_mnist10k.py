@@ -1,0 +1,56 @@
+"""The evaluation suite's classifier on MNIST-10k: a small CNN for Frechet classifier distance,
+classifier score and class histograms of 28x28 samples.
+
+First 8,000 images of ../shared/data/mnist10k train, last 2,000 (the harder writers) eval;
+images in [0, 1], random shifts of up to 2 pixels, dropout, cosine decay. 30 epochs: 99.45%
+eval accuracy (seed 0), ~7 minutes on 2 CPU cores.
+python -m experiments.train_classifier --workdir=DIR (run from the repository root: the
+data path is relative to it).
+"""
+import ml_collections
+
+from configs import default
+from genjax import schema
+
+MNIST10K = "../shared/data/mnist10k"
+EPOCHS = 30
+
+
+def get_config():
+  config = default.get_config()
+  config.data.name = "idx"
+  config.data.path = f"{MNIST10K}/t10k-images-idx3-ubyte.gz"
+  config.data.labels_path = f"{MNIST10K}/t10k-labels-idx1-ubyte.gz"
+  config.data.num_eval = 2000
+  config.data.value_range = "0,1"
+  config.data.dynamic_binarization = False
+  config.batch_size = 128
+  config.num_steps = EPOCHS * (8000 // config.batch_size)
+  # One step per call: XLA:CPU runs conv weight gradients several times slower inside a scan
+  # (jax-ml/jax#12868); on an accelerator a larger value saves dispatch time.
+  config.steps_per_call = 1
+  config.log_every = 125
+  config.eval_every = config.checkpoint_every = 625
+  config.model = ml_collections.ConfigDict(dict(
+      name="classifier",
+      net=dict(
+          channels=(32, 64),    # Conv width per stage; each stage ends in a 2x2 max pool.
+          convs_per_stage=2,    # 3x3 convs (ReLU) per stage.
+          hidden=128,           # Penultimate width: the features of FCD.
+          dropout=0.3,          # On the penultimate layer in training (0: off).
+      ),
+  ))
+  config.loss = ml_collections.ConfigDict(dict(
+      classifier=dict(
+          label_smoothing=0.0,  # Targets (1 - s) one-hot + s / K; 0 keeps the softmax
+                                # calibrated for the classifier score (0.1: 99.35%, 0: 99.45%).
+          augment_shift=2,      # Random shifts of up to this many pixels (0: off).
+      ),
+  ))
+  config.optim.learning_rate = 2e-3
+  config.optim.schedule = "cosine"
+  config.optim.warmup_steps = 100
+  config.optim.classifier = schema.net_optim()  # Per-network overrides (none).
+  config.evals = ml_collections.ConfigDict(dict(
+      accuracy=dict(type="accuracy", every_steps=0, batch_size=500)))
+  return config

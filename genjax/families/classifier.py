@@ -1,0 +1,149 @@
+"""The classifier family: a small CNN (`genjax.models.classifier`) trained with label-smoothed
+cross-entropy on labelled images, for the evaluation suite: its penultimate features feed a
+Frechet classifier distance, its softmax the classifier score and class histograms of samples
+(`genjax.workdirs.classifier` turns a trained workdir into that feature extractor).
+
+Pieces: `translate` (random shifts, zero fill), `dropout_keep` (an explicit dropout mask).
+Keys, off the step's `rng`: 'augment' (the shifts), 'dropout' (the mask); both drawn per
+example for the global batch (`common.Runtime.draw`), so 1 or N devices train alike.
+Predict functions take images x_BxHxWxC in [0, 1] and run in eval mode (no dropout):
+  logits(state, x) -> float32[B, K]    probs(state, x) -> float32[B, K] (softmax)
+  features(state, x) -> float32[B, F]  (penultimate activations, F = model.net.hidden)
+"""
+import jax
+import jax.numpy as jnp
+import optax
+
+from genjax import optim
+from genjax import rng as rng_lib
+from genjax import schema
+from genjax.families import common
+from genjax.families.contract import DataInfo, Family, State
+from genjax.models import classifier as nets
+
+NET = "classifier"
+NETWORK = schema.leaves("channels", "convs_per_stage", "hidden", "dropout")  # model.net
+OBJECTIVE = schema.leaves("label_smoothing", "augment_shift")  # loss.classifier
+SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
+    "model": {**schema.leaves("name"), "net": NETWORK},
+    "loss": {"classifier": OBJECTIVE},
+    "optim": {NET: schema.optim_overrides()},
+}
+
+
+# --- pieces ----------------------------------------------------------------------------------
+def translate(key, x_BxHxWxC, pixels: int, rt: common.Runtime):
+  """Each image shifted by its own uniform (dy, dx) in [-pixels, pixels]^2, zero fill."""
+  n, h, w, c = x_BxHxWxC.shape
+  shifts_Bx2 = rt.draw(jax.random.randint, key, (n, 2), minval=-pixels, maxval=pixels + 1)
+  padded = jnp.pad(x_BxHxWxC, ((0, 0), (pixels, pixels), (pixels, pixels), (0, 0)))
+  crop = lambda img, s: jax.lax.dynamic_slice(img, (pixels + s[0], pixels + s[1], 0), (h, w, c))
+  return jax.vmap(crop)(padded, shifts_Bx2)
+
+
+def dropout_keep(key, shape, rate: float, rt: common.Runtime):
+  """Inverted-dropout mask of `shape` (batch first): 0, or 1 / (1 - rate) with prob 1 - rate."""
+  keep = 1.0 - rate
+  bits = rt.draw(lambda k, s: jax.random.bernoulli(k, keep, s), key, shape)
+  return bits.astype(jnp.float32) / keep
+
+
+def loss_and_metrics(logits_BxK, labels_B, label_smoothing: float):
+  """(label-smoothed cross-entropy, {'loss', 'xent' (plain cross-entropy)}), nats per example."""
+  targets = optax.smooth_labels(jax.nn.one_hot(labels_B, logits_BxK.shape[-1]), label_smoothing)
+  loss = optax.softmax_cross_entropy(logits_BxK, targets).mean()
+  xent = optax.softmax_cross_entropy_with_integer_labels(logits_BxK, labels_B).mean()
+  return loss, {"loss": loss, "xent": xent}
+
+
+# --- the family ------------------------------------------------------------------------------
+def objective_problems(cfg, data_shape=None) -> list:
+  """One line per bad value of the objective section (config.loss.classifier)."""
+  found = []
+  if not (isinstance(cfg.label_smoothing, (int, float)) and 0.0 <= cfg.label_smoothing < 1.0):
+    found.append(f"loss.classifier.label_smoothing={cfg.label_smoothing!r} must lie in [0, 1)")
+  shift = cfg.augment_shift
+  if not isinstance(shift, int) or shift < 0:
+    found.append(f"loss.classifier.augment_shift={shift!r} must be an integer >= 0 (pixels;"
+                 " 0: off)")
+  elif data_shape is not None and len(data_shape) == 3 and shift >= min(data_shape[:2]):
+    found.append(f"loss.classifier.augment_shift={shift} must be smaller than the images"
+                 f" ({data_shape[0]}x{data_shape[1]})")
+  return found
+
+
+def data_problems(data_config, data_info: DataInfo = None) -> list:
+  """One line per reason the data cannot train a classifier."""
+  found = []
+  if data_config.value_range != "0,1":
+    found.append(f"a classifier reads images in [0, 1]: set data.value_range='0,1', not"
+                 f" {data_config.value_range!r}")
+  if data_config.dynamic_binarization:
+    found.append("a classifier trains on the images as they are: set"
+                 " data.dynamic_binarization=False")
+  if data_info is not None and not data_info.num_classes:
+    hint = (" (idx: set data.labels_path)" if data_config.name == "idx" else
+            " (npz: the file needs a 'labels' array)" if data_config.name == "npz" else "")
+    found.append(f"a classifier needs labelled images; data.name={data_config.name!r} has no"
+                 f" labels{hint}")
+  elif data_info is not None and not data_info.is_image:
+    found.append(f"a classifier needs images; data.name={data_config.name!r} has shape"
+                 f" {data_info.shape}")
+  return found
+
+
+def check(config, data_info: DataInfo = None) -> None:
+  """Every problem of a classifier config, one line each (see `genjax.schema`); the checks
+  against the data only with `data_info`."""
+  schema.check(config, SPEC)
+  shape = data_info.shape if data_info else None
+  found = nets.problems(config.model.net) + objective_problems(config.loss.classifier, shape)
+  found += data_problems(config.data, data_info)
+  schema.raise_if(found + optim.problems(config.optim, (NET,)))
+
+
+def build(config, data_info: DataInfo) -> Family:
+  """The classifier family of `config` for labelled images of `data_info.shape`."""
+  check(config, data_info)
+  rt = common.Runtime.of(config)
+  net_cfg, loss_cfg = config.model.net, config.loss.classifier
+  model = nets.CNN(tuple(net_cfg.channels), net_cfg.convs_per_stage, net_cfg.hidden,
+                   data_info.num_classes)
+  opt = optim.make(config.optim, config.num_steps, NET)
+  image_shape = data_info.shape
+
+  def init_state(seed: int) -> State:
+    root = jax.random.PRNGKey(seed)
+    x = jnp.zeros((1,) + image_shape, jnp.float32)
+    net = common.init_net(model, rng_lib.purpose_key(root, "init"), opt, x)
+    return State(jnp.zeros((), jnp.int32), root, {NET: net}, {})
+
+  def train_step(state: State, batch, rng):
+    x, labels = batch["image"], batch["label"]
+    if loss_cfg.augment_shift:
+      x = translate(rng_lib.purpose_key(rng, "augment"), x, loss_cfg.augment_shift, rt)
+    keep = None
+    if net_cfg.dropout:
+      keep = dropout_keep(rng_lib.purpose_key(rng, "dropout"), (x.shape[0], net_cfg.hidden),
+                          net_cfg.dropout, rt)
+    net = state.nets[NET]
+
+    def loss_fn(params):
+      logits, _ = common.run(model, rt, {"params": params}, x, keep)
+      return loss_and_metrics(logits, labels, loss_cfg.label_smoothing)
+
+    grads, metrics = jax.grad(loss_fn, has_aux=True)(net.params)
+    net = common.apply_gradients(net, opt, grads, state.step, rt)
+    return state.replace(step=state.step + 1, nets={NET: net}), rt.mean(metrics)
+
+  outside = common.Runtime(rt.dtype)  # Predict functions run outside the step: no pmap axis.
+
+  def outputs(state, x_BxHxWxC):
+    return common.run(model, outside, state.nets[NET].variables, x_BxHxWxC)
+
+  predict = {
+      "logits": lambda state, x: outputs(state, x)[0],
+      "probs": lambda state, x: jax.nn.softmax(outputs(state, x)[0], -1),
+      "features": lambda state, x: outputs(state, x)[1],
+  }
+  return Family("classifier", init_state, train_step, predict, config.batch_size, data_info)
