@@ -14,6 +14,17 @@ from genjax import schema
 
 MNIST10K = "../shared/data/mnist10k"
 EPOCHS = 30
+WORKDIR = "/tmp/genjax/classifier_mnist10k"  # Where the MNIST-10k configs' FCD evaluator looks.
+
+
+def fcd_evaluator(**options):
+  """The `features` evaluator the MNIST-10k model configs log: FCD (eval/classifier/fid),
+  KID, classifier score and class histogram of 2,000 samples in this classifier's features,
+  against the 2,000 eval images. Train the classifier first:
+  python -m experiments.train_classifier --workdir=/tmp/genjax/classifier_mnist10k"""
+  return ml_collections.ConfigDict({
+      **dict(type="features", every_steps=0, extractor="classifier", path=WORKDIR,
+             metrics="fid,kid,score,classes", num_samples=2000), **options})
 
 
 def get_config():

@@ -2,6 +2,7 @@
 
 Users with tfds: --config.data.name=mnist (needs the `tf` extra once, to prepare it).
 """
+from configs import classifier_mnist10k
 from configs import dcgan_digits
 from configs import vae_mnist10k
 
@@ -15,4 +16,5 @@ def get_config():
   config.model.latent_dim = 64
   config.num_steps = 3000
   config.eval_every = config.checkpoint_every = 1000
+  config.evals.classifier = classifier_mnist10k.fcd_evaluator()
   return config

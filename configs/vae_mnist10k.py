@@ -4,6 +4,7 @@ The 10,000-image MNIST test set in IDX format (../shared/data/mnist10k), first 8
 images train, last 2,000 eval, dynamic binarization; 100 epochs at batch 128.
 Run from the repository root (the data path is relative to it).
 """
+from configs import classifier_mnist10k
 from configs import default
 
 MNIST10K = "../shared/data/mnist10k"
@@ -34,4 +35,6 @@ def get_config():
   config.evals.nll.batch_size = 50
   config.evals.nll.iwae_chunk = 100
   config.evals.nll.iwae_examples = 2000
+  # Samples are drawn pixel by pixel (784 head calls): 500 of them, not 2,000.
+  config.evals.classifier = classifier_mnist10k.fcd_evaluator(num_samples=500)
   return config

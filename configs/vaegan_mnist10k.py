@@ -1,6 +1,7 @@
 """The VAE-GAN on MNIST-10k from scratch: vae_plain_mnist10k's conv encoder and MLP decoder
 (sigmoid images in [0, 1]), a DCGAN discriminator (width 32) whose second conv layer (7x7x64)
 is the learned similarity; non-saturating loss, Adam(3e-4, b1=0.5) for all three networks."""
+from configs import classifier_mnist10k
 from configs import vae_plain_mnist10k
 from configs import vaegan_digits
 
@@ -18,4 +19,5 @@ def get_config():
   config.steps_per_call = 25
   config.log_every = 250
   config.eval_every = config.checkpoint_every = 1500
+  config.evals.classifier = classifier_mnist10k.fcd_evaluator()
   return config
