@@ -61,7 +61,7 @@ def compare(real, fake, metrics, key, kid_subsets=100, kid_subset_size=1000) -> 
     histogram = classifier_score.class_histogram(fake["probs"])
     out["class_entropy"] = histogram["entropy"]
     out["classes_covered"] = histogram["classes_covered"]
-  return {k: float(v) for k, v in out.items()}
+  return {k: float(v) + 0.0 for k, v in out.items()}  # + 0.0: no "-0" entropies.
 
 
 def features_of(extractor, images01):
