@@ -1,7 +1,6 @@
 """The VAE-GAN: each parameter group is updated by the gradient of its own loss alone
 (recomputed here from the networks, not from the family's code), the balancing switches,
 the feature layer, and a short run that learns."""
-import logging
 
 import jax
 import jax.numpy as jnp
@@ -157,7 +156,7 @@ def vae_workdir(tmp_path_factory):
 
 
 def test_init_from_a_vae_starts_the_vaegan_from_its_encoder_and_decoder(vae_workdir, tmp_path,
-                                                                        caplog):
+                                                                        monkeypatch):
   workdir, vae_state = vae_workdir
   config = tiny_vaegan()
   config.init_from = workdir
@@ -174,9 +173,14 @@ def test_init_from_a_vae_starts_the_vaegan_from_its_encoder_and_decoder(vae_work
   fresh = family.init_state(0).nets["disc"].params
   assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(state.nets["disc"].params),
                                                   jax.tree.leaves(fresh)))
-  with caplog.at_level(logging.INFO):
-    train.train_and_evaluate(config, str(tmp_path / "vaegan"))
-  assert "Initialized decoder, encoder from" in caplog.text
+  calls = []
+  monkeypatch.setattr(workdirs, "initialize", lambda *args, _real=workdirs.initialize: (
+      calls.append(sorted(args[2])), _real(*args))[1])
+  trained = train.train_and_evaluate(config, str(tmp_path / "vaegan"))
+  assert calls == [["decoder", "encoder"]] and int(trained.step) == 5
+  calls.clear()
+  train.train_and_evaluate(config, str(tmp_path / "vaegan"))  # Resumed: not copied again.
+  assert not calls
 
 
 def test_init_from_refuses_other_families_and_other_shapes(vae_workdir, tmp_path):
