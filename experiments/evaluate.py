@@ -36,13 +36,15 @@ _EXTRACTOR_PATH = flags.DEFINE_string("extractor_path", "", "Its parameter file 
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 2000, "Samples drawn (--metrics).")
 _REFERENCE = flags.DEFINE_string("reference", "eval", "Real split compared with: eval or train.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the samples' key (--metrics).")
+_SOURCE = flags.DEFINE_string("source", "samples", "What is scored (--metrics): 'samples' or"
+                              " 'reconstructions' of the eval images.")
 flags.mark_flags_as_required(["workdir"])
 
 
 def evals_from_flags():
   options = dict(features.OPTIONS, extractor=_EXTRACTOR.value, path=_EXTRACTOR_PATH.value,
                  metrics=_METRICS.value, num_samples=_NUM_SAMPLES.value,
-                 reference=_REFERENCE.value, seed=_SEED.value)
+                 reference=_REFERENCE.value, seed=_SEED.value, source=_SOURCE.value)
   return {_EXTRACTOR.value: dict(type="features", every_steps=0, **options)}
 
 

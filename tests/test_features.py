@@ -119,3 +119,22 @@ def test_shape_mismatch_and_inception_scores_are_refused(pixels, monkeypatch):
                       lambda path, batch: _pixels(path, batch)._replace(probs=False))
   with pytest.raises(GenjaxError, match="'score' and 'classes' need class probabilities"):
     _evaluator(config, family, extractor="inception", metrics="fid,score")
+
+
+def test_reconstructions_are_scored_against_the_reference_with_class_agreement(pixels, tmp_path):
+  config = tiny()
+  config.data.dynamic_binarization = False
+  family = families.build(config, DataInfo((8, 8, 1), 10))
+  identity = family._replace(predict={**family.predict, "reconstruct": lambda state, x: x})
+  dataset = data_lib.load(config.data)
+  eval_data = {"image": np.asarray(dataset.eval_images[:100], np.float32),
+               "label": np.asarray(dataset.eval_labels[:100])}
+  evaluator = _evaluator(config, identity, source="reconstructions", metrics="fid,classes",
+                         num_samples=100, batch_size=32, cache_dir=str(tmp_path))
+  result = evaluator.run(family.init_state(0), eval_data)
+  by_hand = np.mean(_pixels("", 0).fn(eval_data["image"])["probs"].argmax(1) == eval_data["label"])
+  assert result["pixels/reconstructions/class_agreement"] == pytest.approx(by_hand)
+  untrained = _evaluator(config, family, source="reconstructions", metrics="fid",
+                         num_samples=100, batch_size=32, cache_dir=str(tmp_path))
+  worse = untrained.run(family.init_state(0), eval_data)
+  assert result["pixels/reconstructions/fid"] < 0.2 * worse["pixels/reconstructions/fid"]

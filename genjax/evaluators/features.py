@@ -4,7 +4,10 @@ feature network (`extractors`: the FID Inception, or a classifier trained in gen
 FID is the Frechet classifier distance, FCD).
 
 Samples come from the family's `sample` (its EMA generator where it keeps one), `num_samples`
-of them from a fixed key (option `seed`); the reference is the real `reference` split
+of them from a fixed key (option `seed`); with `source='reconstructions'` they are the
+family's reconstructions of the first `num_samples` eval images instead (given their labels
+when it is conditional), and 'class_agreement' is the fraction the classifier assigns the
+original's label; the reference is the real `reference` split
 ('eval' or 'train', its first `num_reference` images; 0: all), whose features are computed
 once and cached on disk per (dataset, split, extractor) in `cache_dir`. Metrics are logged
 as `<extractor>/<metric>` (e.g. eval/classifier/fid, eval/inception/kid). Definitions: the
@@ -26,11 +29,13 @@ from genjax.metrics import kid
 from genjax.metrics import prdc
 
 NEEDS = ("sample",)
-OPTIONS = dict(extractor="inception", path="", metrics="fid,kid", num_samples=2000,
+OPTIONS = dict(extractor="inception", path="", metrics="fid,kid", source="samples",
+               num_samples=2000,
                reference="eval", num_reference=0, batch_size=100, kid_subsets=100,
                kid_subset_size=1000, seed=0, cache_dir="~/.cache/genjax/features")
 METRICS = ("fid", "kid", "pr", "dc", "score", "classes")
 REFERENCES = ("eval", "train")
+SOURCES = ("samples", "reconstructions")
 
 
 def parse_metrics(spec: str) -> tuple:
@@ -104,10 +109,26 @@ def draw_samples(sample, state, key, num: int, batch_size: int):
   return np.concatenate(parts)[:num]
 
 
+def reconstruct_eval(reconstruct, state, eval_data, num_classes: int, num: int,
+                     batch_size: int):
+  """(reconstructions of the first `num` eval images, their labels or None), numpy."""
+  if eval_data is None:
+    raise GenjaxError("source='reconstructions' needs an eval split of images")
+  images, labels = eval_data["image"][:num], eval_data.get("label")
+  labels = None if labels is None else np.asarray(labels[:num])
+  parts = []
+  for start in range(0, len(images), batch_size):
+    args = (labels[start:start + batch_size],) if num_classes else ()
+    parts.append(np.asarray(reconstruct(state, images[start:start + batch_size], *args)))
+  return np.concatenate(parts), labels
+
+
 def check(options, is_image: bool) -> tuple:
   metrics = parse_metrics(options["metrics"])
   if not is_image:
     raise GenjaxError("evals type 'features' scores images; 2-D mixtures use type 'modes'")
+  if options["source"] not in SOURCES:
+    raise GenjaxError(f"source={options['source']!r}: valid are {SOURCES}")
   if options["reference"] not in REFERENCES:
     raise GenjaxError(f"reference={options['reference']!r}: valid are {REFERENCES}")
   for field in ("num_samples", "batch_size", "kid_subsets", "kid_subset_size"):
@@ -125,20 +146,32 @@ def make(family, config, options):
   if ("score" in metrics or "classes" in metrics) and not extractor.probs:
     raise GenjaxError(f"metrics 'score' and 'classes' need class probabilities: use"
                       f" extractor='classifier', not {options['extractor']!r}")
+  reconstructions = options["source"] == "reconstructions"
+  if reconstructions and "reconstruct" not in family.predict:
+    raise GenjaxError(f"source='reconstructions' needs a family that reconstructs;"
+                      f" {family.name!r} has {tuple(family.predict)}")
   sample = jax.jit(family.predict["sample"], static_argnums=2)
+  reconstruct = jax.jit(family.predict["reconstruct"]) if reconstructions else None
   key = jax.random.PRNGKey(options["seed"])
   cache = {}
-  prefix = options["extractor"]
+  prefix = options["extractor"] + ("/reconstructions" if reconstructions else "")
 
   def run(state, eval_data=None):
-    del eval_data  # The reference is read raw (grey levels, not binarized) by the data config.
+    """The reference is read raw (grey levels, not binarized) through the data config;
+    reconstructions are of `eval_data` as the model sees it."""
     if "real" not in cache:
       cache["real"] = reference_features(extractor, config.data, options["reference"],
                                          options["num_reference"], options["cache_dir"])
-    fakes = draw_samples(sample, state, key, options["num_samples"], options["batch_size"])
+    if reconstructions:
+      fakes, labels = reconstruct_eval(reconstruct, state, eval_data, family.num_classes,
+                                       options["num_samples"], options["batch_size"])
+    else:
+      fakes = draw_samples(sample, state, key, options["num_samples"], options["batch_size"])
     fake = features_of(extractor, extractors.to_unit(fakes, config.data.value_range))
     result = compare(cache["real"], fake, metrics, jax.random.fold_in(key, 1),
                      options["kid_subsets"], options["kid_subset_size"])
+    if reconstructions and extractor.probs and labels is not None:
+      result["class_agreement"] = float(np.mean(fake["probs"].argmax(1) == labels))
     return {f"{prefix}/{k}": v for k, v in result.items()}
 
   run.about = {"extractor": extractor.id, "num_samples": options["num_samples"],
