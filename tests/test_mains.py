@@ -183,3 +183,16 @@ def test_the_console_shows_our_lines_not_library_chatter(tmp_path):
   info = [line for line in result.stderr.splitlines() if line.startswith("I")]
   assert not [line for line in info if "orbax" in line.lower() or "checkpoint_manager" in line]
   assert any("step 20/20" in line for line in info) and any("eval at step 20" in line for line in info)
+
+
+def test_reconstructions_main_writes_a_grid_of_originals_and_each_models_reconstruction(
+    workdir, tmp_path):
+  path, _ = workdir
+  png = str(tmp_path / "triples.png")
+  result = run("experiments.reconstructions", f"--workdirs={path},{path}", "--num=8",
+               f"--out={png}")
+  assert result.returncode == 0, result.stderr[-3000:]
+  width, height = Image.open(png).size
+  assert width > 2 * height  # 4 triples per row, 2 rows of 8x8 digits.
+  _assert_one_line_error(run("experiments.reconstructions", f"--workdirs={tmp_path}",
+                             f"--out={png}"), "config.json")
