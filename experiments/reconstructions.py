@@ -17,7 +17,6 @@ from genjax import replicas
 from genjax import workdirs
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
-from genjax.evaluators import extractors
 
 _WORKDIRS = flags.DEFINE_list("workdirs", None, "Workdirs of models that reconstruct.")
 _NUM = flags.DEFINE_integer("num", 8, "Eval images (rows of the grid hold 8 images each).")
@@ -32,12 +31,13 @@ def reconstructions(workdir: str, num: int):
   if "reconstruct" not in family.predict:
     raise GenjaxError(f"the {family.name!r} model in {workdir!r} does not reconstruct")
   state = replicas.select(workdirs.restore_latest(family, config, workdir), 0, config)
-  eval_data = pipeline.eval_set(data_lib.load(config.data), config.seed, config.data)
+  dataset = data_lib.load(config.data)
+  eval_data = pipeline.eval_set(dataset, config.seed, config.data)
   x = eval_data["image"][:num]
   labels = (eval_data["label"][:num],) if family.num_classes else ()
   recon = jax.jit(family.predict["reconstruct"])(state, x, *labels)
-  unit = lambda a: extractors.to_unit(a, config.data.value_range)
-  return unit(data_lib.load(config.data).eval_images[:num]), unit(recon)
+  unit = lambda a: pipeline.to_unit(a, config.data.value_range)
+  return unit(dataset.eval_images[:num]), unit(recon)
 
 
 def main(argv):

@@ -9,13 +9,12 @@ import numpy as np
 from absl import logging
 from PIL import Image
 
+from genjax.data import pipeline
+
 
 def image_grid(images_NxHxWxC, value_range: str = "0,1", columns: int = 0) -> np.ndarray:
   """Tiles N images into one uint8 HxWxC grid (1-pixel gaps), mapping the value range to 0..255."""
-  x = np.asarray(images_NxHxWxC, np.float32)
-  if value_range == "-1,1":
-    x = (x + 1.0) / 2.0
-  x = np.clip(x, 0.0, 1.0)
+  x = pipeline.to_unit(images_NxHxWxC, value_range)
   n, h, w, c = x.shape
   columns = columns or math.ceil(math.sqrt(n))
   rows = math.ceil(n / columns)

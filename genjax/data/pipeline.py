@@ -12,6 +12,7 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from genjax import rng as rng_lib
 from genjax.data import toy2d
@@ -73,6 +74,15 @@ def check(data_config, sampling: Sampling) -> None:
 def to_value_range(x01, value_range: str):
   """Maps images in [0, 1] to the configured range ('0,1' or '-1,1')."""
   return x01 * 2.0 - 1.0 if value_range == "-1,1" else x01
+
+
+def to_unit(images, value_range: str) -> np.ndarray:
+  """The inverse of `to_value_range`, on the host: images of the range as float32 numpy in
+  [0, 1] (clipped: model outputs may overshoot)."""
+  x = np.asarray(images, np.float32)
+  if value_range == "-1,1":
+    x = (x + 1.0) / 2.0
+  return np.clip(x, 0.0, 1.0)
 
 
 def epoch_order(root_key, step, sampling: Sampling, shards=None):

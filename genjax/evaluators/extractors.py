@@ -10,7 +10,6 @@
 import os
 from typing import Callable, NamedTuple, Optional, Tuple
 
-import numpy as np
 
 from genjax.errors import GenjaxError
 
@@ -51,11 +50,3 @@ def load(name: str, path: str = "", batch_size: int = 100) -> Extractor:
   if name not in EXTRACTORS:
     raise GenjaxError(f"extractor={name!r}: valid are {tuple(EXTRACTORS)}")
   return EXTRACTORS[name](path, batch_size)
-
-
-def to_unit(images, value_range: str) -> np.ndarray:
-  """Images of the training value range ('0,1' or '-1,1') as float32 in [0, 1]."""
-  x = np.asarray(images, np.float32)
-  if value_range == "-1,1":
-    x = (x + 1.0) / 2.0
-  return np.clip(x, 0.0, 1.0)

@@ -21,6 +21,7 @@ import jax
 import numpy as np
 
 from genjax import data as data_lib
+from genjax.data import pipeline
 from genjax.errors import GenjaxError
 from genjax.evaluators import extractors
 from genjax.metrics import classifier_score
@@ -167,7 +168,7 @@ def make(family, config, options):
                                        options["num_samples"], options["batch_size"])
     else:
       fakes = draw_samples(sample, state, key, options["num_samples"], options["batch_size"])
-    fake = features_of(extractor, extractors.to_unit(fakes, config.data.value_range))
+    fake = features_of(extractor, pipeline.to_unit(fakes, config.data.value_range))
     result = compare(cache["real"], fake, metrics, jax.random.fold_in(key, 1),
                      options["kid_subsets"], options["kid_subset_size"])
     if reconstructions and extractor.probs and labels is not None:
