@@ -31,6 +31,7 @@ from genjax import workdirs
 from genjax.data import feed as feed_lib
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
+from genjax.families import common
 
 # data fields that do not change the batches: the same data may move, or be fed differently.
 MAY_CHANGE_ON_RESUME = ("tfds_data_dir", "path", "labels_path", "placement", "device_limit_mb",
@@ -158,7 +159,7 @@ def guard_nonfinite(train_step, skip: bool, exact: bool = True):
     inputs_ok = jnp.array(True)
     if skip:
       ok = jnp.logical_and(ok, all_finite(params_of(new)))
-      new = jax.tree.map(lambda n, o: jnp.where(ok, n, o), new, state).replace(step=new.step)
+      new = common.keep_if(ok, new, state).replace(step=new.step)
       metrics = jax.tree.map(lambda m: jnp.where(ok, m, jnp.zeros_like(m)), metrics)
     elif exact:
       inputs_ok = jax.lax.cond(ok, lambda: jnp.array(True), lambda: all_finite(params_of(state)))

@@ -148,8 +148,8 @@ def init_sources(config, family) -> dict:
   trained runs) supplies to `family`: every component the family has and a source holds,
   checked shape for shape. Refused in one line per problem: a workdir supplying nothing, two
   supplying the same component, a parameter of another shape."""
-  target = components(jax.eval_shape(family.init_state, 0))
   fresh = jax.eval_shape(family.init_state, 0)
+  target = components(fresh)
   supplied, found = {}, []
   for workdir in [w for w in config.init_from.split(",") if w]:
     src_config, shape, classes = load_run_config(workdir)

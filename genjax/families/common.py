@@ -68,6 +68,12 @@ def ema_update(ema, variables, decay: float):
   return jax.tree.map(mix, ema, variables)
 
 
+def keep_if(flag, new, old):
+  """`new` where `flag` (a traced bool) holds, else `old`, leaf by leaf: an update that a
+  step may skip (VAE-GAN balancing, skipped non-finite steps)."""
+  return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
+
+
 def copy(tree):
   """A distinct buffer of every leaf (the state is donated to the train call)."""
   return jax.tree.map(jnp.copy, tree)

@@ -56,11 +56,6 @@ def balance(real_cost, fake_cost, equilibrium: float, margin: float):
   return update_d | both, update_dec | both
 
 
-def keep_if(flag, new, old):
-  """`new` where `flag` (a traced bool) holds, else `old`, leaf by leaf."""
-  return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
-
-
 # --- the family ------------------------------------------------------------------------------
 def objective_problems(cfg) -> list:
   """One line per bad value of config.loss.vaegan."""
@@ -210,10 +205,10 @@ def build(config, data_info: DataInfo) -> Family:
     if loss_cfg.balance:
       update_d, update_dec = balance(metrics["real_cost"], metrics["fake_cost"],
                                      loss_cfg.equilibrium, loss_cfg.margin)
+    dec = common.apply_gradients(nets[DEC], opts[DEC], dec_grads, step, rt)
     new = {ENC: common.apply_gradients(nets[ENC], opts[ENC], enc_grads, step, rt),
-           DEC: keep_if(update_dec, common.apply_gradients(nets[DEC], opts[DEC], dec_grads,
-                                                           step, rt), nets[DEC]),
-           DISC: keep_if(update_d, disc, nets[DISC])}
+           DEC: common.keep_if(update_dec, dec, nets[DEC]),
+           DISC: common.keep_if(update_d, disc, nets[DISC])}
     metrics.update(d_metrics, d_skipped=1.0 - update_d.astype(jnp.float32),
                    dec_skipped=1.0 - update_dec.astype(jnp.float32))
     return state.replace(step=step + 1, nets=new), metrics
