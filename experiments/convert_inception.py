@@ -15,14 +15,11 @@ pickle), plus `format` and the source file's `source_sha256`.
 
 Needs torch (pip install -e '.[fid]'), imported only here: genjax itself never needs it.
 """
-import sys
-
 from absl import app
 from absl import flags
 
 from genjax import cli
 from genjax import logging as log_lib
-from genjax.errors import GenjaxError
 from genjax.metrics import inception
 from genjax.metrics import inception_weights
 
@@ -39,13 +36,8 @@ def main(argv):
   try:
     import torch  # pylint: disable=import-outside-toplevel,unused-import
   except ImportError:
-    print("error: converting needs torch: pip install -e '.[fid]'", file=sys.stderr)
-    sys.exit(2)
-  try:
-    digest = inception_weights.convert(_SOURCE.value, _OUT.value)
-  except GenjaxError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+    cli.fail("converting needs torch: pip install -e '.[fid]'")
+  digest = inception_weights.convert(_SOURCE.value, _OUT.value)  # cli.run prints a GenjaxError.
   module, _ = inception.load(_OUT.value)   # Reads it back as genjax will.
   print(f"wrote {_OUT.value} (sha256 {module.weights_sha256}) from {_SOURCE.value} (weights"
         f" sha256 {digest})")
