@@ -15,6 +15,10 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.3")
 
 from configs import classifier_digits
+import jax
+import jax.numpy as jnp
+import numpy as np
+
 from configs import dcgan_digits
 from configs import default
 from configs import gan_ring8
@@ -99,6 +103,32 @@ def tiny_classifier():
   config.optim.warmup_steps = 0
   config.loss.classifier.label_smoothing = 0.1  # Exercised: the shipped configs use 0.
   return config
+
+
+def class_hits(dataset, draw, value_range: str = "0,1") -> list:
+  """For each class c of 0..9, the fraction of `draw(c)` (images in `value_range`) that a
+  logistic regression trained on the dataset's training images assigns to c (chance: 0.1)."""
+  from sklearn.linear_model import LogisticRegression  # pylint: disable=g-import-not-at-top
+  from genjax.data import pipeline  # pylint: disable=g-import-not-at-top
+  flat = lambda images: np.asarray(images).reshape(len(images), -1)
+  train = pipeline.to_value_range(np.asarray(dataset.train_images), value_range)
+  classifier = LogisticRegression(max_iter=2000).fit(flat(train), dataset.train_labels)
+  return [float(np.mean(classifier.predict(flat(draw(c))) == c)) for c in range(10)]
+
+
+def assert_draws_and_reconstructs_classes(family, state, dataset):
+  """A class-conditional family: its samples of class c are classified as c far above
+  chance, and it reconstructs given the labels and refuses to without them."""
+  from genjax.errors import GenjaxError  # pylint: disable=g-import-not-at-top
+  sample = jax.jit(family.predict["sample"], static_argnums=2)
+  hits = class_hits(dataset, lambda c: sample(state, jax.random.PRNGKey(c), 50,
+                                              jnp.full((50,), c)))
+  assert np.mean(hits) > 0.5, np.round(hits, 2)
+  x = jnp.asarray(dataset.train_images[:8])
+  y = jnp.asarray(dataset.train_labels[:8], jnp.int32)
+  assert family.predict["reconstruct"](state, x, y).shape == x.shape
+  with pytest.raises(GenjaxError, match="class-conditional: pass the examples' labels"):
+    family.predict["reconstruct"](state, x)
 
 
 # The configuration every contract test (tests/test_contract.py, test_parallel.py) runs for
