@@ -9,10 +9,10 @@ data path is relative to it).
 """
 import ml_collections
 
+import configs
 from configs import default
 from genjax import schema
 
-MNIST10K = "../shared/data/mnist10k"
 EPOCHS = 30
 WORKDIR = "/tmp/genjax/classifier_mnist10k"  # Where the MNIST-10k configs' FCD evaluator looks.
 
@@ -29,10 +29,7 @@ def fcd_evaluator(**options):
 
 def get_config():
   config = default.get_config()
-  config.data.name = "idx"
-  config.data.path = f"{MNIST10K}/t10k-images-idx3-ubyte.gz"
-  config.data.labels_path = f"{MNIST10K}/t10k-labels-idx1-ubyte.gz"
-  config.data.num_eval = 2000
+  configs.use_mnist10k(config.data)
   config.data.value_range = "0,1"
   config.data.dynamic_binarization = False
   config.batch_size = 128

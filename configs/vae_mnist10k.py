@@ -4,19 +4,16 @@ The 10,000-image MNIST test set in IDX format (../shared/data/mnist10k), first 8
 images train, last 2,000 eval, dynamic binarization; 100 epochs at batch 128.
 Run from the repository root (the data path is relative to it).
 """
+import configs
 from configs import classifier_mnist10k
 from configs import default
 
-MNIST10K = "../shared/data/mnist10k"
 EPOCHS = 100
 
 
 def get_config():
   config = default.get_config()
-  config.data.name = "idx"
-  config.data.path = f"{MNIST10K}/t10k-images-idx3-ubyte.gz"
-  config.data.labels_path = f"{MNIST10K}/t10k-labels-idx1-ubyte.gz"
-  config.data.num_eval = 2000
+  configs.use_mnist10k(config.data)
   config.batch_size = 128
   config.num_steps = EPOCHS * (8000 // config.batch_size)
   config.steps_per_call = 25
