@@ -11,6 +11,7 @@ functions. The train loop, workdirs, mains, evaluators and the benchmark use onl
 Predict functions this codebase knows (a family provides those that make sense for it):
   sample(state, key, num, labels=None) -> x_NxHxWxC (training value range) or x_Nx2
   reconstruct(state, x_BxHxWxC) -> x_BxHxWxC          encode(state, x) -> (mean_BxZ, log_std_BxZ)
+  prior(key, num) -> z_NxZ (the model's latent prior)  decode(state, z_BxZ, labels=None) -> x_BxHxWxC
   neg_elbo(state, x, key) -> nats float[B]            iwae_nll(state, x, key, k, chunk) -> float[B]
   score(state, x, labels=None) -> discriminator logit float[B]
   logits(state, x01_BxHxWxC) -> float[B, K]           probs(state, x01) -> softmax float[B, K]

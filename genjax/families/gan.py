@@ -274,7 +274,17 @@ def build(config, data_info: DataInfo) -> Family:
     return common.run(d, common.Runtime(rt.dtype), state.nets[DISC].variables, x, labels,
                       train=False)
 
-  predict = {"sample": sample, "score": score,
+  def decode(state, z_BxZ, labels=None, ema: bool = True):
+    """The generator's images (eval mode, EMA weights where kept) at latents `z_BxZ`."""
+    if num_classes and labels is None:
+      raise GenjaxError("this GAN is class-conditional: pass the labels to decode")
+    variables = state.ema[GEN] if ema else state.nets[GEN].variables
+    return common.run(g, common.Runtime(rt.dtype), variables, z_BxZ,
+                      labels if num_classes else None, train=False)
+
+  predict = {"sample": sample, "score": score, "decode": decode,
+             "prior": lambda key, num: latent(rng_lib.purpose_key(key, "prior"), num,
+                                              model_cfg.latent_dim, model_cfg.latent_codes),
              "sample_raw": lambda state, key, num, labels=None: sample(state, key, num, labels, False)}
   return Family("gan", init_state, train_step, predict,
                 config.batch_size * loss_cfg.n_critic, data_info, num_classes)

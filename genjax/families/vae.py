@@ -206,7 +206,18 @@ def build(config, data_info: DataInfo) -> Family:
     return jax.lax.fori_loop(0, height * width, draw_pixel,
                              jnp.zeros((num, height, width, channels), jnp.float32))
 
+  def prior(key, num: int):
+    return prior_latents(rng_lib.purpose_key(key, "prior"), num, cfg.latent_dim)
+
+  def decode(state, z_BxZ, labels=None):
+    """The decoder's mean image at latents `z_BxZ` (of classes `labels` when conditional)."""
+    y = labels_of(labels, len(z_BxZ))
+    return mean_image(apply(state.nets[NET].params, z_BxZ, None, y, method="decode"),
+                      dec.likelihood, config.data.value_range)
+
   predict = {"sample": sample, "reconstruct": reconstruct, "encode": encode,
-             "neg_elbo": neg_elbo, "iwae_nll": iwae_nll}
+             "neg_elbo": neg_elbo, "iwae_nll": iwae_nll, "prior": prior}
+  if model.head is None:  # An autoregressive head draws pixels: no deterministic decode.
+    predict["decode"] = decode
   return Family("vae", init_state, train_step, predict, config.batch_size, data_info,
                 num_classes)

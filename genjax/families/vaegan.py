@@ -246,6 +246,9 @@ def build(config, data_info: DataInfo) -> Family:
     """The discriminator's logit (eval mode): float[B]."""
     return common.run(d, outside, state.nets[DISC].variables, x, labels, train=False)
 
-  predict = {"sample": sample, "reconstruct": reconstruct, "encode": encode, "score": score_fn}
+  predict = {"sample": sample, "reconstruct": reconstruct, "encode": encode, "score": score_fn,
+             "prior": lambda key, num: vae.prior_latents(rng_lib.purpose_key(key, "prior"), num,
+                                                         cfg.latent_dim),
+             "decode": lambda state, z_BxZ, labels=None: sample_at(state, z_BxZ, labels_of(labels))}
   return Family("vaegan", init_state, train_step, predict, config.batch_size, data_info,
                 num_classes)
