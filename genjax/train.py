@@ -145,31 +145,43 @@ def params_of(state):
   return [net.params for net in state.nets.values()]
 
 
-def guard_nonfinite(train_step, skip: bool, exact: bool = True):
-  """`train_step` that also reports `nonfinite` (1.0 where a metric is NaN or infinite) and
-  `nonfinite_inputs` (1.0 where, in such a step, the parameters it started from were already
-  not finite: the previous step's gradient was). The parameters are only read in that rare
-  case (`lax.cond`; a full pass every step would cost ~7% of a small model's step); with
-  `exact` False (vmapped replicas, where a cond runs both branches) not at all. With `skip`,
-  the new parameters are checked every step and a bad step keeps the old state (advancing
-  only its step counter), its metrics zeroed."""
-  def guarded(state, batch, rng):
-    new, metrics = train_step(state, batch, rng)
+def flag_nonfinite(body, state_of=lambda carry: carry):
+  """The scan body `body(carry, *args) -> (carry, metrics)` (one train step, or the vmapped
+  steps of all replicas) that also reports `nonfinite` (1.0 where a metric is NaN or
+  infinite) and `nonfinite_inputs` (1.0 where, in such a step, the parameters it started
+  from, `state_of(carry)`, were already not finite: the previous step's gradient was). The
+  parameters are read only in that rare case: the predicate is one scalar over all replicas,
+  so the `lax.cond` skips the pass (a full pass every step would cost ~7% of a small
+  model's step)."""
+  def guarded(carry, *args):
+    new, metrics = body(carry, *args)
     ok = all_finite(metrics)
-    inputs_ok = jnp.array(True)
-    if skip:
-      ok = jnp.logical_and(ok, all_finite(params_of(new)))
-      new = common.keep_if(ok, new, state).replace(step=new.step)
-      metrics = jax.tree.map(lambda m: jnp.where(ok, m, jnp.zeros_like(m)), metrics)
-    elif exact:
-      inputs_ok = jax.lax.cond(ok, lambda: jnp.array(True), lambda: all_finite(params_of(state)))
-    flag = lambda good: 1.0 - good.astype(jnp.float32)
-    return new, {**metrics, "nonfinite": flag(ok), "nonfinite_inputs": flag(inputs_ok)}
+    inputs_ok = jax.lax.cond(ok, lambda: jnp.array(True),
+                             lambda: all_finite(params_of(state_of(carry))))
+    return new, {**metrics, "nonfinite": _flag(ok), "nonfinite_inputs": _flag(inputs_ok)}
   return guarded
 
 
+def skip_nonfinite(train_step):
+  """`train_step` that checks its metrics and new parameters every step: a non-finite one
+  keeps the old state (advancing only its step counter), its metrics zeroed, and is counted
+  in `nonfinite` (config.skip_nonfinite; per replica under `num_seeds`)."""
+  def guarded(state, batch, rng):
+    new, metrics = train_step(state, batch, rng)
+    ok = jnp.logical_and(all_finite(metrics), all_finite(params_of(new)))
+    new = common.keep_if(ok, new, state).replace(step=new.step)
+    metrics = jax.tree.map(lambda m: jnp.where(ok, m, jnp.zeros_like(m)), metrics)
+    return new, {**metrics, "nonfinite": _flag(ok), "nonfinite_inputs": _flag(jnp.array(True))}
+  return guarded
+
+
+def _flag(good):
+  return 1.0 - good.astype(jnp.float32)
+
+
 def first_nonfinite(metrics, final_state, length: int) -> dict:
-  """Pops the per-step flags of `guard_nonfinite` ([length] or [length, S]) out of a call's
+  """Pops the per-step flags of `flag_nonfinite` ([length]) or `skip_nonfinite` ([length]
+  or [length, S]) out of a call's
   scanned metrics: {'diverged': bool, 'nonfinite_index': the step of the call (0-based; -1:
   the previous call's last) whose loss or update first went non-finite, 'nonfinite_metrics':
   {name: bool} its non-finite metrics (none: its update), 'skipped_updates': count}."""
@@ -200,8 +212,11 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
   feed='host': `inputs` are the call's raw batches from `feed.HostFeed` ([length, ...]).
   """
   axis = parallel.axis_name(config)
-  train_step = guard_nonfinite(family.train_step, config.get("skip_nonfinite", False),
-                               exact=config.num_seeds == 1)
+  skip = config.get("skip_nonfinite", False)
+  train_step = skip_nonfinite(family.train_step) if skip else family.train_step
+
+  def flagged(body, state_of=lambda carry: carry):  # Skipping already flags per step.
+    return body if skip else flag_nonfinite(body, state_of)
 
   def device_step(carry, arrays):
     state, order = carry
@@ -227,14 +242,14 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
     return {**jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics), **health}
 
   if feed == "host":
-    step_fn = host_step if config.num_seeds == 1 else jax.vmap(host_step)
+    step_fn = flagged(host_step if config.num_seeds == 1 else jax.vmap(host_step))
 
     def multi_step(state, raw):
       state, metrics = loops.scan(step_fn, state, raw)
       return state, mean_over_steps(metrics, state)
     return jax.jit(multi_step, donate_argnums=0)
 
-  step_fn = replicas.vmap_step(device_step, config)
+  step_fn = flagged(replicas.vmap_step(device_step, config), lambda carry: carry[0])
 
   def multi_step(state, inputs):
     arrays, order = inputs

@@ -111,33 +111,57 @@ DAMAGE = {
 }
 
 
+# tests.conftest.tiny() as command-line overrides of configs/default.py.
+TINY = ["--config=configs/default.py", "--config.num_steps=20", "--config.steps_per_call=5",
+        "--config.log_every=10", "--config.eval_every=10", "--config.checkpoint_every=10",
+        "--config.batch_size=32", "--config.model.encoder.hidden=(32,)",
+        "--config.model.decoder.hidden=(32,)", "--config.model.encoder.channels=(8,16)",
+        "--config.model.decoder.channels=(16,8)", "--config.model.latent_dim=4",
+        "--config.evals.nll.iwae_samples=10", "--config.evals.nll.iwae_chunk=5",
+        "--config.evals.nll.iwae_examples=20", "--config.eval.num_samples_png=16"]
+
+
+def _run(module, *args, script=None):
+  """(exit code, stderr) of `python -m module args` (or of `python -c script args`)."""
+  command = ["-c", script] if script else ["-m", module]
+  done = subprocess.run([sys.executable, *command, *args], cwd=ROOT, capture_output=True,
+                        text=True, timeout=300, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+  return done.returncode, done.stderr
+
+
 @pytest.fixture(scope="module")
-def straight_30(tmp_path_factory):
-  config = tiny()
-  config.num_steps = 30
-  return jax.tree.leaves(jax.device_get(train.train_and_evaluate(
-      config, str(tmp_path_factory.mktemp("straight") / "run"))))
+def tiny_runs(tmp_path_factory):
+  """(the final state of an uninterrupted 30-step run, a workdir stopped at step 20)."""
+  root = tmp_path_factory.mktemp("tiny")
+  for name, steps in (("straight", 30), ("at_20", 20)):
+    code, log = _run("experiments.main", f"--workdir={root / name}", *TINY,
+                     f"--config.num_steps={steps}")
+    assert code == 0, log[-3000:]
+  return _final_state(str(root / "straight")), str(root / "at_20")
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
-def test_a_damaged_latest_checkpoint_is_detected_and_training_falls_back(tmp_path, damage, caplog,
-                                                                        straight_30):
-  config = tiny()  # Checkpoints every 10 steps.
+def test_a_damaged_latest_checkpoint_is_detected_and_training_falls_back(tmp_path, damage,
+                                                                        tiny_runs):
+  """Each kind of damage to checkpoint 20, met by the real mains in subprocesses: sampling
+  reports it and uses step 10, touching nothing; training reports it, sets it aside, resumes
+  from step 10 and ends bit-identical to the uninterrupted run."""
+  straight_30, at_20 = tiny_runs
   workdir = str(tmp_path / "run")
-  train.train_and_evaluate(config, workdir)
+  shutil.copytree(at_20, workdir)
   checkpoints = os.path.join(workdir, "checkpoints")
   DAMAGE[damage](os.path.join(checkpoints, "20"))
-  with caplog.at_level(logging.WARNING):  # Sampling uses the same check, touching nothing.
-    samples = workdirs.sample(workdir, 4, seed=0)
-  assert f"checkpoint {checkpoints}/20" in caplog.text and "falling back" in caplog.text
-  assert samples.shape == (4, 8, 8, 1) and sorted(os.listdir(checkpoints)) == ["10", "20"]
-  caplog.clear()
-  config.num_steps = 30
-  with caplog.at_level(logging.INFO):
-    resumed = train.train_and_evaluate(config, workdir)
-  assert f"checkpoint {checkpoints}/20" in caplog.text and "at step 10" in caplog.text
+  code, log = _run("experiments.sample", f"--workdir={workdir}", "--num=4",
+                   f"--out={tmp_path / 'samples.npy'}")
+  assert code == 0, log[-3000:]
+  assert f"checkpoint {checkpoints}/20" in log and "falling back" in log
+  assert np.load(tmp_path / "samples.npy").shape == (4, 8, 8, 1)
+  assert sorted(os.listdir(checkpoints)) == ["10", "20"]
+  code, log = _run("experiments.main", f"--workdir={workdir}", *TINY, "--config.num_steps=30")
+  assert code == 0, log[-3000:]
+  assert f"checkpoint {checkpoints}/20" in log and "at step 10" in log
   assert sorted(os.listdir(checkpoints)) == ["10", "20", "20.corrupt", "30"]  # Kept aside.
-  for a, b in zip(straight_30, jax.tree.leaves(jax.device_get(resumed)), strict=True):
+  for a, b in zip(straight_30, _final_state(workdir), strict=True):
     np.testing.assert_array_equal(a, b)
 
 
@@ -163,8 +187,8 @@ def _vae_breaking_at(step_index: int, where: str):
     ("loss", 12, 1, "step 13: loss became"),  # The 13th step's loss: caught there.
     ("params", 12, 1, "step 13: the updated parameters"),  # A NaN update: its own step too.
     ("params", 14, 1, "step 15: the updated parameters"),  # The last of a call.
-    # Vmapped replicas do not look back at the parameters: the next step's losses.
-    ("params", 12, 2, "step 14: kl, loss, reconstruction became"),
+    ("params", 12, 2, "step 13: the updated parameters"),  # Vmapped replicas too.
+    ("loss", 13, 3, "step 14: loss became"),
 ])
 def test_a_nonfinite_step_is_caught_where_it_happens_and_nothing_after_is_saved(
     tmp_path, monkeypatch, where, index, num_seeds, message):
@@ -185,6 +209,32 @@ def test_skip_nonfinite_skips_and_counts_the_bad_updates(tmp_path, monkeypatch, 
   assert int(state.step) == 20
   assert all(np.isfinite(x).all() for x in jax.tree.leaves(jax.device_get(state.nets)))
   assert "skipped_updates 1" in caplog.text
+
+
+NAN_MAIN = """
+import sys
+from genjax import cli, families
+from tests.test_faults import _vae_breaking_at
+families.FAMILIES["vae_nan"] = _vae_breaking_at(12, "params")
+from experiments import main
+cli.run(main.main)
+"""
+
+
+@pytest.mark.parametrize("num_seeds", [1, 2])
+def test_a_nan_update_stops_the_main_with_one_line_and_keeps_the_last_good_checkpoint(
+    tmp_path, num_seeds):
+  """experiments.main in a subprocess, its 13th update poisoned with NaN: exit code 2, one
+  `error:` line naming step 13 (not the learning rate alone), no traceback, checkpoint 10
+  kept and nothing saved after it."""
+  workdir = tmp_path / "run"
+  code, log = _run(None, f"--workdir={workdir}", *TINY, "--config.model.name=vae_nan",
+                   f"--config.num_seeds={num_seeds}", script=NAN_MAIN)
+  errors = [line for line in log.splitlines() if line.startswith("error:")]
+  assert code == 2 and len(errors) == 1, log[-3000:]
+  assert errors[0].startswith("error: training diverged at step 13: the updated parameters")
+  assert "Traceback" not in log
+  assert os.listdir(workdir / "checkpoints") == ["10"]
 
 
 # --- crashes -------------------------------------------------------------------------------
