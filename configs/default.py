@@ -51,6 +51,8 @@ def get_config():
                                 # share of each. Processes split them: use a multiple of
                                 # the process count. Changes the batch order.
       prefetch=2,               # host: train calls' batches prepared ahead.
+      exclude_labels="",        # '3' or '3,5': train without these classes (the eval split
+                                # keeps them), as in one-class-out anomaly detection.
   ))
   config.model = ml_collections.ConfigDict(dict(
       name="vae",

@@ -36,7 +36,7 @@ SHARED = {
     "data": leaves("name", "path", "labels_path", "num_eval", "shuffle_split", "split_seed",
                    "train_split", "eval_split", "tfds_data_dir", "image_size", "value_range",
                    "dynamic_binarization", "radius", "spacing", "std", "placement",
-                   "device_limit_mb", "num_shards", "prefetch"),
+                   "device_limit_mb", "num_shards", "prefetch", "exclude_labels"),
     "optim": leaves("learning_rate", "schedule", "warmup_steps", "final_lr_fraction",
                     "grad_clip_norm", "weight_decay", "b1", "b2"),
     "eval": leaves("num_samples_png"),

@@ -48,6 +48,16 @@ def tiny(config=None):
   return config
 
 
+# tiny() as command-line overrides of configs/default.py, for mains run in subprocesses.
+TINY_FLAGS = ["--config=configs/default.py", "--config.num_steps=20", "--config.steps_per_call=5",
+              "--config.log_every=10", "--config.eval_every=10", "--config.checkpoint_every=10",
+              "--config.batch_size=32", "--config.model.encoder.hidden=(32,)",
+              "--config.model.decoder.hidden=(32,)", "--config.model.encoder.channels=(8,16)",
+              "--config.model.decoder.channels=(16,8)", "--config.model.latent_dim=4",
+              "--config.evals.nll.iwae_samples=10", "--config.evals.nll.iwae_chunk=5",
+              "--config.evals.nll.iwae_examples=20", "--config.eval.num_samples_png=16"]
+
+
 def tiny_gan(**loss):
   """The ring8 GAN config, shrunk; `loss` fields overridden."""
   config = gan_ring8.get_config()

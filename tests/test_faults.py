@@ -20,6 +20,7 @@ from genjax import families
 from genjax import train
 from genjax import workdirs
 from genjax.errors import GenjaxError
+from tests.conftest import TINY_FLAGS as TINY
 from tests.conftest import tiny
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -109,16 +110,6 @@ DAMAGE = {
     "digest_deleted": lambda d: shutil.rmtree(os.path.join(d, "digest")),
     "digest_mismatch": _wrong_digest,
 }
-
-
-# tests.conftest.tiny() as command-line overrides of configs/default.py.
-TINY = ["--config=configs/default.py", "--config.num_steps=20", "--config.steps_per_call=5",
-        "--config.log_every=10", "--config.eval_every=10", "--config.checkpoint_every=10",
-        "--config.batch_size=32", "--config.model.encoder.hidden=(32,)",
-        "--config.model.decoder.hidden=(32,)", "--config.model.encoder.channels=(8,16)",
-        "--config.model.decoder.channels=(16,8)", "--config.model.latent_dim=4",
-        "--config.evals.nll.iwae_samples=10", "--config.evals.nll.iwae_chunk=5",
-        "--config.evals.nll.iwae_examples=20", "--config.eval.num_samples_png=16"]
 
 
 def _run(module, *args, script=None):

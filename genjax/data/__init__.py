@@ -90,12 +90,38 @@ def load(data_config, shards=None, keep_uint8: bool = False) -> Dataset:
   elif name in toy2d.DEFAULTS:
     if data_config.std <= 0:
       raise GenjaxError(f"data.std={data_config.std} must be positive for {name}")
+    if data_config.get("exclude_labels", ""):
+      raise GenjaxError(f"data.exclude_labels needs labelled images; {name} has none")
     means = toy2d.means(name, data_config.radius, data_config.spacing)
     return Dataset(None, None, mixture_means=means, mixture_std=data_config.std)
   else:
     dataset = _from_tfds(name, data_config, data_config.train_split, data_config.eval_split,
                          shards, keep_uint8)
+  excluded = data_config.get("exclude_labels", "")
+  if excluded:
+    dataset = exclude_labels(dataset, excluded, shards)
   return _resize(dataset, data_config.image_size)
+
+
+def exclude_labels(dataset: Dataset, labels: str, shards=None) -> Dataset:
+  """`dataset` without the train examples whose label is in `labels` ('3' or '3,5'): the
+  one-class-out protocol of anomaly detection. The eval split keeps every class."""
+  where = f"data.exclude_labels={labels!r}"
+  if dataset.train_labels is None:
+    raise GenjaxError(f"{where}: this dataset has no labels (give data.labels_path for idx)")
+  if shards is not None:
+    raise GenjaxError(f"{where} needs the whole train split in each process (num_shards=1)")
+  try:
+    drop = sorted({int(label) for label in labels.split(",")})
+  except ValueError:
+    raise GenjaxError(f"{where} must be comma-separated class numbers, e.g. '3' or '3,5'") from None
+  if not all(0 <= label < dataset.num_classes for label in drop):
+    raise GenjaxError(f"{where}: valid classes are 0..{dataset.num_classes - 1}")
+  keep = ~np.isin(dataset.train_labels, drop)
+  if not keep.any():
+    raise GenjaxError(f"{where} leaves no training examples")
+  return dataclasses.replace(dataset, train_images=dataset.train_images[keep],
+                             train_labels=dataset.train_labels[keep])
 
 
 def _from_files(data_config, keep_uint8: bool = False) -> Dataset:

@@ -14,6 +14,7 @@ Predict functions this codebase knows (a family provides those that make sense f
   prior(key, num) -> z_NxZ (the model's latent prior)  decode(state, z_BxZ, labels=None) -> x_BxHxWxC
   neg_elbo(state, x, key) -> nats float[B]            iwae_nll(state, x, key, k, chunk) -> float[B]
   score(state, x, labels=None) -> discriminator logit float[B]
+  disc_features(state, x, labels=None) -> a VAE-GAN's learned-similarity features float[B, F]
   logits(state, x01_BxHxWxC) -> float[B, K]           probs(state, x01) -> softmax float[B, K]
   features(state, x01) -> a classifier's penultimate activations float[B, F]
 """

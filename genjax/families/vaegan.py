@@ -246,7 +246,14 @@ def build(config, data_info: DataInfo) -> Family:
     """The discriminator's logit (eval mode): float[B]."""
     return common.run(d, outside, state.nets[DISC].variables, x, labels, train=False)
 
+  def disc_features(state, x_BxHxWxC, labels=None):
+    """D's features at loss.vaegan.feature_layer (eval mode), flattened: float[B, F]."""
+    f = gan.disc_features(d, outside, state.nets[DISC].variables, x_BxHxWxC, labels_of(labels),
+                          loss_cfg.feature_layer)
+    return f.reshape(len(f), -1)
+
   predict = {"sample": sample, "reconstruct": reconstruct, "encode": encode, "score": score_fn,
+             "disc_features": disc_features,
              "prior": lambda key, num: vae.prior_latents(rng_lib.purpose_key(key, "prior"), num,
                                                          cfg.latent_dim),
              "decode": lambda state, z_BxZ, labels=None: sample_at(state, z_BxZ, labels_of(labels))}

@@ -1,0 +1,157 @@
+"""Anomaly detection: AUROC / average precision against scikit-learn, the held-out digit kept
+out of every training batch, and experiments.anomaly end to end (files, reuse, errors)."""
+import json
+import logging
+import os
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn import metrics as sk_metrics
+
+from experiments import anomaly
+from genjax import data as data_lib
+from genjax import families
+from genjax import train
+from genjax.errors import GenjaxError
+from genjax.metrics import ranking
+from tests.conftest import TINY_FLAGS
+from tests.conftest import tiny
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(*args):
+  return subprocess.run([sys.executable, "-m", "experiments.anomaly", *args], cwd=ROOT,
+                        capture_output=True, text=True, timeout=300,
+                        env={**os.environ, "JAX_PLATFORMS": "cpu"})
+
+
+@pytest.mark.parametrize("scores,positive", [
+    ([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]),
+    ([1, 1, 1, 2, 2, 0], [1, 0, 1, 1, 0, 0]),  # Ties within and across classes.
+    ([3, 3, 3, 3], [1, 0, 0, 0]),  # All tied: chance.
+    ([5, 4, 3, 2, 1], [1, 1, 0, 0, 0]),  # Perfect.
+    ([5, 4, 3, 2, 1], [0, 0, 0, 1, 1]),  # Inverted.
+])
+def test_auroc_and_average_precision_equal_scikit_learn(scores, positive):
+  positive = np.asarray(positive, bool)
+  assert ranking.auroc(scores, positive) == pytest.approx(
+      sk_metrics.roc_auc_score(positive, scores), abs=1e-12)
+  assert ranking.average_precision(scores, positive) == pytest.approx(
+      sk_metrics.average_precision_score(positive, scores), abs=1e-12)
+
+
+def test_ranking_metrics_refuse_one_class_labels():
+  with pytest.raises(GenjaxError, match="both positives and negatives"):
+    ranking.auroc([1.0, 2.0], [True, True])
+
+
+def test_png_code_length_is_longer_for_noise_than_for_a_blank_image():
+  blank, noise = np.zeros((8, 8, 1)), np.random.RandomState(0).rand(8, 8, 1)
+  nats = anomaly.png_nats(np.stack([blank, noise]))
+  assert 0 < nats[0] < nats[1]
+
+
+def test_excluded_labels_leave_the_train_split_only():
+  config = tiny()
+  config.data.exclude_labels = "3,5"
+  dataset = data_lib.load(config.data)
+  assert not np.isin(dataset.train_labels, [3, 5]).any()
+  assert np.isin(dataset.eval_labels, [3, 5]).any()  # The anomalies to score.
+  for bad, message in (("11", "valid classes are 0..9"), ("x", "comma-separated")):
+    config.data.exclude_labels = bad
+    with pytest.raises(GenjaxError, match=message):
+      data_lib.load(config.data)
+
+
+@pytest.mark.parametrize("excluded", ["3", ""])
+def test_the_held_out_digit_never_reaches_a_train_step(tmp_path, monkeypatch, caplog, excluded):
+  """A VAE whose train step reports how many 3s its batch held, trained through the loop:
+  none with data.exclude_labels='3' (and some without, so the probe can see them)."""
+  def build(config, data_info):
+    family = families.FAMILIES["vae"](config, data_info)
+
+    def train_step(state, batch, rng):
+      new, metrics = family.train_step(state, batch, rng)
+      return new, {**metrics, "threes": jnp.sum(batch["label"] == 3).astype(jnp.float32)}
+    return family._replace(train_step=train_step)
+  monkeypatch.setitem(families.FAMILIES, "vae_probe", build)
+  config = tiny()
+  config.model.name, config.data.exclude_labels = "vae_probe", excluded
+  with caplog.at_level(logging.INFO):
+    train.train_and_evaluate(config, str(tmp_path / "run"))
+  seen = [float(line.split(" threes ")[1].split()[0]) for line in caplog.text.splitlines()
+          if " threes " in line]
+  assert len(seen) == 2 and (sum(seen) == 0) == bool(excluded), seen
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("anomaly") / "vae"
+  result = _run(*TINY_FLAGS, f"--workdir={workdir}", "--digits=3,7", "--seeds=2",
+                "--iwae_samples=10")
+  assert result.returncode == 0, result.stderr[-3000:]
+  return workdir, result
+
+
+def test_a_study_trains_one_run_per_digit_and_writes_its_table_and_figures(study):
+  workdir, result = study
+  for name in ("anomaly.json", "anomaly.md", "anomaly_auroc.png", "anomaly_histograms.png",
+               "without_3/checkpoints/20", "without_7/checkpoints/20"):
+    assert os.path.exists(workdir / name), name
+  report = json.loads((workdir / "anomaly.json").read_text())
+  assert report["digits"] == [3, 7] and report["seeds"] == 2
+  assert {r["score"] for r in report["rows"]} == {"neg_elbo", "iwae", "complexity",
+                                                  "reconstruction"}
+  for row in report["rows"]:
+    assert all(0 <= a <= 1 for a in row["auroc"] + row["ap"])
+    assert row["mean_auroc"] == pytest.approx(np.mean(row["auroc"]))
+  normal = report["histograms"]["3"]["iwae"]["normal"]
+  assert len(normal) + len(report["histograms"]["3"]["iwae"]["anomalous"]) == 360
+  table = (workdir / "anomaly.md").read_text()
+  assert "| published VAE | (baseline) | 0.940 | 0.770 |" in table and "| vae (digits) | iwae |" in table
+  assert "wrote" in result.stdout
+  # The two seeds are two replicas of one run per digit.
+  assert json.loads((workdir / "without_3" / "config.json").read_text())["num_seeds"] == 2
+
+
+def test_a_rerun_reuses_the_trained_runs_and_studies_combine(study, tmp_path):
+  workdir, _ = study
+  before = sorted(os.listdir(workdir / "without_3" / "checkpoints"))
+  result = _run(*TINY_FLAGS, f"--workdir={workdir}", "--digits=3,7", "--seeds=2",
+                "--scores=reconstruction", f"--out={tmp_path / 'again'}")
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert sorted(os.listdir(workdir / "without_3" / "checkpoints")) == before
+  assert "step 10/20" not in result.stderr  # Nothing trained.
+  again = json.loads((tmp_path / "again" / "anomaly.json").read_text())
+  assert [r["score"] for r in again["rows"]] == ["reconstruction"]
+  result = _run(f"--studies={workdir},{tmp_path / 'again'}", f"--out={tmp_path / 'both'}")
+  assert result.returncode == 0, result.stderr[-3000:]
+  both = json.loads((tmp_path / "both" / "anomaly.json").read_text())
+  assert len(both["rows"]) == 5 and os.path.exists(tmp_path / "both" / "anomaly_auroc.png")
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--scores=disc"], "--scores disc: a 'vae' model does not provide them"),
+    (["--scores=sharpness"], "unknown --scores sharpness: valid are neg_elbo"),
+    (["--digits=3,12"], "--digits=3,12 must be distinct digits 0..9"),
+])
+def test_bad_flags_are_one_line_errors_before_training(tmp_path, flags, message):
+  result = _run(*TINY_FLAGS, f"--workdir={tmp_path / 'w'}", *flags)
+  errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+  assert result.returncode == 2 and errors == [f"error: {message}"] or message in errors[0], (
+      result.stderr[-2000:])
+  assert "Traceback" not in result.stderr and not os.path.exists(tmp_path / "w" / "without_3")
+
+
+def test_studies_without_a_report_and_conditional_models_are_refused(tmp_path):
+  with pytest.raises(GenjaxError, match="has no readable anomaly.json"):
+    anomaly.combine([str(tmp_path)], str(tmp_path / "out"))
+  config = tiny()
+  config.model.conditioning = "concat"
+  family = families.build(config, families.DataInfo((8, 8, 1), 10))
+  with pytest.raises(GenjaxError, match="class-conditional"):
+    anomaly.check_scores(family, [])
