@@ -28,8 +28,10 @@ and latent.json / latent.md, one row per workdir with these columns:
   family, latent_dim, step: the model and the checkpoint step read.
   knn_acc: (encoders, labelled data) 5-fold cross-validated accuracy of a 5-nearest-neighbour
     classifier of the label from the posterior means of the --num_points eval images: how
-    class-structured the latent space is. knn_pixels: the same classifier on the raw pixels
-    of the same images, for reference.
+    class-structured the latent space is. knn_pixels: the same classifier on the pixels of
+    the same images as the encoder sees them (dynamically binarized data: the fixed binarized
+    eval images), for reference. A conditional encoder is given the label, so its knn_acc
+    says little.
   active_units: (encoders) latent dimensions whose posterior mean varies over the eval images,
     Var_x(E_q[z_d]) > 0.01 (Burda et al. 2016); the others are collapsed to the prior.
   lin_step, slerp_step: the mean L2 distance (per image, pixels in [0, 1]) between consecutive
