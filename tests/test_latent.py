@@ -1,0 +1,197 @@
+"""experiments.latent: the interpolation maths, the manifold grid and the embedding in closed
+form; the main end to end on a tiny VAE (latent_dim=2) and a tiny DCGAN; one-line errors."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from configs import default
+from configs import gan_ring8
+from experiments import latent
+from genjax.errors import GenjaxError
+from tests import conftest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY_VAE = ["--config=configs/default.py", "--config.model.latent_dim=2",
+            "--config.num_steps=20", "--config.steps_per_call=5", "--config.log_every=10",
+            "--config.eval_every=20", "--config.checkpoint_every=10", "--config.batch_size=32",
+            "--config.model.encoder.hidden=(32,)", "--config.model.decoder.hidden=(32,)",
+            "--config.evals.nll.iwae_samples=10", "--config.evals.nll.iwae_chunk=5",
+            "--config.evals.nll.iwae_examples=20", "--config.eval.num_samples_png=16"]
+TINY_DCGAN = ["--config=configs/dcgan_digits.py", "--config.model.generator.width=8",
+              "--config.model.discriminator.width=8", "--config.batch_size=16",
+              "--config.num_steps=2", "--config.log_every=1", "--config.eval_every=2",
+              "--config.checkpoint_every=2", "--config.eval.num_samples_png=4"]
+FIGURES = ("interp_linear", "interp_spherical")
+
+
+def run(*args):
+  return subprocess.run([sys.executable, "-m", "experiments.latent", *args], cwd=ROOT,
+                        capture_output=True, text=True, timeout=300,
+                        env={**os.environ, "JAX_PLATFORMS": "cpu"})
+
+
+def assert_one_line_error(result, *fragments):
+  assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+  lines = [l for l in result.stderr.strip().splitlines() if l.startswith("error:")]
+  assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+  for fragment in fragments:
+    assert fragment in lines[0], lines[0]
+
+
+def test_lerp_and_slerp_hit_the_endpoints_exactly():
+  rng = np.random.default_rng(0)
+  z0, z1 = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+  t = np.linspace(0, 1, 7)
+  for path in (latent.lerp, latent.slerp):
+    z = path(z0, z1, t)
+    assert z.shape == (3, 7, 5)
+    np.testing.assert_allclose(z[:, 0], z0, atol=1e-12)
+    np.testing.assert_allclose(z[:, -1], z1, atol=1e-12)
+  np.testing.assert_allclose(latent.lerp(z0, z1, [0.25])[:, 0], 0.75 * z0 + 0.25 * z1)
+
+
+def test_slerp_between_orthogonal_vectors_stays_on_their_circle_at_constant_speed():
+  a, b = np.array([[3.0, 0.0, 0.0]]), np.array([[0.0, 3.0, 0.0]])
+  t = np.linspace(0, 1, 9)
+  z = latent.slerp(a, b, t)[0]
+  np.testing.assert_allclose(np.linalg.norm(z, axis=-1), 3.0)
+  np.testing.assert_allclose(latent.slerp(a, b, [0.5])[0, 0], (a[0] + b[0]) / np.sqrt(2))
+  np.testing.assert_allclose(np.arctan2(z[:, 1], z[:, 0]), t * np.pi / 2, atol=1e-12)
+  # Linear paths cut the corner: their midpoint is shorter by 1/sqrt(2).
+  assert np.linalg.norm(latent.lerp(a, b, [0.5])) == pytest.approx(3 / np.sqrt(2))
+
+
+def test_slerp_of_degenerate_pairs_falls_back_to_lerp():
+  a = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]])
+  b = np.array([[2.0, 4.0], [-1.0, -2.0], [1.0, 1.0]])  # Parallel, antiparallel, zero start.
+  t = np.linspace(0, 1, 5)
+  z = latent.slerp(a, b, t)
+  assert np.all(np.isfinite(z))
+  np.testing.assert_allclose(z, latent.lerp(a, b, t))
+
+
+def test_manifold_latents_are_a_symmetric_grid_of_normal_quantiles():
+  z = latent.manifold_latents(5)
+  assert z.shape == (5, 5, 2)
+  np.testing.assert_allclose(z, -z[::-1, ::-1], atol=1e-6)  # Point symmetry about 0.
+  np.testing.assert_allclose(z[2, 2], [0.0, 0.0], atol=1e-6)
+  assert z[0, 0, 0] == pytest.approx(-1.6449, abs=1e-3)  # Phi^-1(0.05)...
+  assert z[0, 0, 1] == pytest.approx(1.6449, abs=1e-3)   # ...with z_2 largest in the top row.
+  assert np.all(np.diff(z[..., 0], axis=1) > 0) and np.all(np.diff(z[..., 1], axis=0) < 0)
+
+
+def test_pca_embedding_of_points_on_a_line_is_a_line_and_2d_latents_stay_themselves():
+  rng = np.random.default_rng(1)
+  s = rng.normal(size=50)
+  direction = np.array([1.0, -2.0, 0.5, 3.0])
+  points = 7.0 + s[:, None] * direction
+  e = latent.embed(points, "pca")
+  assert e.shape == (50, 2)
+  np.testing.assert_allclose(e[:, 1], 0.0, atol=1e-9)
+  np.testing.assert_allclose(np.abs(e[:, 0]), np.abs(s - s.mean()) * np.linalg.norm(direction))
+  z2 = rng.normal(size=(10, 2))
+  np.testing.assert_array_equal(latent.embed(z2, "tsne"), z2)
+
+
+def test_path_smoothness_of_even_and_jumpy_paths():
+  even = np.arange(5.0)[None, :, None] * np.array([3.0, 4.0])  # Steps of length 5.
+  assert latent.path_smoothness(even) == pytest.approx((5.0, 1.0))
+  jumpy = np.array([[[0.0], [0.0], [0.0], [4.0]]])  # All change in one of 3 steps.
+  assert latent.path_smoothness(jumpy) == pytest.approx((4 / 3, 3.0))
+
+
+def test_models_without_a_decodable_latent_space_are_refused_by_name():
+  config = default.get_config()
+  latent.check_model(config, "x")
+  config.model.decoder.ar_channels = 4
+  with pytest.raises(GenjaxError, match="autoregressive head .*ar_channels=4"):
+    latent.check_model(config, "x")
+  with pytest.raises(GenjaxError, match="latent tools need an image model"):
+    latent.check_model(gan_ring8.get_config(), "x")
+  with pytest.raises(GenjaxError, match="'classifier' model"):
+    latent.check_model(conftest.tiny_classifier(), "x")
+  assert latent.tags(["/a/run", "/b/run/", "/c/gan"]) == ["run", "run_2", "gan"]
+
+
+@pytest.fixture(scope="module")
+def vae_run(tmp_path_factory):
+  workdir = str(tmp_path_factory.mktemp("latent") / "vae2")
+  result = run(*TINY_VAE, f"--workdir={workdir}", "--pairs=3", "--steps=4")
+  assert result.returncode == 0, result.stderr[-3000:]
+  return workdir, result
+
+
+def _report(outdir):
+  with open(os.path.join(outdir, "latent.json")) as f:
+    return json.load(f)
+
+
+def test_main_trains_then_writes_report_and_figures_of_a_2d_vae(vae_run):
+  workdir, result = vae_run
+  assert "step 20/20" in result.stderr  # Trained through the loop.
+  assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["10", "20"]
+  outdir = os.path.join(workdir, "latent")
+  report = _report(outdir)
+  (row,) = report["rows"]
+  assert (row["family"], row["latent_dim"], row["step"]) == ("vae", 2, 20)
+  assert 0.0 <= row["knn_acc"] <= 1.0 and 0.5 < row["knn_pixels"] <= 1.0  # Pixels: ~0.8.
+  assert row["active_units"] in (0, 1, 2)
+  for key in ("lin_step", "slerp_step"):
+    assert 0.0 <= row[key] < 8.0  # Per-image L2 in [0, 1] pixels: at most sqrt(64).
+  for key in ("lin_jump", "slerp_jump"):
+    assert 1.0 <= row[key] <= 3.0  # Between even steps and all change in one of 3 steps.
+  names = [f"vae2_{name}.png" for name in FIGURES + ("manifold", "scatter")]
+  assert sorted(row["figures"]) == sorted(names)
+  for name in names:
+    assert Image.open(os.path.join(outdir, name)).size[0] > 100
+  with open(os.path.join(outdir, "latent.md")) as f:
+    table = f.read().splitlines()
+  assert table[0].startswith("| workdir | family | latent_dim |") and len(table) == 3
+  assert table[2].startswith("| vae2 | vae | 2 | 20 |")
+  assert table == result.stdout.splitlines()[:3]
+
+
+def test_rerun_on_the_workdir_reuses_it_without_training(vae_run, tmp_path):
+  workdir, _ = vae_run
+  before = sorted(os.listdir(os.path.join(workdir, "checkpoints")))
+  result = run(f"--workdirs={workdir}", f"--out={tmp_path}", "--pairs=3", "--steps=4")
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert "step 20/20" not in result.stderr
+  assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == before
+  old, new = _report(os.path.join(workdir, "latent"))["rows"][0], _report(tmp_path)["rows"][0]
+  assert new["step"] == 20
+  for key in ("knn_acc", "knn_pixels", "lin_step", "slerp_step"):  # Same model, same seed.
+    assert new[key] == pytest.approx(old[key], rel=1e-5)
+
+
+def test_a_gan_gets_interpolations_between_prior_draws_but_no_scatter(tmp_path):
+  workdir = str(tmp_path / "dcgan")
+  result = run(*TINY_DCGAN, f"--workdir={workdir}", "--pairs=2", "--steps=3")
+  assert result.returncode == 0, result.stderr[-3000:]
+  (row,) = _report(os.path.join(workdir, "latent"))["rows"]
+  assert (row["family"], row["latent_dim"]) == ("gan", 32)
+  assert row["knn_acc"] is None and row["active_units"] is None
+  assert sorted(os.listdir(os.path.join(workdir, "latent"))) == sorted(
+      ["latent.json", "latent.md"] + [f"dcgan_{name}.png" for name in FIGURES])
+
+
+@pytest.mark.parametrize("args,fragments", [
+    ((), ("nothing to analyse",)),
+    (("--workdirs=/nowhere", "--config=configs/default.py", "--workdir=/tmp/x"), ("not both",)),
+    (("--workdirs=/nowhere", "--steps=1"), ("--steps=1 must be at least 2",)),
+    (("--workdirs=/nowhere",), ("'/nowhere' has no readable config.json",)),
+])
+def test_bad_flags_are_one_line_errors(args, fragments):
+  assert_one_line_error(run(*args), *fragments)
+
+
+def test_a_2d_points_config_is_refused_before_training(tmp_path):
+  workdir = tmp_path / "ring8"
+  assert_one_line_error(run("--config=configs/gan_ring8.py", f"--workdir={workdir}"),
+                        "latent tools need an image model")
+  assert not workdir.exists()
