@@ -129,6 +129,21 @@ def test_samples_are_a_function_of_checkpoint_and_seed(trained):
   assert not np.array_equal(a, workdirs.sample(workdir, 6, seed=1))
 
 
+def test_decode_of_prior_draws_is_sampling(trained):
+  """prior(key, n) and decode(state, z) (what latent tools and image repair use) are the two
+  halves of sample(state, key, n)."""
+  name, config, workdir, state = trained
+  family = families.build(config, _data_info(config))
+  if "decode" not in family.predict:
+    pytest.skip(f"{name} has no decode predict function")
+  key = jax.random.PRNGKey(7)
+  z = family.predict["prior"](key, 5)
+  np.testing.assert_array_equal(family.predict["decode"](state, z),
+                                family.predict["sample"](state, key, 5))
+  assert z.shape[0] == 5 and not np.array_equal(z, family.predict["prior"](
+      jax.random.PRNGKey(8), 5))
+
+
 def _flat_layout(saved: dict) -> dict:
   """A config.json as genjax wrote it before per-component sections (one flat model and
   loss section, D's learning rate as optim.d_learning_rate)."""

@@ -1,0 +1,23 @@
+"""The anomaly-detection VAE on MNIST-10k (`experiments.anomaly`): an MLP VAE (784-512-32,
+ELU, Bernoulli on dynamically binarized digits), cheap enough to train once per held-out
+digit and seed (3,000 steps, ~50 epochs of the ~7,200 images of nine digits).
+
+python -m experiments.anomaly --config=configs/anomaly_mnist10k.py --workdir=DIR
+"""
+import configs
+from configs import default
+
+
+def get_config():
+  config = default.get_config()
+  configs.use_mnist10k(config.data)
+  config.model.latent_dim = 32
+  for net in (config.model.encoder, config.model.decoder):
+    net.hidden, net.activation = (512,), "elu"
+  config.optim.learning_rate = 1e-3
+  config.optim.schedule = "cosine"
+  config.optim.warmup_steps = 200
+  config.num_steps = 3000
+  config.eval_every = config.checkpoint_every = 3000
+  config.evals.nll.iwae_examples = 500  # The study scores all 2,000 eval images itself.
+  return config
