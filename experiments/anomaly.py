@@ -21,6 +21,8 @@ Scores (higher = more anomalous), each used where the model family provides its 
   reconstruction  squared pixel error of the reconstruction at the posterior mean
   feature_error   a VAE-GAN's squared error between the discriminator's features (its
                   learned similarity layer) of the image and of its reconstruction
+  latent_knn      mean distance of the image's posterior mean to its 5 nearest posterior
+                  means of the training images (normal by construction)
   disc            minus the discriminator's logit (GAN, VAE-GAN): D calls anomalies fake
 """
 import copy
@@ -105,6 +107,20 @@ def _neg_elbo(m, x, key):
   return _per_batch(lambda xb: fn(m.state, xb, key), x)
 
 
+def _latent_knn(m, x, key, neighbours: int = 5):
+  """Mean distance of each image's posterior mean to its `neighbours` nearest posterior means
+  of the (normal) training images."""
+  encode = jax.jit(lambda s, xb: m.family.predict["encode"](s, xb)[0])
+  train_x = pipeline.fixed_eval_images(m.dataset.train_images, m.config.seed + 1, m.config.data)
+  bank = jnp.concatenate([encode(m.state, train_x[i:i + BATCH])
+                          for i in range(0, len(train_x), BATCH)])
+  def one_batch(xb):
+    z = encode(m.state, xb)
+    d2 = (jnp.sum(z**2, -1)[:, None] - 2 * z @ bank.T + jnp.sum(bank**2, -1)[None])
+    return jnp.mean(jnp.sqrt(jnp.maximum(-jax.lax.top_k(-d2, neighbours)[0], 0)), -1)
+  return _per_batch(one_batch, x)
+
+
 def _disc(m, x, key):
   fn = jax.jit(lambda s, xb: -m.family.predict["score"](s, xb))
   return _per_batch(lambda xb: fn(m.state, xb), x)
@@ -119,6 +135,7 @@ SCORES = {
     "reconstruction": (("reconstruct",), lambda m, x, key, k: _reconstruction(m, x, key)),
     "feature_error": (("reconstruct", "disc_features"),
                       lambda m, x, key, k: _feature_error(m, x, key)),
+    "latent_knn": (("encode",), lambda m, x, key, k: _latent_knn(m, x, key)),
     "disc": (("score",), lambda m, x, key, k: _disc(m, x, key)),
 }
 

@@ -105,7 +105,7 @@ def test_a_study_trains_one_run_per_digit_and_writes_its_table_and_figures(study
   report = json.loads((workdir / "anomaly.json").read_text())
   assert report["digits"] == [3, 7] and report["seeds"] == 2
   assert {r["score"] for r in report["rows"]} == {"neg_elbo", "iwae", "complexity",
-                                                  "reconstruction"}
+                                                  "reconstruction", "latent_knn"}
   for row in report["rows"]:
     assert all(0 <= a <= 1 for a in row["auroc"] + row["ap"])
     assert row["mean_auroc"] == pytest.approx(np.mean(row["auroc"]))
@@ -131,7 +131,7 @@ def test_a_rerun_reuses_the_trained_runs_and_studies_combine(study, tmp_path):
   result = _run(f"--studies={workdir},{tmp_path / 'again'}", f"--out={tmp_path / 'both'}")
   assert result.returncode == 0, result.stderr[-3000:]
   both = json.loads((tmp_path / "both" / "anomaly.json").read_text())
-  assert len(both["rows"]) == 5 and os.path.exists(tmp_path / "both" / "anomaly_auroc.png")
+  assert len(both["rows"]) == 6 and os.path.exists(tmp_path / "both" / "anomaly_auroc.png")
 
 
 @pytest.mark.parametrize("flags,message", [
