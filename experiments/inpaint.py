@@ -311,7 +311,7 @@ def main(argv):
     classify, info = workdirs.classifier(_CLASSIFIER.value)
   needs = ("decode", "prior") + (("encode",) if "iterate" in methods else ())
   if workdir_list is None:
-    check_model(config, methods, f"--config={_WORKDIR.value}")
+    check_model(config, methods, "--config")
     paths = [_WORKDIR.value]
   else:
     paths = workdir_list
