@@ -41,7 +41,7 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Where --config trains (resumed 
 _OUT = flags.DEFINE_string("out", None, "Output folder (default: <first workdir>/inpaint).")
 _MASKS = flags.DEFINE_list("masks", list(MASKS), f"Masks, of {MASKS}.")
 _METHODS = flags.DEFINE_list("methods", list(METHODS), f"Repair methods, of {METHODS}"
-                             " ('iterate' needs an encoder: VAE, VAE-GAN).")
+                             " ('iterate' needs an encoder: VAE, VAE-GAN; unset, GANs skip it).")
 _NUM = flags.DEFINE_integer("num", 500, "Eval images repaired (the first of the eval split;"
                             " unset: at most the split's size).")
 _STEPS = flags.DEFINE_integer("steps", 200, "optimize: Adam steps on the latent.")
@@ -52,6 +52,9 @@ _RESTARTS = flags.DEFINE_integer("restarts", 1, "optimize: latent starts per ima
                                  " fit to the visible pixels wins); an encoder gives the first.")
 _ITERATIONS = flags.DEFINE_integer("iterations", 30, "iterate: encode-decode rounds.")
 _BATCH = flags.DEFINE_integer("batch", 250, "Images repaired per compiled call.")
+_START = flags.DEFINE_enum("start", "grey", ["mean", "grey"], "What hidden pixels hold where"
+                           " the encoder first sees them (iterate; optimize's first start): the"
+                           " mean training image or mid-grey.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the random masks and latent starts.")
 _CLASSIFIER = flags.DEFINE_string("classifier", None, "Optional classifier workdir"
                                   " (experiments.train_classifier): its accuracy on original,"
@@ -128,13 +131,16 @@ def repair_by_latent_optimization(decode, state, x_visible, mask, z0, steps: int
 
 
 @functools.partial(jax.jit, static_argnames=("encode", "decode", "iterations"))
-def repair_by_iteration(encode, decode, state, x_obs, mask, iterations: int, labels=None):
-  """Starts from `x_obs` (BxHxWxC in [0, 1]) with hidden pixels at mid-grey and repeats
-  x <- compose(x_obs, decode(encode(x)), mask) `iterations` times. `encode(state, x, labels)`
-  -> the posterior mean z_BxZ and `decode(state, z, labels)` -> images, both in [0, 1]."""
+def repair_by_iteration(encode, decode, state, x_obs, mask, iterations: int, labels=None,
+                        start=0.5):
+  """Starts from `x_obs` (BxHxWxC in [0, 1]) with hidden pixels at `start` (mid-grey, or an
+  image broadcasting to x_obs) and repeats x <- compose(x_obs, decode(encode(x)), mask)
+  `iterations` times. `encode(state, x, labels)` -> the posterior mean z_BxZ and
+  `decode(state, z, labels)` -> images, both in [0, 1]."""
   def body(_, x):
     return compose(x_obs, decode(state, encode(state, x, labels), labels), mask)
-  return jax.lax.fori_loop(0, iterations, body, compose(x_obs, jnp.full_like(x_obs, 0.5), mask))
+  first = compose(x_obs, jnp.broadcast_to(start, x_obs.shape).astype(x_obs.dtype), mask)
+  return jax.lax.fori_loop(0, iterations, body, first)
 
 
 def unit_model(family, value_range: str):
@@ -154,7 +160,7 @@ def unit_model(family, value_range: str):
 
 
 def check_model(config, methods, where: str) -> None:
-  """Refuses (one line) a model that cannot repair images with `methods`."""
+  """Refuses (one line) a model that cannot repair images with `methods` (those asked for)."""
   name = config.model.get("name")
   if config.data.name in ("ring8", "grid25"):
     raise GenjaxError(f"{where} models 2-D points ({config.data.name}): inpainting needs images")
@@ -215,6 +221,7 @@ def repair_run(trained, methods, num: int, seed: int, classify=None) -> tuple:
     mean_image /= 255.0
   accuracy = lambda images: (None if classify is None or labels is None else
                              float(np.mean(classify(images)["probs"].argmax(-1) == labels)))
+  start_fill = mean_image if _START.value == "mean" else np.float32(0.5)
   key = jax.random.PRNGKey(seed)
   batch = min(_BATCH.value, num)
   rows, figures, original_accuracy = [], {}, accuracy(x)
@@ -230,9 +237,9 @@ def repair_run(trained, methods, num: int, seed: int, classify=None) -> tuple:
           z0 = family.predict["prior"](jax.random.fold_in(key, 1000 + m_index),
                                        _RESTARTS.value * len(x_b))
           z0 = z0.reshape(_RESTARTS.value, len(x_b), -1)
-          if encode is not None:  # The encoder's guess from the mid-grey fill starts first.
-            grey = compose(x_b, jnp.full_like(x_b, 0.5), m_b)
-            z0 = z0.at[0].set(jax.jit(encode)(trained.state, grey, y_b))
+          if encode is not None:  # The encoder's guess from the start fill starts first.
+            filled = compose(x_b, jnp.broadcast_to(start_fill, x_b.shape), m_b)
+            z0 = z0.at[0].set(jax.jit(encode)(trained.state, filled, y_b))
           repaired, _, trace = repair_by_latent_optimization(
               decode, trained.state, x_b, m_b, z0, _STEPS.value, _LR.value, _PRIOR_WEIGHT.value,
               y_b)
@@ -243,7 +250,7 @@ def repair_run(trained, methods, num: int, seed: int, classify=None) -> tuple:
       else:
         repaired = _in_batches(
             lambda x_b, m_b, y_b: repair_by_iteration(encode, decode, trained.state, x_b, m_b,
-                                                      _ITERATIONS.value, y_b),
+                                                      _ITERATIONS.value, y_b, start_fill),
             batch, x, mask, y)
         visible_fit = {}
       seconds = time.time() - start
@@ -312,14 +319,15 @@ def main(argv):
   classify = info = None
   if _CLASSIFIER.value:
     classify, info = workdirs.classifier(_CLASSIFIER.value)
-  needs = ("decode", "prior") + (("encode",) if "iterate" in methods else ())
+  needs = ("decode", "prior")
+  asked = methods if flags.FLAGS["methods"].present else ()  # Unasked, GANs skip 'iterate'.
   if workdir_list is None:
-    check_model(config, methods, "--config")
+    check_model(config, asked, "--config")
     paths = [_WORKDIR.value]
   else:
     paths = workdir_list
     for path in paths:  # Every run is checked before any is repaired.
-      check_model(workdirs.load_run_config(path)[0], methods, f"workdir {path!r}")
+      check_model(workdirs.load_run_config(path)[0], asked, f"workdir {path!r}")
   rows, names = [], _run_names(paths)
   out = _OUT.value or os.path.join(paths[0], "inpaint")
   for path, name in zip(paths, names):
@@ -332,7 +340,8 @@ def main(argv):
     if info is not None and tuple(info.image_shape) != trained.family.data_info.shape:
       raise GenjaxError(f"--classifier={_CLASSIFIER.value} takes {info.image_shape} images, the"
                         f" model in {path!r} makes {trained.family.data_info.shape}")
-    run_rows, figures = repair_run(trained, methods, num, _SEED.value, classify)
+    run_methods = [m for m in methods if m != "iterate" or "encode" in trained.family.predict]
+    run_rows, figures = repair_run(trained, run_methods, num, _SEED.value, classify)
     for row in run_rows:
       row.update(run=name, num=num)
     rows += run_rows
@@ -341,12 +350,13 @@ def main(argv):
                        f"{name} ({trained.family.name}), {kind} mask", named_rows)
   settings = {"num": _NUM.value, "masks": _MASKS.value, "methods": methods, "steps": _STEPS.value,
               "lr": _LR.value, "prior_weight": _PRIOR_WEIGHT.value, "restarts": _RESTARTS.value,
-              "iterations": _ITERATIONS.value, "seed": _SEED.value,
+              "iterations": _ITERATIONS.value, "start": _START.value, "seed": _SEED.value,
               "classifier": _CLASSIFIER.value, "baseline": "mean training image"}
   text = table(rows)
   apps.write_report(out, "inpaint", {"settings": settings, "rows": rows}, text)
   print(text)
-  print(f"wrote {out}/inpaint.json, inpaint.md and {len(rows) // len(methods)} figures")
+  print(f"wrote {out}/inpaint.json, inpaint.md and {len(set((r['run'], r['mask']) for r in rows))}"
+        " figures")
 
 
 if __name__ == "__main__":
