@@ -116,10 +116,15 @@ def check(config, family_spec: dict) -> None:
   raise_if(problems(config, merge(SHARED, family_spec)))
 
 
+NEWER_DATA_FIELDS = {"exclude_labels": ""}
+
+
 def upgrade(saved: dict) -> dict:
   """A config (as JSON) of the flat layout genjax wrote before per-component sections,
   in today's layout; today's configs pass through unchanged. Only workdirs use this: their
   checkpoints are unchanged, so they resume, sample and evaluate as before."""
+  if "data" in saved:  # Fields added since: their defaults (what those runs did).
+    saved = {**saved, "data": {**NEWER_DATA_FIELDS, **saved["data"]}}
   model, loss, optim = (dict(saved.get(k, {})) for k in ("model", "loss", "optim"))
   if model.get("name") == "vae" and _is_section(model.get("encoder")):
     model.setdefault("conditioning", "none")  # Before the conditional VAE.

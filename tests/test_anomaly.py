@@ -15,6 +15,7 @@ from experiments import anomaly
 from genjax import data as data_lib
 from genjax import families
 from genjax import train
+from genjax import workdirs
 from genjax.errors import GenjaxError
 from genjax.metrics import ranking
 from tests.conftest import TINY_FLAGS
@@ -155,3 +156,16 @@ def test_studies_without_a_report_and_conditional_models_are_refused(tmp_path):
   family = families.build(config, families.DataInfo((8, 8, 1), 10))
   with pytest.raises(GenjaxError, match="class-conditional"):
     anomaly.check_scores(family, [])
+
+
+def test_a_workdir_written_before_exclude_labels_still_samples_and_resumes(tmp_path):
+  config = tiny()
+  config.num_steps = 10
+  workdir = tmp_path / "run"
+  train.train_and_evaluate(config, str(workdir))
+  saved = json.loads((workdir / "config.json").read_text())
+  del saved["data"]["exclude_labels"]  # As genjax wrote it before the field existed.
+  (workdir / "config.json").write_text(json.dumps(saved))
+  assert workdirs.sample(str(workdir), 2, seed=0).shape == (2, 8, 8, 1)
+  config.num_steps = 20
+  assert int(train.train_and_evaluate(config, str(workdir)).step) == 20
