@@ -34,6 +34,8 @@ and its change vs 'real' in points), augment.png (accuracy vs labels per class) 
 augment_samples_<g>.png (seed 0's samples, one row per class, per N).
 """
 import copy
+import hashlib
+import json
 import math
 import os
 import time
@@ -117,10 +119,8 @@ def check_labels_per_class(values, labels, num_classes: int) -> list:
 
 
 def write_npz(path: str, train_x01, train_y, eval_x01, eval_y) -> None:
-  """`path` (written once: an existing file is kept) with the train rows then the eval rows,
-  images as uint8 (x01 in [0, 1] rounded to 1/255), labels int32."""
-  if os.path.exists(path):
-    return
+  """Writes `path`: the train rows then the eval rows, images as uint8 (x01 in [0, 1]
+  rounded to 1/255), labels int32."""
   os.makedirs(os.path.dirname(path), exist_ok=True)
   images = np.concatenate([train_x01, eval_x01])
   images = np.round(np.clip(images, 0, 1) * 255).astype(np.uint8)
@@ -128,6 +128,12 @@ def write_npz(path: str, train_x01, train_y, eval_x01, eval_y) -> None:
   tmp = path + ".tmp.npz"
   np.savez_compressed(tmp, images=images, labels=labels)
   os.replace(tmp, path)
+
+
+def read_train(path: str, num_eval: int):
+  """(images x01 float32, labels int32) of the train rows of a `write_npz` file."""
+  with np.load(path) as f:
+    return f["images"][:-num_eval].astype(np.float32) / 255, f["labels"][:-num_eval]
 
 
 def repeat_to(x, y, rows: int):
@@ -225,13 +231,45 @@ def sample_classes(workdir: str, per_class: int, num_classes: int, seed: int):
   return x, np.repeat(np.arange(num_classes), per_class).astype(np.int32)
 
 
-def accuracy(config, workdir: str) -> float:
-  """Trains (or reuses) the classifier `config` in `workdir`; its eval accuracy."""
+def _fingerprint(config) -> dict:
+  """What a finished run of `config` depends on: the config and its data file's digest."""
+  digest = hashlib.sha256()
+  with np.load(config.data.path) as f:
+    for name in ("images", "labels"):
+      digest.update(np.ascontiguousarray(f[name]).tobytes())
+  return {"config": json.loads(config.to_json_best_effort()), "data_sha256": digest.hexdigest()}
+
+
+def trained(config, workdir: str, evaluate=None):
+  """Trains `config` in `workdir` through the loop (resuming a partial run) unless
+  `workdir/augment_run.json` says a finished run of the same config and data is there:
+  (that record, {'accuracy': ...} added by `evaluate(workdir)` when given; whether it ran)."""
+  marker, want = os.path.join(workdir, "augment_run.json"), _fingerprint(config)
+  if os.path.exists(marker):
+    with open(marker) as f:
+      record = json.load(f)
+    if {k: record.get(k) for k in want} == want:
+      return record, False
   train.train_and_evaluate(config, workdir)
   jax.clear_caches()
+  record = dict(want)
+  if evaluate is not None:
+    record["accuracy"] = evaluate(workdir)
+    jax.clear_caches()
+  with open(marker, "w") as f:
+    json.dump(record, f)
+  return record, True
+
+
+def eval_accuracy(workdir: str) -> float:
+  """The eval accuracy of the classifier in `workdir` (its latest checkpoint)."""
   _, metrics = workdirs.evaluate(workdir)
-  jax.clear_caches()
   return float(next(v for k, v in metrics.items() if k.endswith("accuracy")))
+
+
+def accuracy(config, workdir: str) -> float:
+  """Trains (or reuses) the classifier `config` in `workdir`; its eval accuracy."""
+  return float(trained(config, workdir, eval_accuracy)[0]["accuracy"])
 
 
 # --- the study -------------------------------------------------------------------------------
@@ -282,7 +320,8 @@ def run_seed(study_dir, classifier_config, to_train, reused, dataset, n: int, se
   real_x = data_lib.files.unit_float(dataset.train_images[pick])
   real_y = dataset.train_labels[pick]
   path = lambda name: os.path.join(study_dir, "data", f"{name}_{tag}.npz")
-  write_npz(path("subset"), *repeat_to(real_x, real_y, MIN_TRAIN), eval_x, eval_y)
+  if not os.path.exists(path("subset")):  # Drawn once: its runs' fingerprints keep it.
+    write_npz(path("subset"), *repeat_to(real_x, real_y, MIN_TRAIN), eval_x, eval_y)
 
   def classify(name, file):
     config = npz_config(classifier_config, file, len(eval_x))
@@ -292,19 +331,23 @@ def run_seed(study_dir, classifier_config, to_train, reused, dataset, n: int, se
   result = {"real": classify("real", path("subset")), "samples": {}, "mix_fraction": {}}
   generators = {**{g: None for g in reused}, **to_train}
   for g, config in generators.items():
+    gen_file = path(f"gen_{g}_s{samples_per_class}")
     workdir = reused.get(g)
     if workdir is None:
       workdir = os.path.join(study_dir, "gen", f"{g}_{tag}")
       config = npz_config(config, path("subset"), len(eval_x))
       config.seed = config.seed + seed
-      train.train_and_evaluate(config, workdir)
-      jax.clear_caches()
-    gen_x, gen_y = sample_classes(workdir, samples_per_class, k, seed)
-    write_npz(path(f"gen_{g}"), gen_x, gen_y, eval_x, eval_y)
+      retrained = trained(config, workdir)[1]
+    if g in reused or retrained or not os.path.exists(gen_file):
+      gen_x, gen_y = sample_classes(workdir, samples_per_class, k, seed)
+      write_npz(gen_file, gen_x, gen_y, eval_x, eval_y)
+    else:  # The samples this generator's checkpoint gave before.
+      gen_x, gen_y = read_train(gen_file, len(eval_x))
     mix_x, mix_y, fraction = mixed(real_x, real_y, gen_x, gen_y, mix)
-    write_npz(path(f"mix_{g}"), mix_x, mix_y, eval_x, eval_y)
-    result[f"real+{g}"] = classify(f"mix{mix:g}_{g}", path(f"mix_{g}"))
-    result[f"{g} only"] = classify(f"cas_{g}", path(f"gen_{g}"))
+    mix_file = path(f"mix{mix:g}_{g}_s{samples_per_class}")
+    write_npz(mix_file, mix_x, mix_y, eval_x, eval_y)
+    result[f"real+{g}"] = classify(f"mix{mix:g}_{g}_s{samples_per_class}", mix_file)
+    result[f"{g} only"] = classify(f"cas_{g}_s{samples_per_class}", gen_file)
     result["samples"][g] = (gen_x, gen_y)
     result["mix_fraction"][g] = fraction
   return result

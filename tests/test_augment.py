@@ -1,0 +1,170 @@
+"""experiments.augment: the per-class draw, the .npz files the runs read, the mix, and the
+main end to end on the embedded digits (files, reuse, one-line errors)."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from configs import dcgan_digits
+from experiments import augment
+from genjax import data as data_lib
+from genjax.errors import GenjaxError
+from tests.conftest import TINY_FLAGS
+from tests.conftest import tiny
+from tests.conftest import tiny_classifier
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLASSIFIER_FLAGS = [  # tests/conftest.py's tiny_classifier() as flags.
+    "--classifier_config=configs/classifier_digits.py", "--classifier_config.num_steps=20",
+    "--classifier_config.log_every=10", "--classifier_config.eval_every=10",
+    "--classifier_config.checkpoint_every=10", "--classifier_config.batch_size=32",
+    "--classifier_config.model.net.channels=(8,16)",
+    "--classifier_config.model.net.convs_per_stage=1", "--classifier_config.model.net.hidden=24",
+    "--classifier_config.optim.warmup_steps=0"]
+CVAE_FLAGS = [f.replace("--config", "--cvae_config", 1) for f in TINY_FLAGS]
+STUDY_FLAGS = [*CLASSIFIER_FLAGS, *CVAE_FLAGS, "--generators=cvae", "--labels_per_class=5",
+               "--seeds=1", "--samples_per_class=20"]
+
+
+def _run(*args):
+  return subprocess.run([sys.executable, "-m", "experiments.augment", *args], cwd=ROOT,
+                        capture_output=True, text=True, timeout=300,
+                        env={**os.environ, "JAX_PLATFORMS": "cpu"})
+
+
+def test_the_subset_holds_n_of_each_class_drawn_with_the_seed():
+  labels = np.repeat(np.arange(3), [5, 7, 4])
+  pick = augment.draw_subset(labels, 3, seed=0, num_classes=3)
+  assert np.bincount(labels[pick]).tolist() == [3, 3, 3] and len(set(pick)) == 9
+  np.testing.assert_array_equal(pick, augment.draw_subset(labels, 3, seed=0, num_classes=3))
+  assert any(not np.array_equal(pick, augment.draw_subset(labels, 3, s, 3)) for s in (1, 2, 3))
+  assert augment.check_labels_per_class(["3", "1"], labels, 3) == [1, 3]
+  with pytest.raises(GenjaxError, match=r"each N must lie in \[1, 4\] \(the train split's"
+                     r" smallest class, class 2, has 4 images\)"):
+    augment.check_labels_per_class(["5"], labels, 3)
+
+
+def test_npz_files_round_trip_through_the_loader_with_their_splits(tmp_path):
+  dataset = data_lib.load(tiny().data)
+  pick = augment.draw_subset(dataset.train_labels, 4, seed=1, num_classes=10)
+  real_x, real_y = dataset.train_images[pick], dataset.train_labels[pick]
+  path = str(tmp_path / "subset.npz")
+  augment.write_npz(path, *augment.repeat_to(real_x, real_y, 100), dataset.eval_images,
+                    dataset.eval_labels)
+  config = augment.npz_config(tiny(), path, len(dataset.eval_images))
+  loaded = data_lib.load(config.data)
+  assert len(loaded.train_images) == 120 and loaded.num_classes == 10  # 3 copies of 40.
+  np.testing.assert_array_equal(loaded.train_images[:40], real_x)  # Digits are uint8: exact.
+  np.testing.assert_array_equal(loaded.train_labels[80:], real_y)
+  np.testing.assert_array_equal(loaded.eval_images, dataset.eval_images)
+  np.testing.assert_array_equal(loaded.eval_labels, dataset.eval_labels)
+  # The mix: real examples repeated whole so that the generated ones are about `mix`.
+  gen_x, gen_y = np.zeros((200, 8, 8, 1)), np.repeat(np.arange(10), 20)
+  x, y, fraction = augment.mixed(real_x, real_y, gen_x, gen_y, 0.5)
+  assert len(x) == 400 and fraction == 0.5 and (y[:40] == real_y).all()
+  assert augment.mixed(real_x, real_y, gen_x, gen_y, 0.9)[2] == pytest.approx(200 / 240)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("augment") / "study"
+  result = _run(*STUDY_FLAGS, f"--workdir={workdir}")
+  assert result.returncode == 0, result.stderr[-3000:]
+  return workdir, result
+
+
+def test_a_study_trains_through_the_loop_and_writes_its_report(study):
+  workdir, result = study
+  for name in ("augment.json", "augment.md", "augment.png", "augment_samples_cvae.png",
+               "gen/cvae_N5_seed0/checkpoints/20", "clf/real_N5_seed0/checkpoints/20",
+               "clf/mix0.5_cvae_s20_N5_seed0/checkpoints/20", "clf/cas_cvae_s20_N5_seed0/checkpoints/20"):
+    assert os.path.exists(workdir / name), name
+  report = json.loads((workdir / "augment.json").read_text())
+  assert [r["row"] for r in report["rows"]] == ["real", "real+cvae", "cvae only"]
+  assert report["eval_split"] == 360 and report["labels_per_class"] == [5]
+  for row in report["rows"]:
+    assert len(row["accuracy"]) == 1 and 0 <= row["mean"] <= 1
+  real = report["rows"][0]["mean"]
+  assert report["rows"][1]["delta_points"] == pytest.approx(100 * (report["rows"][1]["mean"] - real))
+  assert report["mix_fraction"]["cvae"] == pytest.approx(200 / 400)
+  assert "labelled images per class" in report["generators"]["cvae"]["trained_on"] or "N labelled" in (
+      report["generators"]["cvae"]["trained_on"])
+  # The generator is conditional and trained on the 50 labelled images (repeated) only.
+  gen_config = json.loads((workdir / "gen/cvae_N5_seed0/config.json").read_text())
+  assert gen_config["model"]["conditioning"] == "concat"
+  subset = data_lib.load(augment.npz_config(tiny(), gen_config["data"]["path"], 360).data)
+  assert len(np.unique(subset.train_images.reshape(len(subset.train_images), -1), axis=0)) <= 50
+  assert np.bincount(subset.train_labels).tolist() == [len(subset.train_labels) // 10] * 10
+  assert "| 5 | real+cvae |" in (workdir / "augment.md").read_text()
+  assert "wrote augment.json" in result.stdout
+
+
+def test_a_rerun_reuses_every_run(study, tmp_path):
+  workdir, _ = study
+  before = {d: sorted(os.listdir(workdir / d)) for d in ("gen/cvae_N5_seed0/checkpoints",
+                                                         "clf/real_N5_seed0/checkpoints")}
+  report = json.loads((workdir / "augment.json").read_text())
+  result = _run(*STUDY_FLAGS, f"--workdir={workdir}", f"--out={tmp_path / 'again'}")
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert "step 10/20" not in result.stderr and "Resumed" not in result.stderr  # Nothing trained.
+  assert {d: sorted(os.listdir(workdir / d)) for d in before} == before
+  again = json.loads((tmp_path / "again" / "augment.json").read_text())
+  assert [r["accuracy"] for r in again["rows"]] == [r["accuracy"] for r in report["rows"]]
+
+
+def test_a_reused_generator_must_be_conditional(study):
+  workdir, _ = study
+  gen = str(workdir / "gen/cvae_N5_seed0")
+  augment.check_generator_workdir("mine", gen, (8, 8, 1), 10)  # Accepted.
+  with pytest.raises(GenjaxError, match=r"it models 10 classes of \(8, 8, 1\) images; the"
+                     r" classifier's data has 10 classes of \(28, 28, 1\)"):
+    augment.check_generator_workdir("mine", gen, (28, 28, 1), 10)
+  with pytest.raises(GenjaxError, match="its 'classifier' model is not a class-conditional"):
+    augment.check_generator_workdir("mine", str(workdir / "clf/real_N5_seed0"), (8, 8, 1), 10)
+
+
+def test_an_unconditional_workdir_is_refused(study, tmp_path):
+  workdir, _ = study
+  config = json.loads((workdir / "gen/cvae_N5_seed0/config.json").read_text())
+  config["model"]["conditioning"] = "none"
+  (tmp_path / "config.json").write_text(json.dumps(config))
+  (tmp_path / "data_info.json").write_text((workdir / "gen/cvae_N5_seed0/data_info.json").read_text())
+  with pytest.raises(GenjaxError, match="its 'vae' model is not a class-conditional generator"):
+    augment.check_generator_workdir("vae", str(tmp_path), (8, 8, 1), 10)
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--generators=cvae,pixelcnn"], "unknown generator 'pixelcnn': valid are cvae, cgan,"
+     " cvaegan"),
+    (["--labels_per_class=5,500"], "--labels_per_class=5,500: each N must lie in [1, "),
+])
+def test_bad_flags_are_one_line_errors_before_training(tmp_path, flags, message):
+  result = _run(*STUDY_FLAGS, f"--workdir={tmp_path / 'w'}", *flags)
+  errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+  assert result.returncode == 2 and len(errors) == 1 and message in errors[0], (
+      result.stderr[-2000:])
+  assert "Traceback" not in result.stderr and not os.path.exists(tmp_path / "w")
+
+
+@pytest.mark.parametrize("change,message", [
+    (dict(seeds=0), "--seeds=0 must be >= 1"),
+    (dict(mix=-0.5), "--mix=-0.5 must lie in (0, 1)"),
+    (dict(mix=1.0), "--mix=1.0 must lie in (0, 1)"),
+    (dict(gen_configs={"cvae": dcgan_digits.get_config()}),
+     "--cvae_config has model.name='gan': cvae is a 'vae' model"),
+    (dict(classifier_config=tiny()), "--classifier_config has model.name='vae'"),
+    (dict(gen_workdirs=["cgan"]), "--generator_workdirs: 'cgan' must be NAME=DIR"),
+    (dict(gen_workdirs=["cvae=/nowhere"]), "cvae is also in --generators"),
+    (dict(gen_workdirs=["x=/nowhere"]), "workdir '/nowhere' has no readable config.json"),
+])
+def test_bad_settings_are_refused_before_anything_trains(tmp_path, change, message):
+  args = dict(classifier_config=tiny_classifier(), study_dir=str(tmp_path / "w"),
+              generators=["cvae"], gen_configs={}, gen_workdirs=[], labels_per_class=["5"],
+              seeds=1, mix=0.5, samples_per_class=20)
+  with pytest.raises(GenjaxError) as error:
+    augment.study(**{**args, **change})
+  assert message in str(error.value) and "\n" not in str(error.value)
+  assert not os.path.exists(tmp_path / "w")
