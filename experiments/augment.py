@@ -23,15 +23,16 @@ every N and seed (its rows measure whatever data it was trained on).
 
 The study folder holds the data as .npz files (images uint8, labels; the last rows are the
 eval split), which the runs read with data.name='npz':
-  subset_N<n>_seed<s>.npz        the labelled images, repeated to >= MIN_TRAIN rows (batches
-                                 need that many), then the eval split
-  gen_<g>_N<n>_seed<s>.npz       the samples of generator g, then the eval split
-  mix_<g>_N<n>_seed<s>.npz       the labelled images repeated to make 1 - mix of the rows,
-                                 the samples, then the eval split
-and the runs gen/<g>_N<n>_seed<s>, clf/<data>_N<n>_seed<s>. Into --out (default: the study
-folder) it writes augment.json, augment.md (eval accuracy, mean +- sample std over seeds,
-and its change vs 'real' in points), augment.png (accuracy vs labels per class) and
-augment_samples_<g>.png (seed 0's samples, one row per class, per N).
+  subset_N<n>_seed<s>.npz           the labelled images, repeated to >= MIN_TRAIN rows
+                                    (batches need that many), then the eval split
+  gen_<g>_s<k>_N<n>_seed<s>.npz     k samples per class of generator g, then the eval split
+  mix<m>_<g>_s<k>_N<n>_seed<s>.npz  the labelled images repeated to make about 1 - m of the
+                                    train rows, the samples, then the eval split
+and the runs gen/<g>_N<n>_seed<s> and clf/{real,mix<m>_<g>_s<k>,cas_<g>_s<k>}_N<n>_seed<s>
+(a finished run's augment_run.json records its config and data: a rerun reuses it as is).
+Into --out (default: the study folder) it writes augment.json, augment.md (eval accuracy,
+mean +- sample std over seeds, and its change vs 'real' in points), augment.png (accuracy vs
+labels per class) and augment_samples_<g>.png (seed 0's samples, one row per class, per N).
 """
 import copy
 import hashlib
