@@ -64,6 +64,7 @@ from genjax import train
 from genjax import workdirs
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
+from genjax.families import classifier
 
 # name -> (family, conditioning it gets when its config has none, {data: config builder}).
 GENERATORS = {
@@ -284,20 +285,10 @@ def check_flags(seeds: int, mix: float, samples_per_class: int) -> None:
     raise GenjaxError(f"--samples_per_class={samples_per_class} must be >= 1")
 
 
-def check_classifier(config) -> None:
-  """Refuses a --classifier_config that is no classifier with an accuracy evaluator."""
-  if config.model.get("name") != "classifier" or not any(
-      e.get("type") == "accuracy" and e.get("every_steps", 0) >= 0
-      for e in config.get("evals", {}).values()):
-    raise GenjaxError(f"--classifier_config has model.name={config.model.get('name')!r}: it must"
-                      " be a classifier config with an 'accuracy' evaluator"
-                      " (configs/classifier_*.py)")
-
-
 def plan(classifier_config, generators, gen_configs, gen_workdirs):
   """({name: config to train or None}, {name: reused dir}, dataset), every flag checked
   before anything trains."""
-  check_classifier(classifier_config)
+  classifier.check_trainable(classifier_config, "--classifier_config: experiments.augment")
   dataset = data_lib.load(classifier_config.data)
   if dataset.train_labels is None or not dataset.num_classes:
     raise GenjaxError(f"data.name={classifier_config.data.name!r} has no labels to classify")

@@ -16,7 +16,7 @@ from genjax import logging as log_lib
 from genjax import parallel
 from genjax import train
 from genjax import workdirs
-from genjax.errors import GenjaxError
+from genjax.families import classifier
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/classifier_mnist10k.py",
                                           "Classifier config file.")
@@ -24,25 +24,12 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints and l
 flags.mark_flags_as_required(["workdir"])
 
 
-def check(config) -> None:
-  """Refuses a config that does not train a classifier with an accuracy evaluator."""
-  name = config.model.get("name")
-  if name != "classifier":
-    raise GenjaxError(f"model.name={name!r}: experiments.train_classifier trains"
-                      " model.name='classifier' configs (configs/classifier_*.py); train other"
-                      " models with experiments.main")
-  if not any(section.get("type") == "accuracy" and section.get("every_steps", 0) >= 0
-             for section in config.get("evals", {}).values()):
-    raise GenjaxError("config.evals has no evaluator of type 'accuracy' turned on: add"
-                      " evals.accuracy = dict(type='accuracy', every_steps=0)")
-
-
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   log_lib.quiet_libraries()
   config, workdir = _CONFIG.value, _WORKDIR.value
-  check(config)
+  classifier.check_trainable(config, "experiments.train_classifier")
   logging.info("Config:\n%s", config)
   parallel.initialize(config.distributed)
   train.train_and_evaluate(config, workdir)

@@ -155,7 +155,7 @@ def test_bad_flags_are_one_line_errors_before_training(tmp_path, flags, message)
     (dict(mix=1.0), "--mix=1.0 must lie in (0, 1)"),
     (dict(gen_configs={"cvae": dcgan_digits.get_config()}),
      "--cvae_config has model.name='gan': cvae is a 'vae' model"),
-    (dict(classifier_config=tiny()), "--classifier_config has model.name='vae'"),
+    (dict(classifier_config=tiny()), "model.name='vae': --classifier_config: experiments.augment trains model.name='classifier'"),
     (dict(gen_workdirs=["cgan"]), "--generator_workdirs: 'cgan' must be NAME=DIR"),
     (dict(gen_workdirs=["cvae=/nowhere"]), "cvae is also in --generators"),
     (dict(gen_workdirs=["x=/nowhere"]), "workdir '/nowhere' has no readable config.json"),

@@ -17,6 +17,7 @@ import optax
 from genjax import optim
 from genjax import rng as rng_lib
 from genjax import schema
+from genjax.errors import GenjaxError
 from genjax.families import common
 from genjax.families.contract import DataInfo, Family, State
 from genjax.models import classifier as nets
@@ -100,6 +101,19 @@ def check(config, data_info: DataInfo = None) -> None:
   found = nets.problems(config.model.net) + objective_problems(config.loss.classifier, shape)
   found += data_problems(config.data, data_info)
   schema.raise_if(found + optim.problems(config.optim, (NET,)))
+
+
+def check_trainable(config, who: str) -> None:
+  """Refuses, in one line, a config that does not train a classifier with an accuracy
+  evaluator (what experiments.train_classifier and experiments.augment train)."""
+  name = config.model.get("name")
+  if name != "classifier":
+    raise GenjaxError(f"model.name={name!r}: {who} trains model.name='classifier' configs"
+                      " (configs/classifier_*.py); train other models with experiments.main")
+  if not any(section.get("type") == "accuracy" and section.get("every_steps", 0) >= 0
+             for section in config.get("evals", {}).values()):
+    raise GenjaxError("config.evals has no evaluator of type 'accuracy' turned on: add"
+                      " evals.accuracy = dict(type='accuracy', every_steps=0)")
 
 
 def build(config, data_info: DataInfo) -> Family:
