@@ -11,6 +11,7 @@ def get_config():
   config = default.get_config()
   config.num_steps = 3000
   config.batch_size = 64
+  config.steps_per_call = 1  # D's convs: see dcgan_digits.py (1.5x faster here on CPU).
   config.data.dynamic_binarization = False  # Grey levels: D compares images, not bits.
   model = config.model
   model.name = "vaegan"
