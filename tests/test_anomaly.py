@@ -169,3 +169,15 @@ def test_a_workdir_written_before_exclude_labels_still_samples_and_resumes(tmp_p
   assert workdirs.sample(str(workdir), 2, seed=0).shape == (2, 8, 8, 1)
   config.num_steps = 20
   assert int(train.train_and_evaluate(config, str(workdir)).step) == 20
+
+
+def test_a_vaegan_and_a_gan_study_score_with_their_discriminators(tmp_path):
+  """In-process studies of one held-out digit: the VAE-GAN adds feature_error and disc to
+  the encoder's scores, the GAN has disc only; every AUROC is a probability."""
+  from tests.conftest import tiny_dcgan_sn, tiny_vaegan  # pylint: disable=g-import-not-at-top
+  expected = {"vaegan": {"reconstruction", "latent_knn", "feature_error", "disc"},
+              "gan": {"disc"}}
+  for config in (tiny_vaegan(), tiny_dcgan_sn()):
+    report = anomaly.study(config, str(tmp_path / config.model.name), [3], 1, [], 10)
+    assert {r["score"] for r in report["rows"]} == expected[config.model.name]
+    assert all(0 <= r["auroc"][0] <= 1 for r in report["rows"])
