@@ -217,7 +217,7 @@ def study(config, workdir: str, digits, seeds: int, scores, iwae_samples: int) -
     per_digit[digit] = score_run(run_dir, digit, seeds, scores, iwae_samples)
     print(f"digit {digit}: " + ", ".join(f"{name} AUROC {np.mean(r['auroc']):.3f}"
                                         for name, r in per_digit[digit].items()), flush=True)
-  model = f"{config.model.name} ({config.data.name})"
+  model = os.path.basename(os.path.normpath(workdir))  # The study folder names the model.
   rows = []
   for name in per_digit[digits[0]]:
     auroc = [float(np.mean(per_digit[d][name]["auroc"])) for d in digits]

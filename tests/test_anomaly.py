@@ -113,7 +113,7 @@ def test_a_study_trains_one_run_per_digit_and_writes_its_table_and_figures(study
   normal = report["histograms"]["3"]["iwae"]["normal"]
   assert len(normal) + len(report["histograms"]["3"]["iwae"]["anomalous"]) == 360
   table = (workdir / "anomaly.md").read_text()
-  assert "| published VAE | (baseline) | 0.940 | 0.770 |" in table and "| vae (digits) | iwae |" in table
+  assert "| published VAE | (baseline) | 0.940 | 0.770 |" in table and "| vae | iwae |" in table
   assert "wrote" in result.stdout
   # The two seeds are two replicas of one run per digit.
   assert json.loads((workdir / "without_3" / "config.json").read_text())["num_seeds"] == 2
