@@ -4,462 +4,52 @@ images per class gain from the samples of a conditional generator trained on the
 python -m experiments.augment --workdir=/tmp/genjax/augment            # digits, 3 generators
 python -m experiments.augment --workdir=DIR --classifier_config=configs/classifier_mnist10k.py
 
-Protocol, per labels-per-class N (--labels_per_class) and seed s (0..--seeds-1):
-  * N images of each class are drawn with seed s from the classifier config's train split
-    (the first 8,000 MNIST-10k images, or the 1,437 training digits); the eval split is the
-    config's (2,000 MNIST-10k / 360 digits images), never drawn from.
-  * Each conditional generator (--generators: cvae, cgan, cvaegan; --<name>_config to change
-    one) trains on those N x classes labelled images only: it never sees the unlabelled rest
-    of the train split.
-  * The classifier config's CNN (its shifts included) trains, for the same config.num_steps
-    whatever its train set, on: the labelled images ('real'); the labelled images plus the
-    generator's samples, a fraction --mix of the train set ('real+GEN'); the samples only
-    ('GEN only': the classification accuracy score, CAS, of Ravuri and Vinyals 2019, a
-    quality metric of the generator). Samples: --samples_per_class per class, drawn once per
-    generator, balanced over the classes.
-Every model trains through the normal loop (checkpoints, resume): a rerun reuses finished
-runs. --generator_workdirs=NAME=DIR reuses a conditional generator trained elsewhere for
-every N and seed (its rows measure whatever data it was trained on).
-
-The study folder holds the data as .npz files (images uint8, labels; the last rows are the
-eval split), which the runs read with data.name='npz':
-  subset_N<n>_seed<s>.npz           the labelled images, repeated to >= MIN_TRAIN rows
-                                    (batches need that many), then the eval split
-  gen_<g>_s<k>_N<n>_seed<s>.npz     k samples per class of generator g, then the eval split
-  mix<m>_<g>_s<k>_N<n>_seed<s>.npz  the labelled images repeated to make about 1 - m of the
-                                    train rows, the samples, then the eval split
-and the runs gen/<g>_N<n>_seed<s> and clf/{real,mix<m>_<g>_s<k>,cas_<g>_s<k>}_N<n>_seed<s>
-(a finished run's augment_run.json records its config and data: a rerun reuses it as is).
-Into --out (default: the study folder) it writes augment.json, augment.md (eval accuracy,
-mean +- sample std over seeds, and its change vs 'real' in points), augment.png (accuracy vs
-labels per class) and augment_samples_<g>.png (seed 0's samples, one row per class, per N).
+The flags and the main; what it computes and writes is in genjax/applications/augment.py
+(pure functions, importable by tests and forks).
 """
-import copy
-import hashlib
-import json
-import math
-import os
-import time
-
-import jax
-import jax.numpy as jnp
-import numpy as np
 from absl import app
 from absl import flags
 from ml_collections import config_flags
-
-from configs import cgan_mnist10k
-from configs import cvae_mnist10k
-from configs import dcgan_digits
-from configs import default
-from configs import vaegan_digits
-from configs import vaegan_mnist10k
-from genjax import apps
 from genjax import cli
-from genjax import data as data_lib
-from genjax import families
 from genjax import logging as log_lib
-from genjax import replicas
-from genjax import train
-from genjax import workdirs
-from genjax.data import pipeline
-from genjax.errors import GenjaxError
-from genjax.families import classifier
-
-# name -> (family, conditioning it gets when its config has none, {data: config builder}).
-GENERATORS = {
-    "cvae": ("vae", "concat", {"digits": default.get_config,
-                               "mnist10k": cvae_mnist10k.get_config}),
-    "cgan": ("gan", "projection", {"digits": dcgan_digits.get_config,
-                                   "mnist10k": cgan_mnist10k.get_config}),
-    "cvaegan": ("vaegan", "projection", {"digits": vaegan_digits.get_config,
-                                         "mnist10k": vaegan_mnist10k.get_config}),
-}
-MIN_TRAIN = 1000  # Train rows of a subset file: the labelled images repeated up to this.
+from genjax.applications.augment import (GENERATORS, goal, markdown, study, write)
 
 _CLASSIFIER = config_flags.DEFINE_config_file(
     "classifier_config", "configs/classifier_digits.py", "The classifier every row trains.")
+
+
 _GEN_CONFIGS = {name: config_flags.DEFINE_config_file(
     f"{name}_config", None, f"The {name} generator's config (default: the shipped one for the"
     " classifier's data, made conditional); its data fields are replaced.")
                 for name in GENERATORS}
+
+
 _WORKDIR = flags.DEFINE_string("workdir", None, "The study's folder.")
+
+
 _OUT = flags.DEFINE_string("out", None, "Report folder (default: --workdir).")
+
+
 _GENERATORS = flags.DEFINE_list("generators", list(GENERATORS), "Generators to train.")
+
+
 _GEN_WORKDIRS = flags.DEFINE_list("generator_workdirs", [], "NAME=DIR of trained conditional"
                                   " generators, reused for every N and seed.")
+
+
 _LABELS = flags.DEFINE_list("labels_per_class", ["10", "100"], "Values of N.")
+
+
 _SEEDS = flags.DEFINE_integer("seeds", 3, "Seeds per N (subset draw and config.seed + s).")
+
+
 _MIX = flags.DEFINE_float("mix", 0.5, "Fraction of a real+GEN train set that is generated.")
+
+
 _SAMPLES = flags.DEFINE_integer("samples_per_class", 500, "Generated images per class.")
+
+
 flags.mark_flags_as_required(["workdir"])
-
-
-# --- data ------------------------------------------------------------------------------------
-def draw_subset(labels, per_class: int, seed: int, num_classes: int) -> np.ndarray:
-  """Sorted indices of `per_class` examples of each class 0..num_classes-1 of `labels`
-  (int[N]), drawn without replacement with `seed`: int[per_class * num_classes]."""
-  rng = np.random.RandomState(seed)
-  labels = np.asarray(labels)
-  picks = [rng.choice(np.flatnonzero(labels == c), per_class, replace=False)
-           for c in range(num_classes)]
-  return np.sort(np.concatenate(picks))
-
-
-def check_labels_per_class(values, labels, num_classes: int) -> list:
-  """--labels_per_class as distinct ints in [1, the smallest class count] of `labels`."""
-  try:
-    ns = sorted({int(v) for v in values})
-  except ValueError:
-    raise GenjaxError(f"--labels_per_class={','.join(values)} must be integers") from None
-  counts = np.bincount(np.asarray(labels), minlength=num_classes)
-  if not ns or ns[0] < 1 or ns[-1] > counts.min():
-    raise GenjaxError(f"--labels_per_class={','.join(map(str, values))}: each N must lie in"
-                      f" [1, {counts.min()}] (the train split's smallest class, class"
-                      f" {int(counts.argmin())}, has {counts.min()} images)")
-  return ns
-
-
-def write_npz(path: str, train_x01, train_y, eval_x01, eval_y) -> None:
-  """Writes `path`: the train rows then the eval rows, images as uint8 (x01 in [0, 1]
-  rounded to 1/255), labels int32."""
-  os.makedirs(os.path.dirname(path), exist_ok=True)
-  images = np.concatenate([train_x01, eval_x01])
-  images = np.round(np.clip(images, 0, 1) * 255).astype(np.uint8)
-  labels = np.concatenate([train_y, eval_y]).astype(np.int32)
-  tmp = path + ".tmp.npz"
-  np.savez_compressed(tmp, images=images, labels=labels)
-  os.replace(tmp, path)
-
-
-def read_train(path: str, num_eval: int):
-  """(images x01 float32, labels int32) of the train rows of a `write_npz` file."""
-  with np.load(path) as f:
-    return f["images"][:-num_eval].astype(np.float32) / 255, f["labels"][:-num_eval]
-
-
-def repeat_to(x, y, rows: int):
-  """(x, y) repeated whole until they have at least `rows` rows."""
-  times = max(1, math.ceil(rows / len(x)))
-  return np.concatenate([x] * times), np.concatenate([y] * times)
-
-
-def mixed(real_x, real_y, gen_x, gen_y, mix: float):
-  """(x, y, fraction): the real examples repeated whole so that the generated ones make up
-  about `mix` of the rows, and that fraction."""
-  times = max(1, round(len(gen_x) * (1 - mix) / (mix * len(real_x))))
-  x = np.concatenate([real_x] * times + [gen_x])
-  y = np.concatenate([real_y] * times + [gen_y])
-  return x, y, len(gen_x) / len(x)
-
-
-def npz_config(config, path: str, num_eval: int):
-  """`config` (copied) reading `path` with data.name='npz' (its last num_eval rows eval)."""
-  config = copy.deepcopy(config)
-  config.unlock()
-  config.data.update(name="npz", path=path, labels_path="", num_eval=num_eval,
-                     shuffle_split=False, exclude_labels="", image_size=0)
-  return config
-
-
-# --- models ----------------------------------------------------------------------------------
-def data_kind(classifier_config) -> str:
-  """'digits' or 'mnist10k': which shipped generator configs fit the classifier's data."""
-  data = classifier_config.data
-  if data.name == "digits":
-    return "digits"
-  if data.name == "idx" and "mnist10k" in data.path:
-    return "mnist10k"
-  return ""
-
-
-def generator_config(name: str, given, kind: str):
-  """The config generator `name` trains (`given`, or the shipped one for `kind`), made
-  conditional; one-line errors for an unknown name or a config of another family."""
-  if name not in GENERATORS:
-    raise GenjaxError(f"unknown generator {name!r}: valid are {', '.join(GENERATORS)} (or"
-                      " NAME=DIR in --generator_workdirs)")
-  family, conditioning, builders = GENERATORS[name]
-  if given is None:
-    if not kind:
-      raise GenjaxError(f"no shipped {name} config fits the classifier's data: give"
-                        f" --{name}_config")
-    given = builders[kind]()
-  config = copy.deepcopy(given)
-  if config.model.name != family:
-    raise GenjaxError(f"--{name}_config has model.name={config.model.name!r}: {name} is a"
-                      f" {family!r} model")
-  if config.model.conditioning == "none":
-    config.model.conditioning = conditioning
-  return config
-
-
-def check_generator_workdir(name: str, path: str, shape, num_classes: int) -> None:
-  """Refuses a reused generator that cannot sample the classifier's classes and images."""
-  config, image_shape, classes = workdirs.load_run_config(path)
-  family = families.build(config, families.DataInfo(image_shape, classes))
-  if "sample" not in family.predict or not family.num_classes:
-    raise GenjaxError(f"--generator_workdirs {name}={path}: its {family.name!r} model is not a"
-                      " class-conditional generator (train one with model.conditioning set)")
-  if tuple(image_shape) != tuple(shape) or classes != num_classes:
-    raise GenjaxError(f"--generator_workdirs {name}={path}: it models {classes} classes of"
-                      f" {tuple(image_shape)} images; the classifier's data has {num_classes}"
-                      f" classes of {tuple(shape)}")
-
-
-def parse_workdirs(items) -> dict:
-  """{name: dir} from NAME=DIR items."""
-  out = {}
-  for item in items:
-    name, sep, path = item.partition("=")
-    if not sep or not name or not path or name in out:
-      raise GenjaxError(f"--generator_workdirs: {item!r} must be NAME=DIR with distinct names")
-    out[name] = path
-  return out
-
-
-def sample_classes(workdir: str, per_class: int, num_classes: int, seed: int):
-  """(images x01 float32[K * per_class, H, W, C], labels int32[...]): `per_class` samples of
-  each class from the latest checkpoint of `workdir` (replica 0), in [0, 1]."""
-  config, shape, classes = workdirs.load_run_config(workdir)
-  family = families.build(config, families.DataInfo(shape, classes))
-  state = replicas.select(workdirs.restore_latest(family, config, workdir), 0, config)
-  fn = jax.jit(family.predict["sample"], static_argnums=2)
-  key = jax.random.PRNGKey(seed)
-  images = [fn(state, jax.random.fold_in(key, c), per_class, jnp.full((per_class,), c, jnp.int32))
-            for c in range(num_classes)]
-  x = pipeline.to_unit(np.concatenate([np.asarray(i) for i in images]), config.data.value_range)
-  jax.clear_caches()
-  return x, np.repeat(np.arange(num_classes), per_class).astype(np.int32)
-
-
-def _fingerprint(config) -> dict:
-  """What a finished run of `config` depends on: the config and its data file's digest."""
-  digest = hashlib.sha256()
-  with np.load(config.data.path) as f:
-    for name in ("images", "labels"):
-      digest.update(np.ascontiguousarray(f[name]).tobytes())
-  return {"config": json.loads(config.to_json_best_effort()), "data_sha256": digest.hexdigest()}
-
-
-def trained(config, workdir: str, evaluate=None):
-  """Trains `config` in `workdir` through the loop (resuming a partial run) unless
-  `workdir/augment_run.json` says a finished run of the same config and data is there:
-  (that record, {'accuracy': ...} added by `evaluate(workdir)` when given; whether it ran)."""
-  marker, want = os.path.join(workdir, "augment_run.json"), _fingerprint(config)
-  if os.path.exists(marker):
-    with open(marker) as f:
-      record = json.load(f)
-    if {k: record.get(k) for k in want} == want:
-      return record, False
-  train.train_and_evaluate(config, workdir)
-  jax.clear_caches()
-  record = dict(want)
-  if evaluate is not None:
-    record["accuracy"] = evaluate(workdir)
-    jax.clear_caches()
-  with open(marker, "w") as f:
-    json.dump(record, f)
-  return record, True
-
-
-def eval_accuracy(workdir: str) -> float:
-  """The eval accuracy of the classifier in `workdir` (its latest checkpoint)."""
-  _, metrics = workdirs.evaluate(workdir)
-  return float(next(v for k, v in metrics.items() if k.endswith("accuracy")))
-
-
-def accuracy(config, workdir: str) -> float:
-  """Trains (or reuses) the classifier `config` in `workdir`; its eval accuracy."""
-  return float(trained(config, workdir, eval_accuracy)[0]["accuracy"])
-
-
-# --- the study -------------------------------------------------------------------------------
-def check_flags(seeds: int, mix: float, samples_per_class: int) -> None:
-  if seeds < 1:
-    raise GenjaxError(f"--seeds={seeds} must be >= 1")
-  if not 0 < mix < 1:
-    raise GenjaxError(f"--mix={mix} must lie in (0, 1): the generated fraction of a real+GEN"
-                      " train set (the GEN-only rows are mix 1, the real rows mix 0)")
-  if samples_per_class < 1:
-    raise GenjaxError(f"--samples_per_class={samples_per_class} must be >= 1")
-
-
-def plan(classifier_config, generators, gen_configs, gen_workdirs):
-  """({name: config to train or None}, {name: reused dir}, dataset), every flag checked
-  before anything trains."""
-  classifier.check_trainable(classifier_config, "--classifier_config: experiments.augment")
-  dataset = data_lib.load(classifier_config.data)
-  if dataset.train_labels is None or not dataset.num_classes:
-    raise GenjaxError(f"data.name={classifier_config.data.name!r} has no labels to classify")
-  kind = data_kind(classifier_config)
-  to_train = {name: generator_config(name, gen_configs.get(name), kind) for name in generators}
-  reused = parse_workdirs(gen_workdirs)
-  for name, path in reused.items():
-    if name in to_train:
-      raise GenjaxError(f"--generator_workdirs {name}=...: {name} is also in --generators")
-    check_generator_workdir(name, path, dataset.image_shape, dataset.num_classes)
-  return to_train, reused, dataset
-
-
-def run_seed(study_dir, classifier_config, to_train, reused, dataset, n: int, seed: int,
-             mix: float, samples_per_class: int) -> dict:
-  """{row name: eval accuracy} of one N and seed, and the samples of each generator
-  ({'samples': {g: (x, y)}})."""
-  k, tag = dataset.num_classes, f"N{n}_seed{seed}"
-  eval_x, eval_y = dataset.eval_images, dataset.eval_labels
-  pick = draw_subset(dataset.train_labels, n, seed, k)
-  real_x = data_lib.files.unit_float(dataset.train_images[pick])
-  real_y = dataset.train_labels[pick]
-  path = lambda name: os.path.join(study_dir, "data", f"{name}_{tag}.npz")
-  if not os.path.exists(path("subset")):  # Drawn once: its runs' fingerprints keep it.
-    write_npz(path("subset"), *repeat_to(real_x, real_y, MIN_TRAIN), eval_x, eval_y)
-
-  def classify(name, file):
-    config = npz_config(classifier_config, file, len(eval_x))
-    config.seed = classifier_config.seed + seed
-    return accuracy(config, os.path.join(study_dir, "clf", f"{name}_{tag}"))
-
-  result = {"real": classify("real", path("subset")), "samples": {}, "mix_fraction": {}}
-  generators = {**{g: None for g in reused}, **to_train}
-  for g, config in generators.items():
-    gen_file = path(f"gen_{g}_s{samples_per_class}")
-    workdir = reused.get(g)
-    if workdir is None:
-      workdir = os.path.join(study_dir, "gen", f"{g}_{tag}")
-      config = npz_config(config, path("subset"), len(eval_x))
-      config.seed = config.seed + seed
-      retrained = trained(config, workdir)[1]
-    if g in reused or retrained or not os.path.exists(gen_file):
-      gen_x, gen_y = sample_classes(workdir, samples_per_class, k, seed)
-      write_npz(gen_file, gen_x, gen_y, eval_x, eval_y)
-    else:  # The samples this generator's checkpoint gave before.
-      gen_x, gen_y = read_train(gen_file, len(eval_x))
-    mix_x, mix_y, fraction = mixed(real_x, real_y, gen_x, gen_y, mix)
-    mix_file = path(f"mix{mix:g}_{g}_s{samples_per_class}")
-    write_npz(mix_file, mix_x, mix_y, eval_x, eval_y)
-    result[f"real+{g}"] = classify(f"mix{mix:g}_{g}_s{samples_per_class}", mix_file)
-    result[f"{g} only"] = classify(f"cas_{g}_s{samples_per_class}", gen_file)
-    result["samples"][g] = (gen_x, gen_y)
-    result["mix_fraction"][g] = fraction
-  return result
-
-
-def summarize(name: str, accs, real) -> dict:
-  """A report row: accuracies per seed, mean, sample std, change vs `real` (its row)."""
-  accs = [float(a) for a in accs]
-  std = float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0
-  row = {"row": name, "accuracy": accs, "mean": float(np.mean(accs)), "std": std}
-  if real is not None:
-    delta = row["mean"] - real["mean"]
-    row["delta_points"] = 100 * delta
-    # Above the seed-to-seed spread of both rows (with one seed there is none to compare).
-    row["above_2std"] = bool(len(accs) > 1 and delta > 2 * max(std, real["std"]))
-  return row
-
-
-def study(classifier_config, study_dir, generators, gen_configs, gen_workdirs, labels_per_class,
-          seeds: int, mix: float, samples_per_class: int) -> dict:
-  """Trains (or reuses) every run of the study; the report (and the figures' samples)."""
-  started = time.perf_counter()
-  check_flags(seeds, mix, samples_per_class)
-  to_train, reused, dataset = plan(classifier_config, generators, gen_configs, gen_workdirs)
-  ns = check_labels_per_class(labels_per_class, dataset.train_labels, dataset.num_classes)
-  rows, samples = [], {}
-  for n in ns:
-    per_seed = [run_seed(study_dir, classifier_config, to_train, reused, dataset, n, s, mix,
-                         samples_per_class) for s in range(seeds)]
-    samples[n] = per_seed[0]["samples"]
-    real = summarize("real", [r["real"] for r in per_seed], None)
-    rows.append({"labels_per_class": n, **real})
-    for g in list(reused) + list(to_train):
-      for name in (f"real+{g}", f"{g} only"):
-        rows.append({"labels_per_class": n,
-                     **summarize(name, [r[name] for r in per_seed], real)})
-    print(f"N={n}: " + ", ".join(f"{r['row']} {r['mean']:.3f}" for r in rows
-                                 if r["labels_per_class"] == n), flush=True)
-  report = {
-      "labels_per_class": ns, "seeds": seeds, "mix": mix, "samples_per_class": samples_per_class,
-      "mix_fraction": {g: per_seed[0]["mix_fraction"][g] for g in per_seed[0]["mix_fraction"]},
-      "num_classes": dataset.num_classes, "train_split": int(len(dataset.train_labels)),
-      "eval_split": int(len(dataset.eval_labels)),
-      "generators": {**{g: {"trained_on": "the N labelled images per class of each seed",
-                            "config": c.to_dict()} for g, c in to_train.items()},
-                     **{g: {"trained_on": f"its own data (reused workdir {p})"}
-                        for g, p in reused.items()}},
-      "classifier_config": classifier_config.to_dict(),
-      "classifier_steps": int(classifier_config.num_steps),
-      "rows": rows, "seconds": time.perf_counter() - started}
-  return report, samples
-
-
-# --- outputs ---------------------------------------------------------------------------------
-def markdown(report) -> str:
-  table = [[r["labels_per_class"], r["row"], f"{100 * r['mean']:.1f} +- {100 * r['std']:.1f}",
-            "" if "delta_points" not in r else f"{r['delta_points']:+.1f}",
-            "" if "above_2std" not in r else ("yes" if r["above_2std"] else "no")]
-           for r in report["rows"]]
-  return apps.markdown_table(["labels/class", "train set", "eval accuracy % (mean +- std)",
-                              "vs real (points)", "> 2 std"], table)
-
-
-def goal(report) -> str:
-  """Whether the issue's goal holds: at the smallest N the best real+GEN row gains >= 3 points
-  above 2 std; at the largest it loses nothing."""
-  rows = [r for r in report["rows"] if r["row"].startswith("real+")]
-  if not rows:
-    return "no generator: no goal to check"
-  lines = []
-  for n in report["labels_per_class"]:
-    best = max((r for r in rows if r["labels_per_class"] == n), key=lambda r: r["mean"])
-    lines.append(f"N={n}: best {best['row']} {best['delta_points']:+.1f} points"
-                 f" ({'above' if best['above_2std'] else 'not above'} 2 std)")
-  return "; ".join(lines)
-
-
-def accuracy_figure(report, path: str) -> None:
-  """Eval accuracy (mean, sample std as error bars) vs labels per class, one line per row."""
-  fig, ax = apps.figure(figsize=(6, 4))
-  ns = report["labels_per_class"]
-  names = list(dict.fromkeys(r["row"] for r in report["rows"]))
-  for i, name in enumerate(names):
-    rows = {r["labels_per_class"]: r for r in report["rows"] if r["row"] == name}
-    x = [n * (1 + 0.02 * (i - len(names) / 2)) for n in ns]  # Spread the error bars.
-    ax.errorbar(x, [100 * rows[n]["mean"] for n in ns], [100 * rows[n]["std"] for n in ns],
-                marker="o", capsize=3, label=name,
-                linestyle="-" if name == "real" or name.startswith("real+") else ":",
-                linewidth=2.5 if name == "real" else 1.5)
-  ax.set(xscale="log", xticks=ns, xticklabels=[str(n) for n in ns],
-         xlabel="labelled images per class", ylabel="eval accuracy (%)",
-         title=f"{report['seeds']} seed(s); mix {report['mix']:g} generated")
-  ax.minorticks_off()
-  ax.legend(fontsize=7)
-  apps.save_figure(fig, path)
-
-
-def samples_figure(samples, name: str, path: str, columns: int = 10) -> None:
-  """Seed 0's samples of generator `name`: per N a panel, one row per class."""
-  ns = sorted(samples)
-  fig, axes = apps.figure(1, len(ns), squeeze=False, figsize=(3.2 * len(ns), 3.4))
-  for ax, n in zip(axes[0], ns):
-    x, y = samples[n][name]
-    rows = [x[y == c][:columns] for c in range(int(y.max()) + 1)]
-    grid = np.concatenate([np.concatenate(list(r), 1) for r in rows], 0)
-    ax.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1)
-    ax.set_title(f"{name}, N={n} (rows: classes)", fontsize=9)
-    ax.axis("off")
-  apps.save_figure(fig, path)
-
-
-def write(report, samples, outdir: str) -> list:
-  table = markdown(report) + "\n\n" + goal(report)
-  apps.write_report(outdir, "augment", report, table)
-  accuracy_figure(report, os.path.join(outdir, "augment.png"))
-  files = ["augment.json", "augment.md", "augment.png"]
-  for g in report["generators"]:
-    files.append(f"augment_samples_{g}.png")
-    samples_figure(samples, g, os.path.join(outdir, files[-1]))
-  return files
 
 
 def main(argv):

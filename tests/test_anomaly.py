@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as sk_metrics
 
-from experiments import anomaly
+from genjax.applications import anomaly
 from genjax import data as data_lib
 from genjax import families
 from genjax import train

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from configs import dcgan_digits
-from experiments import augment
+from genjax.applications import augment
 from genjax import data as data_lib
 from genjax.errors import GenjaxError
 from tests.conftest import TINY_FLAGS

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from experiments import inpaint
+from genjax.applications import inpaint
 from genjax import apps
 from genjax import train
 from genjax.errors import GenjaxError

@@ -11,7 +11,7 @@ from PIL import Image
 
 from configs import default
 from configs import gan_ring8
-from experiments import latent
+from genjax.applications import latent
 from genjax.errors import GenjaxError
 from tests import conftest
 
