@@ -1,5 +1,7 @@
 """Shared fixtures: a tiny, fast config and the path of the shared MNIST-10k files."""
 import os
+import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -23,6 +25,25 @@ from configs import dcgan_digits
 from configs import default
 from configs import gan_ring8
 from configs import vaegan_digits
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_main(module: str, *args):
+  """`python -m module args` from the repository root on CPU: the CompletedProcess."""
+  return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True,
+                        text=True, timeout=300, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+
+
+def assert_one_line_error(result, *fragments):
+  """A main refused its input: exit 2, exactly one `error:` line holding every fragment,
+  no traceback."""
+  assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+  lines = [l for l in result.stderr.strip().splitlines() if l.startswith("error:")]
+  assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+  for fragment in fragments:
+    assert fragment in lines[0], lines[0]
+
 
 MNIST10K = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist10k")
 MNIST_IMAGES = os.path.join(MNIST10K, "t10k-images-idx3-ubyte.gz")

@@ -3,8 +3,6 @@ out of every training batch, and experiments.anomaly end to end (files, reuse, e
 import json
 import logging
 import os
-import subprocess
-import sys
 
 import jax.numpy as jnp
 import numpy as np
@@ -18,16 +16,15 @@ from genjax import train
 from genjax import workdirs
 from genjax.errors import GenjaxError
 from genjax.metrics import ranking
+from tests.conftest import assert_one_line_error
+from tests.conftest import run_main
 from tests.conftest import TINY_FLAGS
 from tests.conftest import tiny
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _run(*args):
-  return subprocess.run([sys.executable, "-m", "experiments.anomaly", *args], cwd=ROOT,
-                        capture_output=True, text=True, timeout=300,
-                        env={**os.environ, "JAX_PLATFORMS": "cpu"})
+  return run_main("experiments.anomaly", *args)
 
 
 @pytest.mark.parametrize("scores,positive", [
@@ -142,10 +139,8 @@ def test_a_rerun_reuses_the_trained_runs_and_studies_combine(study, tmp_path):
 ])
 def test_bad_flags_are_one_line_errors_before_training(tmp_path, flags, message):
   result = _run(*TINY_FLAGS, f"--workdir={tmp_path / 'w'}", *flags)
-  errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-  assert result.returncode == 2 and errors == [f"error: {message}"] or message in errors[0], (
-      result.stderr[-2000:])
-  assert "Traceback" not in result.stderr and not os.path.exists(tmp_path / "w" / "without_3")
+  assert_one_line_error(result, f"error: {message}")
+  assert not os.path.exists(tmp_path / "w" / "without_3")
 
 
 def test_studies_without_a_report_and_conditional_models_are_refused(tmp_path):

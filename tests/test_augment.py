@@ -2,8 +2,6 @@
 main end to end on the embedded digits (files, reuse, one-line errors)."""
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,11 +10,12 @@ from configs import dcgan_digits
 from genjax.applications import augment
 from genjax import data as data_lib
 from genjax.errors import GenjaxError
+from tests.conftest import assert_one_line_error
+from tests.conftest import run_main
 from tests.conftest import TINY_FLAGS
 from tests.conftest import tiny
 from tests.conftest import tiny_classifier
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLASSIFIER_FLAGS = [  # tests/conftest.py's tiny_classifier() as flags.
     "--classifier_config=configs/classifier_digits.py", "--classifier_config.num_steps=20",
     "--classifier_config.log_every=10", "--classifier_config.eval_every=10",
@@ -30,9 +29,7 @@ STUDY_FLAGS = [*CLASSIFIER_FLAGS, *CVAE_FLAGS, "--generators=cvae", "--labels_pe
 
 
 def _run(*args):
-  return subprocess.run([sys.executable, "-m", "experiments.augment", *args], cwd=ROOT,
-                        capture_output=True, text=True, timeout=300,
-                        env={**os.environ, "JAX_PLATFORMS": "cpu"})
+  return run_main("experiments.augment", *args)
 
 
 def test_the_subset_holds_n_of_each_class_drawn_with_the_seed():
@@ -143,10 +140,8 @@ def test_an_unconditional_workdir_is_refused(study, tmp_path):
 ])
 def test_bad_flags_are_one_line_errors_before_training(tmp_path, flags, message):
   result = _run(*STUDY_FLAGS, f"--workdir={tmp_path / 'w'}", *flags)
-  errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-  assert result.returncode == 2 and len(errors) == 1 and message in errors[0], (
-      result.stderr[-2000:])
-  assert "Traceback" not in result.stderr and not os.path.exists(tmp_path / "w")
+  assert_one_line_error(result, message)
+  assert not os.path.exists(tmp_path / "w")
 
 
 @pytest.mark.parametrize("change,message", [

@@ -2,8 +2,6 @@
 tiny VAE and a tiny GAN trained through its --config path, and one-line errors."""
 import json
 import os
-import subprocess
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -15,9 +13,10 @@ from genjax.applications import inpaint
 from genjax import apps
 from genjax import train
 from genjax.errors import GenjaxError
+from tests.conftest import assert_one_line_error
+from tests.conftest import run_main
 from tests.conftest import tiny_classifier
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_VAE = ["--config=configs/default.py", "--config.num_steps=60", "--config.steps_per_call=20",
             "--config.log_every=20", "--config.eval_every=60", "--config.checkpoint_every=60",
             "--config.batch_size=32", "--config.model.latent_dim=4",
@@ -33,17 +32,8 @@ FAST = ["--num=40", "--steps=15", "--iterations=4", "--batch=20"]
 
 
 def run(*args):
-  return subprocess.run([sys.executable, "-m", "experiments.inpaint", *args], cwd=ROOT,
-                        capture_output=True, text=True, timeout=300,
-                        env={**os.environ, "JAX_PLATFORMS": "cpu"})
+  return run_main("experiments.inpaint", *args)
 
-
-def assert_one_line_error(result, *fragments):
-  assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
-  lines = [l for l in result.stderr.strip().splitlines() if l.startswith("error:")]
-  assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
-  for fragment in fragments:
-    assert fragment in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")

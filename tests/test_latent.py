@@ -2,8 +2,6 @@
 form; the main end to end on a tiny VAE (latent_dim=2) and a tiny DCGAN; one-line errors."""
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,8 +12,9 @@ from configs import gan_ring8
 from genjax.applications import latent
 from genjax.errors import GenjaxError
 from tests import conftest
+from tests.conftest import assert_one_line_error
+from tests.conftest import run_main
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_VAE = ["--config=configs/default.py", "--config.model.latent_dim=2",
             "--config.num_steps=20", "--config.steps_per_call=5", "--config.log_every=10",
             "--config.eval_every=20", "--config.checkpoint_every=10", "--config.batch_size=32",
@@ -30,17 +29,8 @@ FIGURES = ("interp_linear", "interp_spherical")
 
 
 def run(*args):
-  return subprocess.run([sys.executable, "-m", "experiments.latent", *args], cwd=ROOT,
-                        capture_output=True, text=True, timeout=300,
-                        env={**os.environ, "JAX_PLATFORMS": "cpu"})
+  return run_main("experiments.latent", *args)
 
-
-def assert_one_line_error(result, *fragments):
-  assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
-  lines = [l for l in result.stderr.strip().splitlines() if l.startswith("error:")]
-  assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
-  for fragment in fragments:
-    assert fragment in lines[0], lines[0]
 
 
 def test_lerp_and_slerp_hit_the_endpoints_exactly():
