@@ -112,17 +112,19 @@ def _disc(m, x, key):
   return _per_batch(lambda xb: fn(m.state, xb), x)
 
 
-# name -> (predict functions it needs, fn(trained model, eval images, key, iwae k) -> float[N]).
+# name -> (predict functions it needs, fn(trained model, eval images, key, iwae k, the scores
+# already computed for that model {name: float[N]}) -> float[N]).
 SCORES = {
-    "neg_elbo": (("neg_elbo",), lambda m, x, key, k: _neg_elbo(m, x, key)),
-    "iwae": (("iwae_nll",), _iwae),
-    "complexity": (("iwae_nll",), lambda m, x, key, k: _iwae(m, x, key, k) - png_nats(
-        pipeline.to_unit(x, m.config.data.value_range))),
-    "reconstruction": (("reconstruct",), lambda m, x, key, k: _reconstruction(m, x, key)),
+    "neg_elbo": (("neg_elbo",), lambda m, x, key, k, done: _neg_elbo(m, x, key)),
+    "iwae": (("iwae_nll",), lambda m, x, key, k, done: _iwae(m, x, key, k)),
+    "complexity": (("iwae_nll",), lambda m, x, key, k, done: (
+        done["iwae"] if "iwae" in done else _iwae(m, x, key, k)) - png_nats(
+            pipeline.to_unit(x, m.config.data.value_range))),
+    "reconstruction": (("reconstruct",), lambda m, x, key, k, done: _reconstruction(m, x, key)),
     "feature_error": (("reconstruct", "disc_features"),
-                      lambda m, x, key, k: _feature_error(m, x, key)),
-    "latent_knn": (("encode",), lambda m, x, key, k: _latent_knn(m, x, key)),
-    "disc": (("score",), lambda m, x, key, k: _disc(m, x, key)),
+                      lambda m, x, key, k, done: _feature_error(m, x, key)),
+    "latent_knn": (("encode",), lambda m, x, key, k, done: _latent_knn(m, x, key)),
+    "disc": (("score",), lambda m, x, key, k, done: _disc(m, x, key)),
 }
 
 
@@ -176,8 +178,9 @@ def score_run(workdir: str, digit: int, seeds: int, scores, iwae_samples: int) -
     names = check_scores(m.family, scores)
     x, anomalous = m.eval_data["image"], np.asarray(m.eval_data["label"]) == digit
     key = jax.random.PRNGKey(m.config.seed + index)
+    done = {}  # complexity reuses iwae's values rather than recomputing them.
     for name in names:
-      values = SCORES[name][1](m, x, key, iwae_samples)
+      values = done[name] = SCORES[name][1](m, x, key, iwae_samples, done)
       entry = results.setdefault(name, {"auroc": [], "ap": []})
       entry["auroc"].append(ranking.auroc(values, anomalous))
       entry["ap"].append(ranking.average_precision(values, anomalous))
