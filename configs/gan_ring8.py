@@ -31,6 +31,8 @@ def get_config():
           net="mlp",            # 'mlp' or 'dcgan'.
           hidden=(128, 128, 128),  # MLP widths.
           width=64,             # DCGAN base width (ngf).
+          noise_injection=0.0,  # > 0: StyleGAN's per-layer noise, a learned scale per unit /
+                                # channel starting at this value (0: off).
       ),
       discriminator=dict(
           net="mlp",
@@ -40,6 +42,7 @@ def get_config():
           batch_norm=True,      # DCGAN: batch norm after every conv but the first (as
                                 # Radford et al.); real and fake normalized separately.
           sigmoid_output=False,  # D(x) = sigmoid(D's logit): only minimax losses accept it.
+          pack=1,               # PacGAN: D scores this many examples at once (1: off).
       ),
   ))
   config.loss = ml_collections.ConfigDict(dict(

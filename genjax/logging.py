@@ -80,6 +80,8 @@ def quiet_libraries() -> None:
   --verbosity=1 (or higher) libraries' INFO records are shown too."""
   if logging.get_verbosity() >= 1:
     return
+  # "NaN or Inf found in input tensor" for each such scalar: the eval line already shows it.
+  logging_std.getLogger("tensorboardX.x2num").setLevel(logging_std.ERROR)
   for handler in logging_std.getLogger().handlers + [logging.get_absl_handler()]:
     if not any(isinstance(f, _LibraryInfoFilter) for f in handler.filters):
       handler.addFilter(_LibraryInfoFilter())

@@ -117,13 +117,25 @@ def check(config, family_spec: dict) -> None:
 
 
 NEWER_DATA_FIELDS = {"exclude_labels": ""}
+NEWER_GAN_FIELDS = {"generator": {"noise_injection": 0.0}, "discriminator": {"pack": 1}}
 
 
 def upgrade(saved: dict) -> dict:
   """A config (as JSON) of the flat layout genjax wrote before per-component sections,
-  in today's layout; today's configs pass through unchanged. Only workdirs use this: their
-  checkpoints are unchanged, so they resume, sample and evaluate as before."""
-  if "data" in saved:  # Fields added since: their defaults (what those runs did).
+  in today's layout, with fields added since filled with their defaults (what those runs
+  did); today's configs pass through unchanged. Only workdirs use this: their checkpoints
+  are unchanged, so they resume, sample and evaluate as before."""
+  saved = _upgrade_layout(saved)
+  model = saved.get("model", {})
+  if model.get("name") == "gan":
+    model = {**model, **{part: {**fields, **model[part]} for part, fields
+                         in NEWER_GAN_FIELDS.items() if _is_section(model.get(part))}}
+    saved = {**saved, "model": model}
+  return saved
+
+
+def _upgrade_layout(saved: dict) -> dict:
+  if "data" in saved:
     saved = {**saved, "data": {**NEWER_DATA_FIELDS, **saved["data"]}}
   model, loss, optim = (dict(saved.get(k, {})) for k in ("model", "loss", "optim"))
   if model.get("name") == "vae" and _is_section(model.get("encoder")):

@@ -461,3 +461,97 @@ def test_a_configured_penalty_is_added_to_the_critic_loss_in_the_step(penalty, w
     else:
       assert penalty not in metrics
   assert any(not np.allclose(a, b) for a, b in zip(*discs))  # The penalty moved D's update.
+
+
+def test_pack_puts_consecutive_examples_into_one_input():
+  x = jnp.arange(4 * 3, dtype=jnp.float32).reshape(4, 3)
+  np.testing.assert_array_equal(gan.pack(x, 2), [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]])
+  images = jax.random.normal(jax.random.PRNGKey(0), (6, 5, 5, 2))
+  packed = gan.pack(images, 3)
+  assert packed.shape == (2, 5, 5, 6)
+  for p in range(2):  # Pack p holds images 3p, 3p+1, 3p+2 as channel groups, in order.
+    np.testing.assert_array_equal(packed[p], jnp.concatenate(images[3 * p:3 * p + 3], -1))
+  assert gan.pack(x, 1) is x
+
+
+def test_a_packing_discriminator_scores_packs_of_real_and_of_fake_examples():
+  """PacGAN: the step's critic loss is the objective on D's scores of packed real and
+  packed fake batches (rebuilt by hand from the same keys), D's input is m examples wide,
+  and the `score` predict function still gives one logit per example."""
+  config = tiny_gan()
+  config.model.discriminator.pack = 4
+  family = families.build(config, DataInfo((2,)))
+  state = family.init_state(0)
+  assert state.nets["disc"].params["Dense_0"]["kernel"].shape[0] == 4 * 2
+  batch = {"image": jax.random.normal(jax.random.PRNGKey(0), (32, 2))}
+  rng = jax.random.PRNGKey(1)
+  _, metrics = jax.jit(family.train_step)(state, batch, rng)
+  g, d = models.build_gan(config.model, (2,), 0)
+  from genjax import rng as rng_lib  # pylint: disable=g-import-not-at-top
+  key = jax.random.split(rng_lib.purpose_key(rng, "critic"), 1)[0]
+  fake, _, _ = gan_family.generate(g, common.Runtime(), state.nets["gen"].variables, key, 32,
+                                   config.model, 0, True)
+  scores = [d.apply(state.nets["disc"].variables, gan.pack(x, 4)) for x in (batch["image"], fake)]
+  assert scores[0].shape == (8,)
+  by_hand = losses.GAN_LOSSES["non_saturating"].d(*scores)
+  np.testing.assert_allclose(metrics["d_loss"], by_hand, rtol=1e-5)
+  assert family.predict["score"](state, batch["image"][:5]).shape == (5,)
+
+
+def test_per_layer_noise_has_a_learned_scale_and_its_own_key():
+  config = tiny_gan()
+  config.model.generator.noise_injection = 0.5
+  family = families.build(config, DataInfo((2,)))
+  state = family.init_state(0)
+  scales = {k: v["scale"] for k, v in state.nets["gen"].params.items() if "Noise" in k}
+  assert len(scales) == 2 and all(np.all(s == 0.5) and s.shape == (32,) for s in scales.values())
+  z = family.predict["prior"](jax.random.PRNGKey(0), 16)
+  decode = lambda st, key=None: family.predict["decode"](st, z, key=key, ema=False)
+  k1, k2 = jax.random.PRNGKey(1), jax.random.PRNGKey(2)
+  np.testing.assert_array_equal(decode(state, k1), decode(state, k1))  # Noise from the key.
+  assert not np.allclose(decode(state, k1), decode(state, k2))
+  z1 = family.predict["prior"](k1, 16)  # Sampling: the prior and the layers' noise from its key.
+  np.testing.assert_array_equal(family.predict["sample"](state, k1, 16, ema=False),
+                                family.predict["decode"](state, z1, key=k1, ema=False))
+  params = {k: {"scale": 0 * v["scale"]} if "Noise" in k else v
+            for k, v in state.nets["gen"].params.items()}
+  quiet = state.replace(nets={**state.nets, "gen": state.nets["gen"].replace(params=params)})
+  np.testing.assert_allclose(decode(quiet, k1), decode(quiet), atol=1e-6)  # scale * noise.
+  new, _ = _step(family, state)
+  assert all(not np.allclose(new.nets["gen"].params[k]["scale"], 0.5) for k in scales)
+
+
+def test_image_noise_is_one_plane_per_example_scaled_per_channel():
+  layer = gan.NoiseInjection(1.0)
+  h = jnp.zeros((2, 4, 4, 3))
+  params = layer.init(jax.random.PRNGKey(0), h)
+  out = layer.apply(params, h, rngs={"noise": jax.random.PRNGKey(1)})
+  np.testing.assert_array_equal(out[..., 0], out[..., 2])  # One plane, every channel.
+  assert not np.allclose(out[0], out[1])  # Its own plane per example.
+  scaled = layer.apply({"params": {"scale": jnp.array([1.0, 2.0, 0.0])}}, h,
+                       rngs={"noise": jax.random.PRNGKey(1)})
+  np.testing.assert_allclose(scaled[..., 1], 2 * out[..., 0])
+  np.testing.assert_array_equal(scaled[..., 2], 0.0)
+  np.testing.assert_array_equal(layer.apply(params, h), h)  # No 'noise' rng: no noise.
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("discriminator.pack", 0, r"pack=0 must be a positive integer"),
+    ("discriminator.pack", 5, r"pack=5 must divide batch_size=32"),
+    ("generator.noise_injection", -0.1, r"noise_injection=-0.1 must be >= 0"),
+])
+def test_bad_remedy_settings_are_refused(field, value, match):
+  config = tiny_gan()
+  part, name = field.split(".")
+  config.model[part][name] = value
+  with pytest.raises(GenjaxError, match=match):
+    families.build(config, DataInfo((2,)))
+
+
+def test_a_gan_workdir_from_before_noise_injection_and_packing_reads_as_without_them():
+  from genjax import schema  # pylint: disable=g-import-not-at-top
+  saved = tiny_gan().to_dict()
+  del saved["model"]["generator"]["noise_injection"], saved["model"]["discriminator"]["pack"]
+  upgraded = schema.upgrade(saved)
+  assert upgraded["model"]["generator"]["noise_injection"] == 0.0
+  assert upgraded["model"]["discriminator"]["pack"] == 1

@@ -23,10 +23,11 @@ assert jax.device_count() == int(devices)
 
 
 def config_of(family):
-  if family == "dcgan":  # Batch norm in G (global statistics), DiffAugment.
-    config = tiny_dcgan_sn()
+  if family == "dcgan":  # Batch norm in G (global statistics), DiffAugment, per-layer
+    config = tiny_dcgan_sn()  # noise planes, PacGAN packs (each within a device's part).
     config.model.discriminator.spectral_norm = False
     config.loss.gan.diffaugment = "color,translation,cutout"
+    config.model.generator.noise_injection, config.model.discriminator.pack = 0.1, 2
     return config
   return CONTRACT_CASES[family]()
 

@@ -25,18 +25,19 @@ from genjax import schema
 from genjax.errors import GenjaxError
 from genjax.families import common
 from genjax.families.contract import DataInfo, Family, NetState, State
+from genjax.models import gan as gan_nets
 
 GEN, DISC = "gen", "disc"
-GENERATOR = schema.leaves("net", "hidden", "width")
+GENERATOR = schema.leaves("net", "hidden", "width", "noise_injection")
 DISCRIMINATOR = schema.leaves("net", "hidden", "width", "spectral_norm", "batch_norm",
-                              "sigmoid_output")
+                              "sigmoid_output")  # Shared with the VAE-GAN.
 OBJECTIVE = {**schema.leaves("name", "n_critic", "weight_clip", "instance_noise",  # loss.gan
                              "instance_noise_steps", "diffaugment"),
              "penalties": schema.OPEN}  # Names checked against losses.PENALTIES.
 SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
     **schema.leaves("ema_decay"),
     "model": {**schema.leaves("name", "latent_dim", "latent_codes", "conditioning"),
-              "generator": GENERATOR, "discriminator": DISCRIMINATOR},
+              "generator": GENERATOR, "discriminator": {**DISCRIMINATOR, "pack": schema.LEAF}},
     "loss": {"gan": OBJECTIVE},
     "optim": {GEN: schema.optim_overrides(), DISC: schema.optim_overrides()},
 }
@@ -58,7 +59,8 @@ def latent(key, num: int, latent_dim: int, codes: int = 0, rt=common.Runtime()):
 def generate(g, rt, variables, key, num: int, model_cfg, num_classes: int, train: bool,
              labels=None):
   """(x, labels, updated collections) of `num` generator outputs from `key`'s 'noise' (and,
-  when conditional and `labels` is None, uniform 'labels')."""
+  when conditional and `labels` is None, uniform 'labels'; per-layer noise from
+  'layer_noise')."""
   z = latent(rng_lib.purpose_key(key, "noise"), num, model_cfg.latent_dim, model_cfg.latent_codes,
              rt)
   if num_classes and labels is None:
@@ -66,13 +68,19 @@ def generate(g, rt, variables, key, num: int, model_cfg, num_classes: int, train
                      maxval=num_classes)
   collections = {k: v for k, v in variables.items() if k != "params"}
   x, updates = common.run(g, rt, variables, z, labels if num_classes else None, train=train,
-                          mutable=list(collections))
+                          mutable=list(collections), rngs=layer_noise(key))
   return x, labels if num_classes else None, {**collections, **updates}
 
 
-def d_input(x, key, step, loss_cfg, policies, side: str, rt):
-  """D's view of `x`: DiffAugment (`policies`) then instance noise annealed linearly to 0
-  over `loss_cfg.instance_noise_steps` train steps."""
+def layer_noise(key) -> dict:
+  """The rngs of a generator with per-layer noise (`model.generator.noise_injection`)."""
+  return {"noise": rng_lib.purpose_key(key, "layer_noise")}
+
+
+def d_input(x, key, step, loss_cfg, policies, side: str, rt, pack: int = 1):
+  """D's view of `x`: DiffAugment (`policies`), instance noise annealed linearly to 0 over
+  `loss_cfg.instance_noise_steps` train steps, then `pack` examples packed into one
+  (PacGAN, `models.gan.pack`): B/pack inputs."""
   if policies:
     x = augment.diff_augment(rng_lib.purpose_key(key, f"augment_{side}"), x, policies, rt.axis)
   if loss_cfg.instance_noise > 0:
@@ -80,7 +88,7 @@ def d_input(x, key, step, loss_cfg, policies, side: str, rt):
         0.0, 1.0 - step / max(loss_cfg.instance_noise_steps, 1))
     x = x + scale * rt.draw(jax.random.normal,
                             rng_lib.purpose_key(key, f"instance_noise_{side}"), x.shape)
-  return x
+  return gan_nets.pack(x, pack)
 
 
 def critic_update(d, disc: NetState, opt, rt, objective: losses.GANLoss, penalties: dict,
@@ -191,6 +199,10 @@ def check(config, data_info: DataInfo = None) -> None:
                               data_info is None or data_info.is_image)
   if not 0.0 <= config.ema_decay < 1.0:
     found.append(f"ema_decay={config.ema_decay} must lie in [0, 1)")
+  pack = model_cfg.discriminator.pack
+  if isinstance(pack, int) and pack > 1 and config.batch_size % pack:
+    found.append(f"model.discriminator.pack={pack} must divide batch_size={config.batch_size}"
+                 " (D scores packs of that many examples)")
   schema.raise_if(found + optim.problems(config.optim, (GEN, DISC)))
 
 
@@ -209,6 +221,8 @@ def build(config, data_info: DataInfo) -> Family:
   # Conditional WGAN-GP: interpolate between a real and a fake of the same class.
   fake_labels_from_real = bool(num_classes and "gp" in penalties)
   d_batch_norm = model_cfg.discriminator.net == "dcgan" and model_cfg.discriminator.batch_norm
+  pack = model_cfg.discriminator.pack
+  packed_shape = gan_nets.pack(jnp.zeros((pack,) + shape), pack).shape[1:]
 
   def init_state(seed: int) -> State:
     root = jax.random.PRNGKey(seed)
@@ -216,7 +230,7 @@ def build(config, data_info: DataInfo) -> Family:
     y = jnp.zeros((2,), jnp.int32) if num_classes else None
     gen = common.init_net(g, rng_lib.purpose_key(root, "init_g"), g_opt, z, y, train=False)
     disc = common.init_net(d, rng_lib.purpose_key(root, "init_d"), d_opt,
-                           jnp.zeros((2,) + shape), y, train=False)
+                           jnp.zeros((2,) + packed_shape), y, train=False)
     return State(jnp.zeros((), jnp.int32), root, {GEN: gen, DISC: disc},
                  {GEN: common.copy(gen.variables)})
 
@@ -231,8 +245,9 @@ def build(config, data_info: DataInfo) -> Family:
       x, y_real, key = inputs
       fake, y_fake, _ = generate(g, rt, gen.variables, key, x.shape[0], model_cfg, num_classes,
                                  True, y_real if fake_labels_from_real else None)
-      x_real = d_input(x, key, step_f, loss_cfg, policies, "real", rt)
-      x_fake = d_input(jax.lax.stop_gradient(fake), key, step_f, loss_cfg, policies, "fake", rt)
+      x_real = d_input(x, key, step_f, loss_cfg, policies, "real", rt, pack)
+      x_fake = d_input(jax.lax.stop_gradient(fake), key, step_f, loss_cfg, policies, "fake", rt,
+                       pack)
       return critic_update(d, disc, d_opt, rt, objective, penalties, x_real, x_fake, y_real,
                            y_fake, key, step, loss_cfg.weight_clip, d_batch_norm)
 
@@ -242,10 +257,10 @@ def build(config, data_info: DataInfo) -> Family:
     def g_loss_fn(params):
       fake, y, collections = generate(g, rt, {**gen.variables, "params": params}, rng,
                                       real.shape[1], model_cfg, num_classes, True)
-      x_fake = d_input(fake, rng, step_f, loss_cfg, policies, "fake", rt)
+      x_fake = d_input(fake, rng, step_f, loss_cfg, policies, "fake", rt, pack)
       x_real = y_real = None
       if objective.g_needs_real:
-        x_real = d_input(real[-1], rng, step_f, loss_cfg, policies, "real", rt)
+        x_real = d_input(real[-1], rng, step_f, loss_cfg, policies, "real", rt, pack)
         y_real = None if labels is None else labels[-1]
       loss = generator_loss(d, disc.variables, rt, objective, x_fake, y, x_real, y_real,
                             d_batch_norm)
@@ -267,20 +282,24 @@ def build(config, data_info: DataInfo) -> Family:
     if num_classes and labels is None:
       labels = jax.random.randint(rng_lib.purpose_key(key, "labels"), (num,), 0, num_classes)
     return common.run(g, common.Runtime(rt.dtype), variables, z,
-                      labels if num_classes else None, train=False)
+                      labels if num_classes else None, train=False, rngs=layer_noise(key))
 
   def score(state, x, labels=None):
-    """The discriminator's logit (eval mode): float[B]; D(x) = sigmoid(logit)."""
+    """The discriminator's logit (eval mode): float[B]; D(x) = sigmoid(logit). A packing
+    D (PacGAN) scores a pack of `pack` copies of each example."""
+    x = gan_nets.pack(jnp.repeat(x, pack, axis=0), pack)
     return common.run(d, common.Runtime(rt.dtype), state.nets[DISC].variables, x, labels,
                       train=False)
 
-  def decode(state, z_BxZ, labels=None, ema: bool = True):
-    """The generator's images (eval mode, EMA weights where kept) at latents `z_BxZ`."""
+  def decode(state, z_BxZ, labels=None, ema: bool = True, key=None):
+    """The generator's images (eval mode, EMA weights where kept) at latents `z_BxZ`; a
+    generator with per-layer noise draws it from `key` (None: zero noise, the mean image)."""
     if num_classes and labels is None:
       raise GenjaxError("this GAN is class-conditional: pass the labels to decode")
     variables = state.ema[GEN] if ema else state.nets[GEN].variables
     return common.run(g, common.Runtime(rt.dtype), variables, z_BxZ,
-                      labels if num_classes else None, train=False)
+                      labels if num_classes else None, train=False,
+                      rngs={} if key is None else layer_noise(key))
 
   predict = {"sample": sample, "score": score, "decode": decode,
              "prior": lambda key, num: latent(rng_lib.purpose_key(key, "prior"), num,

@@ -104,6 +104,15 @@ def gan_problems(cfg, data_shape=None, num_classes=None) -> list:
   for part in ("generator", "discriminator"):
     found += network_problems(cfg[part], f"model.{part}", GAN_NETS, data_shape)
   found += conditioning_problems(cfg, num_classes)
+  if cfg.generator.noise_injection < 0:
+    found.append(f"model.generator.noise_injection={cfg.generator.noise_injection} must be >= 0"
+                 " (the initial scale of per-layer noise; 0: off)")
+  pack = cfg.discriminator.pack
+  if not isinstance(pack, int) or pack < 1:
+    found.append(f"model.discriminator.pack={pack!r} must be a positive integer (1: no packing)")
+  elif pack > 1 and cfg.conditioning != "none":
+    found.append(f"model.discriminator.pack={pack} packs examples of different classes: use it"
+                 " with model.conditioning='none'")
   if cfg.latent_codes < 0:
     found.append(f"model.latent_codes={cfg.latent_codes} must be >= 0 (0: Gaussian prior only)")
   return found
@@ -131,7 +140,9 @@ def build_gan(cfg, data_shape, num_classes, dtype=None, axis_name=None):
   classes = num_classes if cfg.conditioning != "none" else 0
   images = len(data_shape) == 3
   if gen.net == "mlp":
-    generator = gan.MLPGenerator(tuple(gen.hidden), tuple(data_shape), classes, tanh_output=images)
+    generator = gan.MLPGenerator(tuple(gen.hidden), tuple(data_shape), classes, images,
+                                 gen.noise_injection, axis_name)
   else:
-    generator = gan.DCGANGenerator(gen.width, tuple(data_shape), classes, axis_name)
+    generator = gan.DCGANGenerator(gen.width, tuple(data_shape), classes, axis_name,
+                                   gen.noise_injection)
   return generator, build_discriminator(cfg, data_shape, num_classes, dtype, axis_name)

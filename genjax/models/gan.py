@@ -11,7 +11,10 @@ import math
 from typing import Any, Callable, Sequence, Tuple
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
+
+from genjax import parallel
 
 
 def _dense(features, spectral: bool, name=None, dtype=None):
@@ -29,11 +32,43 @@ def _apply(layer, x, spectral: bool, train: bool):
   return layer(x, update_stats=train) if spectral else layer(x)
 
 
+class NoiseInjection(nn.Module):
+  """StyleGAN's per-layer noise (Karras et al. 2019): h + scale_C * noise, the scale learned
+  per unit / channel (initialised at `init_scale`), fresh N(0, 1) noise per example from the
+  'noise' rng: per unit for h_BxF, one plane broadcast over channels for h_BxHxWxC. Without a
+  'noise' rng (parameter init, `decode` without a key) the noise is 0: the mean generator."""
+  init_scale: float
+  axis_name: Any = None  # pmap's axis (in training): the same noise per example on 1 or N devices.
+
+  @nn.compact
+  def __call__(self, h, train: bool = True):
+    scale = self.param("scale", nn.initializers.constant(self.init_scale), (h.shape[-1],))
+    if not self.has_rng("noise"):
+      return h
+    shape = h.shape[:-1] + ((1,) if h.ndim > 2 else (h.shape[-1],))
+    axis = self.axis_name if train else None  # Sampling runs outside pmap.
+    noise = parallel.batch_draw(jax.random.normal, self.make_rng("noise"), shape, axis)
+    return h + scale.astype(h.dtype) * noise.astype(h.dtype)
+
+
+def pack(x, m: int):
+  """PacGAN's packing (Lin et al. 2018): m consecutive examples as one D input, x_BxD ->
+  x_(B/m)x(m*D), images x_BxHxWxC -> x_(B/m)xHxWx(m*C) (the m images stacked as channels)."""
+  if m == 1:
+    return x
+  x = x.reshape((x.shape[0] // m, m) + x.shape[1:])
+  if x.ndim == 3:
+    return x.reshape(x.shape[0], -1)
+  return jnp.moveaxis(x, 1, -2).reshape(x.shape[:1] + x.shape[2:-1] + (-1,))
+
+
 class MLPGenerator(nn.Module):
   hidden: Sequence[int]
   out_shape: Tuple[int, ...]  # (D,) for points, (H, W, C) for images.
   num_classes: int = 0
   tanh_output: bool = False  # Images in [-1, 1]; points are unbounded.
+  noise_injection: float = 0.0  # > 0: NoiseInjection after every hidden layer, this initial scale.
+  axis_name: Any = None
 
   @nn.compact
   def __call__(self, z_BxZ, y_B=None, train: bool = True):
@@ -41,7 +76,10 @@ class MLPGenerator(nn.Module):
     if self.num_classes:
       h = jnp.concatenate([h, nn.Embed(self.num_classes, z_BxZ.shape[-1])(y_B)], -1)
     for width in self.hidden:
-      h = nn.relu(nn.Dense(width)(h))
+      h = nn.Dense(width)(h)
+      if self.noise_injection:
+        h = NoiseInjection(self.noise_injection, self.axis_name)(h, train)
+      h = nn.relu(h)
     x = nn.Dense(math.prod(self.out_shape))(h).reshape((-1,) + tuple(self.out_shape))
     return jnp.tanh(x) if self.tanh_output else x
 
@@ -96,19 +134,22 @@ class DCGANGenerator(nn.Module):
   image_shape: Tuple[int, int, int]
   num_classes: int = 0
   axis_name: Any = None  # pmap's axis: batch norm statistics over the global batch.
+  noise_injection: float = 0.0  # > 0: NoiseInjection after every batch norm, this initial scale.
 
   @nn.compact
   def __call__(self, z_BxZ, y_B=None, train: bool = True):
     start, steps = dcgan_plan(*self.image_shape[:2])
+    inject = lambda h: (NoiseInjection(self.noise_injection, self.axis_name)(h, train)
+                        if self.noise_injection else h)
     h = z_BxZ
     if self.num_classes:
       h = jnp.concatenate([h, nn.Embed(self.num_classes, z_BxZ.shape[-1])(y_B)], -1)
     channels = self.width * 2 ** max(steps - 1, 0)
     h = nn.Dense(start * start * channels, use_bias=False)(h).reshape(-1, start, start, channels)
-    h = nn.relu(nn.BatchNorm(use_running_average=not train, axis_name=self.axis_name)(h))
+    h = nn.relu(inject(nn.BatchNorm(use_running_average=not train, axis_name=self.axis_name)(h)))
     for i in range(steps - 1):
       h = nn.ConvTranspose(channels // 2 ** (i + 1), (4, 4), strides=(2, 2), use_bias=False)(h)
-      h = nn.relu(nn.BatchNorm(use_running_average=not train, axis_name=self.axis_name)(h))
+      h = nn.relu(inject(nn.BatchNorm(use_running_average=not train, axis_name=self.axis_name)(h)))
     h = nn.ConvTranspose(self.image_shape[-1], (4, 4), strides=(2, 2) if steps else (1, 1))(h)
     return jnp.tanh(h)
 

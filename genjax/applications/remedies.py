@@ -1,0 +1,125 @@
+"""The mode-collapse remedies, measured: one GAN config trained as shipped and with each
+remedy, `num_seeds` seeds each (one vmapped program per remedy), every replica scored.
+
+Remedies (`VARIANTS`, each a set of config overrides on top of the config as given):
+  baseline      the config as given;
+  gp            WGAN-GP's gradient penalty (Gulrajani et al. 2017) on D's loss, weight 10;
+  noise         StyleGAN's per-layer noise in G (Karras et al. 2019), learned per-unit /
+                channel scales starting at 0.1 (`model.generator.noise_injection`);
+  n_critic2/5   2 or 5 D updates per G update;
+  pack2/4       PacGAN (Lin et al. 2018): D scores packs of 2 or 4 examples.
+2-D mixtures are scored by the `modes` evaluator (PacGAN's protocol: modes covered, % high
+quality, KL of the mode histogram to uniform; EMA and raw generator); images by a
+`features` evaluator on a genjax classifier (FCD, classes covered, class-histogram entropy).
+"""
+import copy
+import time
+
+import jax
+
+from genjax import apps
+from genjax import evaluators
+from genjax import families
+from genjax import replicas
+from genjax import train
+from genjax import workdirs
+from genjax.errors import GenjaxError
+
+VARIANTS = {
+    "baseline": {},
+    "gp": {"loss.gan.penalties.gp": 10.0},
+    "noise": {"model.generator.noise_injection": 0.1},
+    "n_critic2": {"loss.gan.n_critic": 2},
+    "n_critic5": {"loss.gan.n_critic": 5},
+    "pack2": {"model.discriminator.pack": 2},
+    "pack4": {"model.discriminator.pack": 4},
+}
+MODE_METRICS = ("modes", "high_quality", "kl", "raw/modes", "raw/high_quality")
+IMAGE_METRICS = ("classifier/fid", "classifier/classes_covered", "classifier/class_entropy")
+
+
+def parse_variants(spec: str) -> tuple:
+  names = tuple(v for v in spec.replace(" ", "").split(",") if v)
+  unknown = [v for v in names if v not in VARIANTS]
+  if unknown or not names:
+    raise GenjaxError(f"variants={spec!r}: valid are comma-separated {tuple(VARIANTS)}")
+  return names
+
+
+def variant_config(config, name: str, seeds: int):
+  """`config` with the overrides of remedy `name`, trained as `seeds` vmapped replicas."""
+  config = copy.deepcopy(config)
+  config.unlock()
+  for path, value in VARIANTS[name].items():
+    *sections, field = path.split(".")
+    node = config
+    for section in sections:
+      node = node[section]
+    node[field] = value
+  config.num_seeds = seeds
+  return config
+
+
+def scoring_evals(config, extractor_path: str, num_samples: int) -> dict:
+  """The evaluator that scores each replica: modes for 2-D data, classifier features else."""
+  if config.data.name in ("ring8", "grid25"):
+    return {"modes": {"type": "modes", "num_samples": 2500}}
+  if not extractor_path:
+    raise GenjaxError("an image config needs --extractor_path: a classifier workdir for its"
+                      " data (python -m experiments.train_classifier)")
+  return {"classifier": {"type": "features", "extractor": "classifier", "path": extractor_path,
+                         "metrics": "fid,classes", "num_samples": num_samples}}
+
+
+def run(config, workdir: str, seeds: int, variants, extractor_path: str = "",
+        num_samples: int = 2000, log=print) -> dict:
+  """Trains every remedy of `variants` in `workdir/<name>` (rerunning resumes) and scores
+  each replica: {'rows': [{variant, seed, seconds, <metric>: value}], 'summary': {variant:
+  {metric: {'mean', 'std'}}}}. `seconds` is the wall time of this call's training."""
+  evals = scoring_evals(config, extractor_path, num_samples)
+  metrics = MODE_METRICS if "modes" in evals else IMAGE_METRICS
+  rows, summary = [], {}
+  for name in variants:
+    cfg = variant_config(config, name, seeds)
+    start = time.time()
+    state = train.train_and_evaluate(cfg, f"{workdir}/{name}")
+    seconds = time.time() - start
+    cfg.evals = evals
+    _, shape, classes = workdirs.load_run_config(f"{workdir}/{name}")
+    family = families.build(cfg, families.DataInfo(shape, classes))
+    scorers = evaluators.build(cfg, family)
+    results = replicas.evaluate(lambda s, x: evaluators.run(scorers, s, x), state, None, cfg)
+    jax.clear_caches()
+    per_seed = [{k[len("eval/"):]: v for k, v in r.items()} for r in results]
+    for i, r in enumerate(per_seed):
+      rows.append({"variant": name, "seed": cfg.seed + i, "seconds": seconds,
+                   **{k: r[k] for k in metrics}})
+    spread = replicas.summarize([{k: r[k] for k in metrics} for r in per_seed])
+    summary[name] = {k: {"mean": spread[k], "std": spread.get(f"{k}_std", 0.0)}
+                     for k in metrics}
+    summary[name]["seconds"] = seconds
+    log(f"{name}: " + ", ".join(f"{k} {summary[name][k]['mean']:.3f} +- "
+                                  f"{summary[name][k]['std']:.3f}" for k in metrics))
+  return {"dataset": config.data.name, "seeds": seeds, "rows": rows, "summary": summary}
+
+
+def markdown(report: dict) -> str:
+  """One row per remedy: mean +- std over seeds (and the worst seed's mode count)."""
+  rows = []
+  for name, s in report["summary"].items():
+    seeds = [r for r in report["rows"] if r["variant"] == name]
+    cell = lambda k, scale=1.0, fmt=".1f": (f"{scale * s[k]['mean']:{fmt}} +-"
+                                             f" {scale * s[k]['std']:{fmt}}")
+    if "modes" in s:
+      rows.append([name, cell("modes"), f"{min(r['modes'] for r in seeds)}",
+                   cell("high_quality", 100), cell("kl", fmt=".3f"), cell("raw/modes"),
+                   cell("raw/high_quality", 100), f"{s['seconds']:.0f}"])
+    else:
+      rows.append([name, cell("classifier/fid"), cell("classifier/classes_covered"),
+                   cell("classifier/class_entropy", fmt=".3f"), f"{s['seconds']:.0f}"])
+  if "modes" in next(iter(report["summary"].values())):
+    header = ["remedy", "modes (EMA)", "fewest modes", "high quality %", "KL",
+              "modes (raw)", "high quality % (raw)", "train s"]
+  else:
+    header = ["remedy", "FCD", "classes covered", "class entropy (nats)", "train s"]
+  return apps.markdown_table(header, rows)

@@ -1,0 +1,53 @@
+"""The mode-collapse remedies study (genjax/applications/remedies.py, experiments.remedies)."""
+import json
+import os
+
+import pytest
+
+from genjax.applications import remedies
+from genjax.errors import GenjaxError
+from tests.conftest import assert_one_line_error, run_main, tiny_gan
+
+
+def test_each_remedy_changes_exactly_its_fields():
+  base = tiny_gan()
+  for name, overrides in remedies.VARIANTS.items():
+    config = remedies.variant_config(base, name, 3)
+    assert config.num_seeds == 3
+    for path, value in overrides.items():
+      *sections, field = path.split(".")
+      node = config
+      for section in sections:
+        node = node[section]
+      assert node[field] == value, (name, path)
+    changed = {k for k in ("loss", "model") if config[k] != base[k]}
+    assert bool(changed) == bool(overrides), name
+  assert base.num_seeds == 1 and base.model.discriminator.pack == 1  # The base is untouched.
+
+
+def test_unknown_remedies_are_refused_with_the_valid_ones():
+  with pytest.raises(GenjaxError, match=r"variants='pack2,pack3': valid are .*'pack4'"):
+    remedies.parse_variants("pack2,pack3")
+
+
+def test_the_study_trains_every_remedy_on_every_seed_and_scores_each(tmp_path):
+  config = tiny_gan()
+  config.num_steps = config.eval_every = config.checkpoint_every = 10
+  config.steps_per_call = 10
+  report = remedies.run(config, str(tmp_path), 2, ("baseline", "pack2"), log=lambda _: None)
+  assert [(r["variant"], r["seed"]) for r in report["rows"]] == [
+      ("baseline", 0), ("baseline", 1), ("pack2", 0), ("pack2", 1)]
+  for r in report["rows"]:
+    assert 0 <= r["modes"] <= 8 and 0 <= r["high_quality"] <= 1
+  with open(tmp_path / "pack2" / "config.json") as f:
+    saved = json.load(f)
+  assert saved["model"]["discriminator"]["pack"] == 2 and saved["num_seeds"] == 2
+  table = remedies.markdown(report).splitlines()
+  assert table[0].startswith("| remedy | modes (EMA) |") and len(table) == 4
+  assert table[3].startswith("| pack2 |")
+
+
+def test_the_main_refuses_a_bad_variant_in_one_line(tmp_path):
+  result = run_main("experiments.remedies", f"--workdir={tmp_path}/study", "--variants=nope")
+  assert_one_line_error(result, "variants='nope': valid are")
+  assert not os.path.exists(tmp_path / "study")
