@@ -6,8 +6,12 @@ python -m experiments.metric_baselines --config=configs/vae_mnist10k.py \
 
 Reference: the config's eval split (as the `features` evaluator uses it). Rows, each `--num`
 images: 'real (train split)', disjoint from the reference; 'one class only' (train images
-of class 0: total mode collapse); 'uniform noise'.
+of class 0: total mode collapse); 'uniform noise'; then one row per `--samples` file (.npy,
+NxHxWxC in [0, 1], e.g. experiments.torch_dcgan's), its first `--num` images (`--nobaselines`:
+those rows only).
 """
+import os
+
 import jax
 import numpy as np
 from absl import flags
@@ -26,6 +30,8 @@ _EXTRACTOR_PATH = flags.DEFINE_string("extractor_path", "", "Parameter file or w
 _METRICS = flags.DEFINE_string("metrics", "fid,kid,pr,dc,score,classes", "Metrics to compute.")
 _NUM = flags.DEFINE_integer("num", 2000, "Images per row.")
 _CACHE = flags.DEFINE_string("cache_dir", features.OPTIONS["cache_dir"], "Reference cache.")
+_SAMPLES = flags.DEFINE_list("samples", [], "Image files (.npy, NxHxWxC in [0, 1]) to score.")
+_BASELINES = flags.DEFINE_bool("baselines", True, "Include the real and broken rows.")
 
 
 def rows(dataset, num: int, seed: int = 0) -> dict:
@@ -42,17 +48,38 @@ def rows(dataset, num: int, seed: int = 0) -> dict:
   return out
 
 
+def sample_rows(paths, num: int, shape) -> dict:
+  """{file name: its first `num` images}, each checked against the data's image shape."""
+  out = {}
+  for path in paths:
+    try:
+      images = np.load(path)
+    except (OSError, ValueError) as e:
+      raise GenjaxError(f"--samples: cannot read {path!r} ({type(e).__name__}): give .npy files"
+                        " of NxHxWxC images in [0, 1]") from None
+    if images.shape[1:] != tuple(shape) or len(images) < num:
+      raise GenjaxError(f"--samples: {path!r} holds images of shape {images.shape}; need at"
+                        f" least --num={num} images of shape {tuple(shape)} in [0, 1]")
+    out[os.path.basename(path)] = np.asarray(images[:num], np.float32)
+  return out
+
+
 def main(argv):
   del argv
   log_lib.quiet_libraries()
   config = _CONFIG.value
   metrics = features.parse_metrics(_METRICS.value)
+  dataset = data_lib.load(config.data)
+  named = rows(dataset, _NUM.value) if _BASELINES.value else {}
+  named.update(sample_rows(_SAMPLES.value, _NUM.value, dataset.train_images.shape[1:]))
+  if not named:
+    raise GenjaxError("--nobaselines leaves nothing to score: give --samples files")
   extractor = extractors.load(_EXTRACTOR.value, _EXTRACTOR_PATH.value)
   if not extractor.probs:
     metrics = tuple(m for m in metrics if m not in ("score", "classes"))
   real = features.reference_features(extractor, config.data, "eval", 0, _CACHE.value)
   table = {}
-  for name, images in rows(data_lib.load(config.data), _NUM.value).items():
+  for name, images in named.items():
     table[name] = features.compare(real, features.features_of(extractor, images), metrics,
                                    jax.random.PRNGKey(1))
   columns = list(next(iter(table.values())))

@@ -138,3 +138,28 @@ def test_reconstructions_are_scored_against_the_reference_with_class_agreement(p
                          num_samples=100, batch_size=32, cache_dir=str(tmp_path))
   worse = untrained.run(family.init_state(0), eval_data)
   assert result["pixels/reconstructions/fid"] < 0.2 * worse["pixels/reconstructions/fid"]
+
+
+def test_the_torch_reference_dcgan_writes_snapshots_of_samples_in_the_unit_range(tmp_path):
+  pytest.importorskip("torch")
+  from tests.conftest import MNIST_IMAGES, run_main  # pylint: disable=g-import-not-at-top
+  if not os.path.exists(MNIST_IMAGES):
+    pytest.skip("needs ../shared/data/mnist10k")
+  result = run_main("experiments.torch_dcgan", f"--out={tmp_path}", "--epochs=1",
+                    "--num_train=128", "--num=10", "--snapshot_every_s=1000")
+  assert result.returncode == 0, result.stderr[-2000:]
+  files = sorted(os.listdir(tmp_path))
+  assert len(files) == 1 and files[0].startswith("samples_"), files
+  x = np.load(tmp_path / files[0])
+  assert x.shape == (10, 28, 28, 1) and x.min() >= 0 and x.max() <= 1 and x.std() > 0
+
+
+def test_metric_baselines_refuse_sample_files_of_the_wrong_shape(tmp_path):
+  from tests.conftest import assert_one_line_error, run_main  # pylint: disable=g-import-not-at-top
+  np.save(tmp_path / "s.npy", np.zeros((5, 28, 28, 1), np.float32))
+  result = run_main("experiments.metric_baselines", "--config=configs/default.py",
+                    f"--samples={tmp_path}/s.npy", "--num=5", "--nobaselines")
+  assert_one_line_error(result, "s.npy' holds images of shape (5, 28, 28, 1)", "(8, 8, 1)")
+  result = run_main("experiments.torch_dcgan", "--config=configs/dcgan_digits.py",
+                    f"--out={tmp_path}/t")
+  assert_one_line_error(result, "sized for 28x28x1 images", "(8, 8, 1)")
