@@ -57,11 +57,19 @@ def kl_weight(step, cfg, num_steps: int):
   return cfg.kl_start + (cfg.kl_end - cfg.kl_start) * frac
 
 
-def token_log_probs(logits_BxTxV, tokens_BxT, length_B):
+def next_token_log_probs(logits_xV, vocab: smiles.Vocab):
+  """log p of every next token: BOS and PAD, never a target, get none of the mass (else a
+  sample could hold them mid-molecule)."""
+  never = jnp.zeros(logits_xV.shape[-1], bool).at[jnp.array([vocab.bos, vocab.pad])].set(True)
+  return jax.nn.log_softmax(jnp.where(never, -1e9, logits_xV))
+
+
+def token_log_probs(logits_BxTxV, tokens_BxT, length_B, vocab: smiles.Vocab):
   """(log p of each target token float[B, T-1], mask float[B, T-1]): position t scores
   token t + 1; the mask keeps targets before each row's padding (EOS included)."""
   targets = tokens_BxT[:, 1:]
-  logp = jnp.take_along_axis(jax.nn.log_softmax(logits_BxTxV), targets[..., None], -1)[..., 0]
+  logp = next_token_log_probs(logits_BxTxV, vocab)
+  logp = jnp.take_along_axis(logp, targets[..., None], -1)[..., 0]
   mask = (jnp.arange(1, tokens_BxT.shape[1])[None] < length_B[:, None]).astype(jnp.float32)
   return logp * mask, mask
 
@@ -82,7 +90,7 @@ def build(config, data_info: DataInfo) -> Family:
   def log_px(params, tokens, length, z):
     """(log p(x|z) float[B] in nats, target tokens per row float[B]), teacher-forced."""
     logits = apply(params, z, tokens[:, :-1], method="decode")
-    logp, mask = token_log_probs(logits, tokens, length)
+    logp, mask = token_log_probs(logits, tokens, length, vocab)
     return logp.sum(-1), mask.sum(-1)
 
   def init_state(seed: int) -> State:
@@ -132,12 +140,12 @@ def build(config, data_info: DataInfo) -> Family:
     def body(carry, t):
       h, token, done, log_prob = carry
       h, logits = run_outside(params, z_NxZ, h, token, method="step")
+      logp = next_token_log_probs(logits / max(temperature, 1e-6), vocab)
       if temperature > 0:
-        logits = logits / temperature
-        new = jax.random.categorical(jax.random.fold_in(key, t), logits)
+        new = jax.random.categorical(jax.random.fold_in(key, t), logp)
       else:
-        new = jnp.argmax(logits, -1)
-      new_logp = jnp.take_along_axis(jax.nn.log_softmax(logits), new[:, None], -1)[:, 0]
+        new = jnp.argmax(logp, -1)
+      new_logp = jnp.take_along_axis(logp, new[:, None], -1)[:, 0]
       log_prob = log_prob + jnp.where(done, 0.0, new_logp)
       new = jnp.where(done, vocab.pad, new).astype(jnp.int32)
       return (h, new, done | (new == vocab.eos), log_prob), new
