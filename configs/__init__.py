@@ -10,3 +10,5 @@ def use_mnist10k(data) -> None:
   data.path = f"{MNIST10K}/t10k-images-idx3-ubyte.gz"
   data.labels_path = f"{MNIST10K}/t10k-labels-idx1-ubyte.gz"
   data.num_eval = 2000
+
+MOSES = "../shared/data/moses"  # The MOSES splits (or the molsets wheel), from the repository root.

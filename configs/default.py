@@ -25,14 +25,16 @@ def get_config():
       auto=False))  # True: jax.distributed.initialize() detects them (SLURM, TPU pods, ...).
 
   config.data = ml_collections.ConfigDict(dict(
-      name="digits",            # 'digits', 'idx', 'npz', 'ring8', 'grid25' or a tfds image
-                                # dataset ('mnist', ...).
-      path="",                  # idx/npz: the images file.
+      name="digits",            # 'digits', 'idx', 'npz', 'smiles', 'ring8', 'grid25' or a
+                                # tfds image dataset ('mnist', ...).
+      path="",                  # idx/npz: the images file; smiles: a .csv(.gz)/.smi file, a
+                                # folder of split files or the molsets wheel.
       labels_path="",           # idx: optional labels file.
-      num_eval=2000,            # idx/npz: the last num_eval images are the eval split...
+      num_eval=2000,            # idx/npz/smiles file: the last num_eval examples are the
+                                # eval split (smiles folder/wheel: the eval split's first)...
       shuffle_split=False,      # ...or a random num_eval, drawn with split_seed.
       split_seed=0,
-      train_split="train",      # tfds split names.
+      train_split="train",      # tfds split names (smiles: a folder's or wheel's files).
       eval_split="test",
       tfds_data_dir="",         # '' = tfds' default (~/tensorflow_datasets or $TFDS_DATA_DIR).
       image_size=0,             # 0 keeps the native size; else pad/resize to image_size^2.
@@ -53,6 +55,8 @@ def get_config():
       prefetch=2,               # host: train calls' batches prepared ahead.
       exclude_labels="",        # '3' or '3,5': train without these classes (the eval split
                                 # keeps them), as in one-class-out anomaly detection.
+      max_length=0,             # smiles: characters per molecule (0: the longest in train).
+      max_train=0,              # smiles: keep the first max_train training molecules (0: all).
   ))
   config.model = ml_collections.ConfigDict(dict(
       name="vae",

@@ -1,10 +1,12 @@
 """Samples from a trained workdir's latest checkpoint.
 
-python -m experiments.sample --workdir=DIR --num=N --out=FILE.png|FILE.npy [--seed=S] [--label=C]
-    [--seed_index=I]
+python -m experiments.sample --workdir=DIR --num=N --out=FILE.png|.npy|.smi|.csv [--seed=S]
+    [--label=C] [--seed_index=I] [--temperature=T]
 
 `.png` writes an image grid; `.npy` writes float32 NxHxWxC images in the training value
-range. The same checkpoint and seed always give the same samples.
+range (a sequence model: int32 NxT token rows). A SMILES model writes `.smi` (one SMILES per
+line) or `.csv` (a `SMILES` column). The same checkpoint and seed always give the same
+samples.
 """
 import os
 
@@ -15,16 +17,29 @@ from absl import flags
 from genjax import cli
 from genjax import logging as log_lib
 from genjax import workdirs
+from genjax.data import smiles
 from genjax.errors import GenjaxError
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A workdir written by experiments.main.")
 _NUM = flags.DEFINE_integer("num", 64, "Number of samples.")
-_OUT = flags.DEFINE_string("out", None, "Output file: .png (grid) or .npy (array).")
+_OUT = flags.DEFINE_string("out", None, "Output file: .png (grid), .npy (array), .smi or .csv"
+                           " (SMILES).")
 _SEED = flags.DEFINE_integer("seed", 0, "Sampling seed.")
 _LABEL = flags.DEFINE_integer("label", -1, "Class of every sample (conditional models only).")
 _SEED_INDEX = flags.DEFINE_integer("seed_index", 0,
                                    "Replica to sample from a run trained with num_seeds > 1.")
+_TEMPERATURE = flags.DEFINE_float("temperature", 1.0, "Sequence models: softmax temperature of"
+                                  " each drawn token (0: the most likely one).")
 flags.mark_flags_as_required(["workdir", "out"])
+TEXT = (".smi", ".csv")
+
+
+def write_smiles(path: str, molecules) -> None:
+  """One SMILES per line (.smi), or a CSV with a SMILES column (.csv)."""
+  with open(path, "w") as f:
+    if path.endswith(".csv"):
+      f.write("SMILES\n")
+    f.write("".join(m + "\n" for m in molecules))
 
 
 def main(argv):
@@ -33,12 +48,25 @@ def main(argv):
   log_lib.quiet_libraries()
   out = _OUT.value
   try:
-    if not out.endswith((".png", ".npy")):
-      raise GenjaxError(f"--out={out!r} must end in .png (grid) or .npy (array)")
+    if not out.endswith((".png", ".npy") + TEXT):
+      raise GenjaxError(f"--out={out!r} must end in .png (grid), .npy (array), .smi or .csv"
+                        " (SMILES of a sequence model)")
+    info = workdirs.run_data_info(_WORKDIR.value)
+    if out.endswith(TEXT) and not info.is_sequence:
+      raise GenjaxError(f"--out={out!r}: {_WORKDIR.value!r} holds an image model, not a SMILES"
+                        " model: use .png or .npy")
+    if _TEMPERATURE.value != 1.0 and not info.is_sequence:
+      raise GenjaxError("--temperature applies to sequence models only")
+    if _TEMPERATURE.value < 0:
+      raise GenjaxError(f"--temperature={_TEMPERATURE.value} must be >= 0")
+    if out.endswith(".png") and info.is_sequence:
+      raise GenjaxError(f"--out={out!r}: a SMILES model writes .smi, .csv or .npy (tokens)")
     images = workdirs.sample(_WORKDIR.value, _NUM.value, _SEED.value, _LABEL.value,
-                              _SEED_INDEX.value)
+                              _SEED_INDEX.value, _TEMPERATURE.value)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    if out.endswith(".npy"):
+    if out.endswith(TEXT):
+      write_smiles(out, smiles.Vocab(info.vocab).decode(images))
+    elif out.endswith(".npy"):
       np.save(out, images)
     else:
       config, image_shape, _ = workdirs.load_run_config(_WORKDIR.value)

@@ -36,7 +36,8 @@ SHARED = {
     "data": leaves("name", "path", "labels_path", "num_eval", "shuffle_split", "split_seed",
                    "train_split", "eval_split", "tfds_data_dir", "image_size", "value_range",
                    "dynamic_binarization", "radius", "spacing", "std", "placement",
-                   "device_limit_mb", "num_shards", "prefetch", "exclude_labels"),
+                   "device_limit_mb", "num_shards", "prefetch", "exclude_labels",
+                   "max_length", "max_train"),
     "optim": leaves("learning_rate", "schedule", "warmup_steps", "final_lr_fraction",
                     "grad_clip_norm", "weight_decay", "b1", "b2"),
     "eval": leaves("num_samples_png"),
@@ -116,7 +117,7 @@ def check(config, family_spec: dict) -> None:
   raise_if(problems(config, merge(SHARED, family_spec)))
 
 
-NEWER_DATA_FIELDS = {"exclude_labels": ""}
+NEWER_DATA_FIELDS = {"exclude_labels": "", "max_length": 0, "max_train": 0}
 NEWER_GAN_FIELDS = {"generator": {"noise_injection": 0.0}, "discriminator": {"pack": 1}}
 
 

@@ -30,6 +30,7 @@ from genjax import schema
 from genjax import workdirs
 from genjax.data import feed as feed_lib
 from genjax.data import pipeline
+from genjax.data import smiles
 from genjax.errors import GenjaxError
 from genjax.families import common
 
@@ -111,11 +112,19 @@ def check_workdir(workdir: str, config) -> None:
 
 
 def write_run_files(workdir: str, config, dataset) -> None:
-  """config.json (the resolved config) and data_info.json (what sampling needs of the data)."""
+  """config.json (the resolved config) and data_info.json (what sampling needs of the data),
+  and for sequences the vocabulary, vocab.json."""
   with open(os.path.join(workdir, "config.json"), "w") as f:
     f.write(config.to_json_best_effort(indent=2))
   with open(os.path.join(workdir, "data_info.json"), "w") as f:
     json.dump({"image_shape": list(dataset.image_shape), "num_classes": dataset.num_classes}, f)
+  if dataset.vocab:
+    with open(os.path.join(workdir, smiles.VOCAB_FILE), "w") as f:
+      f.write(smiles.Vocab(dataset.vocab).to_json())
+
+
+def data_info(dataset) -> families.DataInfo:
+  return families.DataInfo(dataset.image_shape, dataset.num_classes, dataset.vocab)
 
 
 def sampling_of(family, config, num_examples: int) -> pipeline.Sampling:
@@ -125,8 +134,9 @@ def sampling_of(family, config, num_examples: int) -> pipeline.Sampling:
 
 
 def arrays_sampling(family, config, arrays) -> pipeline.Sampling:
-  """`sampling_of` the on-device train arrays ({'image', 'label'?} or a mixture's {'means'})."""
-  return sampling_of(family, config, 0 if "means" in arrays else arrays["image"].shape[0])
+  """`sampling_of` the on-device train arrays ({'image', 'label'?}, {'tokens', 'length'} or a
+  mixture's {'means'})."""
+  return sampling_of(family, config, pipeline.num_examples(arrays))
 
 
 def call_schedule(first_step: int, config):
@@ -267,11 +277,13 @@ def make_feed(kind: str, dataset, state, sampling, config, mesh, placement, shar
   if kind == "device":
     return feed_lib.DeviceFeed(dataset.device_arrays(), placement, sampling,
                                jax.device_get(state.rng))
+  arrays = dataset.train_arrays()
+  first = next(iter(arrays.values()))
   logging.info("Host feed: process %d holds %d of the %d training examples (shards %s of %d;"
-               " %.0f MB %s)", jax.process_index(), len(dataset.train_images), dataset.num_train,
+               " %.0f MB %s)", jax.process_index(), len(first), dataset.num_train,
                "all" if shards is None else f"{shards[0]}..{sum(shards) - 1}",
-               config.data.num_shards, dataset.train_images.nbytes / 2**20,
-               dataset.train_images.dtype)
+               config.data.num_shards, sum(a.nbytes for a in arrays.values()) / 2**20,
+               first.dtype)
   return feed_lib.HostFeed(dataset.train_arrays(), sampling, shards, jax.device_get(state.rng),
                            mesh, call_schedule(replicas.step(state, config), config),
                            config.data.prefetch)
@@ -282,6 +294,8 @@ def image_summaries(family, config):
   'reconstructions': (original, reconstruction) pairs}, from the family's predict functions
   'sample' and 'reconstruct' (those it has)."""
   predict, num = family.predict, config.eval.num_samples_png
+  if family.data_info.is_sequence:  # Token sequences: no images (experiments.sample: .smi).
+    return lambda state, eval_data: {}
   sample = jax.jit(predict["sample"], static_argnums=2) if "sample" in predict else None
   reconstruct = jax.jit(predict["reconstruct"]) if "reconstruct" in predict else None
 
@@ -365,8 +379,7 @@ def train_and_evaluate(config, workdir: str):
   shards = collect(found, feed_lib.plan, config.data, jax.process_index(), jax.process_count())
   dataset = collect(found, data_lib.load, config.data, shards, keep_uint8=True)
   if dataset is not None:
-    info = families.DataInfo(dataset.image_shape, dataset.num_classes)
-    family = collect(found, families.build, config, info)
+    family = collect(found, families.build, config, data_info(dataset))
     if family is not None and config.init_from:
       supplied = collect(found, workdirs.init_sources, config, family)
   schema.raise_if(found)

@@ -20,6 +20,7 @@ from genjax import families
 from genjax import replicas
 from genjax import schema
 from genjax.data import pipeline
+from genjax.data import smiles
 from genjax.errors import GenjaxError
 
 
@@ -40,6 +41,21 @@ def load_run_config(workdir: str):
   return config, image_shape, num_classes
 
 
+def run_data_info(workdir: str) -> families.DataInfo:
+  """The DataInfo a workdir's family was built with: shape and classes from data_info.json,
+  and for sequences the vocabulary from vocab.json."""
+  _, shape, num_classes = load_run_config(workdir)
+  path = os.path.join(workdir, smiles.VOCAB_FILE)
+  if not os.path.exists(path):
+    return families.DataInfo(shape, num_classes)
+  try:
+    with open(path) as f:
+      vocab = smiles.Vocab.from_json(f.read(), path)
+  except OSError as e:
+    raise GenjaxError(f"{path} is unreadable: {e.strerror}") from None
+  return families.DataInfo(shape, num_classes, vocab.tokens)
+
+
 NEWER_FIELDS = {"num_seeds": 1, "dtype": "float32", "parallel": "jit", "init_from": ""}  # Top-level fields that workdirs written before them lack.
 
 
@@ -57,14 +73,16 @@ def restore_latest(family, config, workdir: str):
     ckpts.close()
 
 
-def sample(workdir: str, num: int, seed: int, label: int = -1, seed_index: int = 0) -> np.ndarray:
-  """`num` samples (NxHxWxC float32 in the training value range, or Nx2 points) from the
+def sample(workdir: str, num: int, seed: int, label: int = -1, seed_index: int = 0,
+           temperature: float = 1.0) -> np.ndarray:
+  """`num` samples (NxHxWxC float32 in the training value range, Nx2 points, or int32 token
+  rows NxT of a sequence model: `smiles.Vocab(run_data_info(workdir).vocab).decode`) from the
   latest checkpoint (its replica `seed_index` when trained with num_seeds > 1); `label` >= 0
-  asks a conditional model for that class."""
+  asks a conditional model for that class; `temperature` is a sequence model's."""
   if num <= 0:
     raise GenjaxError(f"--num={num} must be positive")
-  config, image_shape, num_classes = load_run_config(workdir)
-  family = families.build(config, families.DataInfo(image_shape, num_classes))
+  config = load_run_config(workdir)[0]
+  family = families.build(config, run_data_info(workdir))
   replicas.check_index(seed_index, config, "--seed_index")  # Before the slower restore.
   if "sample" not in family.predict:
     raise GenjaxError(f"the {family.name!r} model in {workdir!r} cannot sample")
@@ -76,8 +94,10 @@ def sample(workdir: str, num: int, seed: int, label: int = -1, seed_index: int =
     if label >= family.num_classes:
       raise GenjaxError(f"--label={label}: valid classes are 0..{family.num_classes - 1}")
     sample_fn = functools.partial(sample_fn, labels=jnp.full((num,), label, jnp.int32))
-  images = jax.jit(sample_fn, static_argnums=2)(state, jax.random.PRNGKey(seed), num)
-  return np.asarray(images, np.float32)
+  if family.data_info.is_sequence:
+    sample_fn = functools.partial(sample_fn, temperature=float(temperature))
+  images = np.asarray(jax.jit(sample_fn, static_argnums=2)(state, jax.random.PRNGKey(seed), num))
+  return images if family.data_info.is_sequence else images.astype(np.float32)
 
 
 def set_eval_field(config, item: str) -> None:
@@ -102,12 +122,12 @@ def evaluate(workdir: str, overrides=(), evals=None):
   (or `evals` instead); with num_seeds > 1 the metrics are the replicas' mean, `<name>_std`
   spreads, and 'replicas': the list of per-replica metrics; 'provenance' says what each
   evaluator's numbers depend on, where it says."""
-  config, image_shape, num_classes = load_run_config(workdir)
+  config = load_run_config(workdir)[0]
   if evals is not None:
     config.evals = ml_collections.ConfigDict(evals)
   for item in overrides:
     set_eval_field(config, item)
-  family = families.build(config, families.DataInfo(image_shape, num_classes))
+  family = families.build(config, run_data_info(workdir))
   evaluators = evaluators_lib.build(config, family)
   state = restore_latest(family, config, workdir)
   dataset = data_lib.load(config.data)
@@ -152,8 +172,8 @@ def init_sources(config, family) -> dict:
   target = components(fresh)
   supplied, found = {}, []
   for workdir in [w for w in config.init_from.split(",") if w]:
-    src_config, shape, classes = load_run_config(workdir)
-    src_family = families.build(src_config, families.DataInfo(shape, classes))
+    src_config = load_run_config(workdir)[0]
+    src_family = families.build(src_config, run_data_info(workdir))
     state = replicas.select(restore_latest(src_family, src_config, workdir), 0, src_config)
     common = sorted(set(components(state)) & set(target))
     if not common:

@@ -24,6 +24,7 @@ import numpy as np
 from configs import dcgan_digits
 from configs import default
 from configs import gan_ring8
+from configs import seq_vae_moses
 from configs import vaegan_digits
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -162,10 +163,28 @@ def assert_draws_and_reconstructs_classes(family, state, dataset):
     family.predict["reconstruct"](state, x)
 
 
+MOSES_TINY = os.path.join(ROOT, "tests", "data", "moses_tiny")  # 1,000 train, 200 test SMILES.
+MOSES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "moses")
+
+
+def tiny_seq_vae():
+  """The MOSES VAE config, shrunk (widths unlike the batch size: tests tell them apart), on
+  the 1,000 molecules of tests/data/moses_tiny."""
+  config = seq_vae_moses.get_config()
+  config.data.update(path=MOSES_TINY, num_eval=50)
+  config.num_steps, config.steps_per_call, config.batch_size = 20, 5, 16
+  config.log_every = config.eval_every = config.checkpoint_every = 10
+  config.model.update(latent_dim=6, embed_dim=8)
+  config.model.encoder.update(hidden=12, bidirectional=True)
+  config.model.decoder.update(hidden=20, layers=2)
+  config.loss.seq_vae.kl_anneal_steps = 10
+  return config
+
+
 # The configuration every contract test (tests/test_contract.py, test_parallel.py) runs for
 # each registered family: a family registered in genjax.families.FAMILIES needs an entry.
 CONTRACT_CASES = {"vae": tiny, "gan": contract_gan, "vaegan": tiny_vaegan,
-                  "classifier": tiny_classifier}
+                  "classifier": tiny_classifier, "seq_vae": tiny_seq_vae}
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from genjax import evaluators
 from genjax.evaluators import extractors
 from genjax import families
 from genjax import train
-from genjax.families import DataInfo
 
 CONFIGS = sorted(os.path.basename(p)[:-3] for p in glob.glob(
     os.path.join(os.path.dirname(__file__), "..", "configs", "*.py")) if "__init__" not in p)
@@ -31,13 +30,16 @@ def test_config_builds_its_model(name, monkeypatch):
   config.lock()
   train.check_config(config)
   dataset = data_lib.load(config.data)
-  family = families.build(config, DataInfo(dataset.image_shape, dataset.num_classes))
+  family = families.build(config, train.data_info(dataset))
   state = family.init_state(config.seed)
   assert int(state.step) == 0
   # Trace one train step (shapes only: cheap): every loss, penalty and network path compiles.
   n = family.examples_per_step
   batch = {"image": jax.ShapeDtypeStruct((n,) + dataset.image_shape, jnp.float32),
            "label": jax.ShapeDtypeStruct((n,), jnp.int32)}
+  if dataset.vocab:  # SMILES: token rows and lengths.
+    batch = {"tokens": jax.ShapeDtypeStruct((n,) + dataset.image_shape, jnp.int32),
+             "length": jax.ShapeDtypeStruct((n,), jnp.int32)}
   new_state, metrics = jax.eval_shape(family.train_step, state, batch, jax.random.PRNGKey(0))
   assert jax.tree.structure(new_state) == jax.tree.structure(state) and metrics
   # The classifier workdir the MNIST-10k configs name is trained outside the tests: a stub.

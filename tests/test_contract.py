@@ -20,6 +20,7 @@ from genjax import replicas
 from genjax import schema
 from genjax import train
 from genjax import workdirs
+from genjax.data import smiles
 from genjax.errors import GenjaxError
 from genjax.families import DataInfo
 from tests.conftest import CONTRACT_CASES, tiny, tiny_dcgan_sn
@@ -32,13 +33,22 @@ def _leaves(tree):
 
 
 def _data_info(config):
-  dataset = data_lib.load(config.data)
-  return DataInfo(dataset.image_shape, dataset.num_classes)
+  return train.data_info(data_lib.load(config.data))
 
 
 def _batch(family, seed=0):
-  """A fixed batch in the family's data shape (values in [0, 1]; labels 0..9)."""
+  """A fixed batch in the family's data shape (values in [0, 1]; labels 0..9), or of token
+  rows (BOS, random characters, EOS, PAD...) of random lengths."""
   n, shape = family.examples_per_step, family.data_info.shape
+  if family.data_info.is_sequence:
+    vocab = smiles.Vocab(family.data_info.vocab)
+    key_length, key_chars = jax.random.split(jax.random.PRNGKey(seed))
+    length = jax.random.randint(key_length, (n,), 3, shape[0] + 1)
+    chars = jax.random.randint(key_chars, (n,) + shape, 0, len(vocab.chars))
+    t = jnp.arange(shape[0])[None]
+    tokens = jnp.where(t == 0, vocab.bos, jnp.where(t < length[:, None] - 1, chars, jnp.where(
+        t == length[:, None] - 1, vocab.eos, vocab.pad)))
+    return {"tokens": tokens.astype(jnp.int32), "length": length}
   return {"image": jax.random.uniform(jax.random.PRNGKey(seed), (n,) + shape),
           "label": jnp.arange(n, dtype=jnp.int32) % 10}
 
@@ -255,6 +265,8 @@ GOLDEN = {
                "fake_cost": 0.3656594753265381, "g_loss": 1.1889774799346924,
                "kl": 0.8809620141983032, "llike": 5.7385687828063965,
                "real_cost": 1.1355340480804443},
+    "seq_vae": {"kl": 0.4501752257347107, "kl_weight": 0.0, "loss": 3.385727643966675,
+                "reconstruction": 3.385727643966675, "reconstruction_mol": 61.57792282104492},
 }
 
 

@@ -1,4 +1,5 @@
-"""Datasets as in-memory NHWC float32 arrays in [0, 1], plus the on-device batch pipeline.
+"""Datasets as in-memory NHWC float32 arrays in [0, 1] (or SMILES as int32 token rows, see
+`genjax.data.smiles`), plus the on-device batch pipeline.
 
 `load(config.data)` returns a `Dataset`; `genjax.data.pipeline` turns it into the
 batch of step `s`, a pure function of (seed, s).
@@ -11,17 +12,19 @@ from typing import Optional, Tuple
 import numpy as np
 
 from genjax.data import files
+from genjax.data import smiles
 from genjax.data import toy2d
 from genjax.errors import GenjaxError
 
-BUILTIN = ("digits", "idx", "npz", "ring8", "grid25")
+BUILTIN = ("digits", "idx", "npz", "smiles", "ring8", "grid25")
 TFDS_EXAMPLES = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
 
 
 @dataclasses.dataclass(frozen=True)
 class Dataset:
   """Train and eval images (NHWC float32 in [0, 1]; train images may be uint8 0..255, see
-  `load`'s keep_uint8) and optional int32 labels."""
+  `load`'s keep_uint8) and optional int32 labels; or sequences: token rows int32[N, T] with
+  their lengths int32[N] and the vocabulary (`genjax.data.smiles`), and no images."""
   train_images: np.ndarray
   eval_images: np.ndarray
   train_labels: Optional[np.ndarray] = None
@@ -30,23 +33,35 @@ class Dataset:
   mixture_means: Optional[np.ndarray] = None  # 2-D mixtures: float32[M, 2]; no images.
   mixture_std: float = 0.0
   train_total: int = 0  # Examples in the whole train split, when train_images holds a part.
+  train_tokens: Optional[np.ndarray] = None  # Sequences: int32[N, T] (BOS chars EOS PAD...).
+  train_lengths: Optional[np.ndarray] = None  # int32[N]: tokens before the padding.
+  eval_tokens: Optional[np.ndarray] = None
+  eval_lengths: Optional[np.ndarray] = None
+  vocab: Tuple[str, ...] = ()  # Sequences: the token strings in id order.
 
   @property
   def num_train(self) -> int:
     """Examples in the train split (0 for 2-D mixtures, which draw fresh points)."""
+    if self.train_tokens is not None:
+      return self.train_total or len(self.train_tokens)
     if self.train_images is None:
       return 0
     return self.train_total or len(self.train_images)
 
   @property
   def image_shape(self):
-    """(H, W, C) of images, or (2,) for 2-D points."""
+    """(H, W, C) of images, (2,) for 2-D points or (T,) for token sequences."""
     if self.mixture_means is not None:
       return (2,)
+    if self.train_tokens is not None:
+      return tuple(self.train_tokens.shape[1:])
     return tuple(self.train_images.shape[1:])
 
   def train_arrays(self):
-    """The train examples as stored: {'image' (float32, or uint8), 'label'?}."""
+    """The train examples as stored: {'image' (float32, or uint8), 'label'?}, or sequences'
+    {'tokens': int32[N, T], 'length': int32[N]}."""
+    if self.train_tokens is not None:
+      return {"tokens": self.train_tokens, "length": self.train_lengths}
     arrays = {"image": self.train_images}
     if self.train_labels is not None:
       arrays["label"] = self.train_labels
@@ -57,6 +72,8 @@ class Dataset:
     if self.mixture_means is not None:
       return {"means": self.mixture_means}
     arrays = self.train_arrays()
+    if "image" not in arrays:
+      return arrays
     return {**arrays, "image": files.unit_float(arrays["image"])}
 
 
@@ -68,7 +85,7 @@ def shard_rows(num_train: int, num_shards: int, shards) -> Tuple[int, int]:
 
 
 def load(data_config, shards=None, keep_uint8: bool = False) -> Dataset:
-  """Loads `data_config.name`: 'digits', 'idx', 'npz' or any tfds image dataset name.
+  """Loads `data_config.name`: 'digits', 'idx', 'npz', 'smiles' or any tfds image dataset.
 
   `shards` = (first, count) keeps only those of the train split's `data.num_shards`
   shards (`train_total` then records the split's size); tfds splits read only their rows.
@@ -87,6 +104,8 @@ def load(data_config, shards=None, keep_uint8: bool = False) -> Dataset:
       dataset = dataclasses.replace(dataset, train_images=part(dataset.train_images),
                                     train_labels=part(dataset.train_labels),
                                     train_total=dataset.num_train)
+  elif name == "smiles":
+    return _from_smiles(data_config, shards)
   elif name in toy2d.DEFAULTS:
     if data_config.std <= 0:
       raise GenjaxError(f"data.std={data_config.std} must be positive for {name}")
@@ -101,6 +120,24 @@ def load(data_config, shards=None, keep_uint8: bool = False) -> Dataset:
   if excluded:
     dataset = exclude_labels(dataset, excluded, shards)
   return _resize(dataset, data_config.image_size)
+
+
+def _from_smiles(data_config, shards=None) -> Dataset:
+  """SMILES molecules (`genjax.data.smiles`): token rows, lengths and the vocabulary; with
+  `shards`, only those rows of the train split (after data.max_train)."""
+  if data_config.get("exclude_labels", ""):
+    raise GenjaxError("data.exclude_labels needs labelled images; SMILES have no labels")
+  if data_config.image_size:
+    raise GenjaxError(f"data.image_size={data_config.image_size} has no meaning for SMILES: set 0")
+  mols = smiles.load(data_config)
+  tokens, lengths, total = mols.train_tokens, mols.train_lengths, 0
+  if shards is not None:
+    total = len(tokens)
+    start, stop = shard_rows(total, data_config.num_shards, shards)
+    tokens, lengths = tokens[start:stop], lengths[start:stop]
+  return Dataset(None, None, train_total=total, train_tokens=tokens, train_lengths=lengths,
+                 eval_tokens=mols.eval_tokens, eval_lengths=mols.eval_lengths,
+                 vocab=mols.vocab.tokens)
 
 
 def exclude_labels(dataset: Dataset, labels: str, shards=None) -> Dataset:

@@ -52,12 +52,14 @@ def plan(data_config, process_index: int, process_count: int) -> Optional[Tuple[
 def choose(config, dataset, shards) -> str:
   """'device' or 'host' for a loaded dataset (`shards`: what `plan` returned)."""
   data_config = config.data
-  if dataset.train_images is None:  # 2-D mixtures draw their points inside the step.
+  if not dataset.num_train:  # 2-D mixtures draw their points inside the step.
     if data_config.placement == "host":
       raise GenjaxError(f"data.placement='host' needs an image dataset: {data_config.name!r}"
                         " draws its points on device (use 'auto' or 'device')")
     return "device"
-  device_bytes = dataset.train_images.size * 4  # float32 on device.
+  arrays = dataset.train_arrays()  # Images (float32 on device), or int32 token rows.
+  device_bytes = 4 * (arrays["image"].size if "image" in arrays else
+                      sum(a.size for a in arrays.values()))
   too_big = device_bytes > data_config.device_limit_mb * 2**20
   host = (shards is not None or data_config.placement == "host"
           or (data_config.placement == "auto" and too_big))

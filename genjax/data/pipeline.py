@@ -71,6 +71,14 @@ def check(data_config, sampling: Sampling) -> None:
         + f": use batch_size <= {sampling.shard_size * shards // sampling.groups}")
 
 
+def num_examples(arrays) -> int:
+  """Examples in on-device train arrays ({'image', 'label'?}, {'tokens', 'length'}); 0 for a
+  2-D mixture's {'means'}, which draws fresh points."""
+  if "means" in arrays:
+    return 0
+  return arrays["image" if "image" in arrays else "tokens"].shape[0]
+
+
 def to_value_range(x01, value_range: str):
   """Maps images in [0, 1] to the configured range ('0,1' or '-1,1')."""
   return x01 * 2.0 - 1.0 if value_range == "-1,1" else x01
@@ -144,7 +152,9 @@ def preprocess(x01_BxHxWxC, key, data_config):
 
 def prepare(raw, step_key, data_config):
   """The train batch from raw examples {'image': [0, 1], 'label'?}: `preprocess` with the
-  step's 'binarize' key."""
+  step's 'binarize' key. Token sequences ({'tokens', 'length'}) pass as they are."""
+  if "image" not in raw:
+    return raw
   return {**raw, "image": preprocess(raw["image"], rng_lib.purpose_key(step_key, "binarize"),
                                      data_config)}
 
@@ -174,7 +184,10 @@ def fixed_eval_images(images01, seed: int, data_config):
 
 def eval_set(dataset, seed: int, data_config):
   """The eval split as evaluators see it: {'image': eval images through `fixed_eval_images`,
-  'label': int32[N] when labelled}, or None (2-D mixtures have none)."""
+  'label': int32[N] when labelled}, sequences' {'tokens', 'length'}, or None (2-D mixtures
+  have none)."""
+  if dataset.eval_tokens is not None:
+    return {"tokens": jnp.asarray(dataset.eval_tokens), "length": jnp.asarray(dataset.eval_lengths)}
   if dataset.eval_images is None:
     return None
   data = {"image": fixed_eval_images(dataset.eval_images, seed, data_config)}

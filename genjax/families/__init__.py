@@ -7,6 +7,7 @@ then run over it.
 from genjax.errors import GenjaxError
 from genjax.families import classifier
 from genjax.families import gan
+from genjax.families import seq_vae
 from genjax.families import vae
 from genjax.families import vaegan
 from genjax.families.contract import DataInfo, Family, NetState, State
@@ -16,6 +17,7 @@ FAMILIES = {
     "gan": gan.build,
     "vaegan": vaegan.build,
     "classifier": classifier.build,
+    "seq_vae": seq_vae.build,
 }
 
 

@@ -4,7 +4,8 @@ A family is a value: `FAMILIES[name](config, data_info) -> Family`, a bundle of 
 functions. The train loop, workdirs, mains, evaluators and the benchmark use only this.
 
   init_state(seed) -> State
-  train_step(state, batch, rng) -> (state, metrics)    # batch: {'image', 'label'?}
+  train_step(state, batch, rng) -> (state, metrics)    # batch: {'image', 'label'?}, or
+                                                         # sequences' {'tokens', 'length'}
   predict: {name: fn(state, ...)}                        # what evaluators and mains may call
   examples_per_step: examples one train step consumes (batch_size x slices)
 
@@ -17,6 +18,12 @@ Predict functions this codebase knows (a family provides those that make sense f
   disc_features(state, x, labels=None) -> a VAE-GAN's learned-similarity features float[B, F]
   logits(state, x01_BxHxWxC) -> float[B, K]           probs(state, x01) -> softmax float[B, K]
   features(state, x01) -> a classifier's penultimate activations float[B, F]
+Sequence families (tokens_BxT int32 with BOS/EOS/PAD, length_B: tokens before the padding):
+  sample(state, key, num) -> tokens_NxT                smiles(tokens_NxT) -> list of str (host)
+  encode(state, tokens, length) -> (mean, log_std)     neg_elbo(state, tokens, length, key)
+  generate(state, z_NxZ, key, temperature) -> {'tokens', 'length', 'log_prob'}
+  log_likelihood(state, tokens, length, z) -> nats float[B] (teacher-forced log p(x|z))
+  reconstruct(state, tokens, length) -> tokens (greedy, from the posterior mean)
 """
 import dataclasses
 from typing import Any, Callable, Dict, Mapping, NamedTuple, Tuple
@@ -27,16 +34,23 @@ import jax
 
 @dataclasses.dataclass(frozen=True)
 class DataInfo:
-  """What a family needs to know of its data: the example shape and the class count."""
-  shape: Tuple[int, ...]  # (H, W, C) images or (D,) points.
+  """What a family needs to know of its data: the example shape and the class count, and for
+  token sequences the vocabulary."""
+  shape: Tuple[int, ...]  # (H, W, C) images, (D,) points or (T,) token sequences.
   num_classes: int = 0
+  vocab: Tuple[str, ...] = ()  # Sequences: the token strings in id order (genjax.data.smiles).
 
   def __post_init__(self):
     object.__setattr__(self, "shape", tuple(self.shape))
+    object.__setattr__(self, "vocab", tuple(self.vocab))
 
   @property
   def is_image(self) -> bool:
     return len(self.shape) == 3
+
+  @property
+  def is_sequence(self) -> bool:
+    return bool(self.vocab)
 
 
 @flax.struct.dataclass

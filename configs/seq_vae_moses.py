@@ -1,0 +1,40 @@
+"""The MOSES VAE (moses/vae, its default settings) on the MOSES training set: a GRU encoder
+(256), a 3-layer GRU decoder (512) fed z at every step, latent 128, batch 512, Adam 3e-4,
+gradients clipped at norm 50, KL weight annealed linearly 0 -> 0.05 over the 100 epochs
+(MOSES' SGDR schedule runs from 3e-4 to 3e-4: a constant rate). Sized for a GPU.
+
+Data: `data.path` names a folder of `train`/`test` split files (.csv.gz) or the molsets wheel;
+the default is ../shared/data/moses, relative to the repository root where mains run.
+"""
+import ml_collections
+
+import configs
+from configs import default
+
+TRAIN_MOLECULES = 1_584_663
+EPOCHS = 100
+
+
+def get_config():
+  config = default.get_config()
+  config.data.update(name="smiles", path=configs.MOSES, train_split="train", eval_split="test",
+                     num_eval=2000, max_length=0, max_train=0, dynamic_binarization=False)
+  config.batch_size = 512
+  config.num_steps = EPOCHS * (TRAIN_MOLECULES // config.batch_size)
+  config.steps_per_call = 50
+  config.log_every = 500
+  config.eval_every = config.checkpoint_every = 10_000
+  config.model = ml_collections.ConfigDict(dict(
+      name="seq_vae",
+      latent_dim=128,
+      embed_dim=0,              # Token embedding width (0: the vocabulary size, as MOSES'
+                                # one-hot-initialised embedding).
+      encoder=dict(hidden=256, bidirectional=False),
+      decoder=dict(hidden=512, layers=3),
+  ))
+  config.loss = ml_collections.ConfigDict(dict(
+      seq_vae=dict(kl_start=0.0, kl_end=0.05, kl_anneal_steps=0),  # 0: over num_steps.
+  ))
+  config.optim.update(learning_rate=3e-4, grad_clip_norm=50.0)
+  config.evals = ml_collections.ConfigDict()  # Molecule metrics: experiments.sample + RDKit.
+  return config

@@ -1,0 +1,238 @@
+"""SMILES data and the sequence VAE: the tokenizer, the decoder's causality, sampling's
+log-probabilities and stopping, a short training run whose samples become valid molecules,
+and one-line errors for bad files and characters."""
+import gzip
+import os
+import zipfile
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+
+from genjax import data as data_lib
+from genjax import families
+from genjax import train
+from genjax import workdirs
+from genjax.data import smiles
+from genjax.errors import GenjaxError
+from genjax.families import seq_vae
+from tests.conftest import MOSES, assert_one_line_error, run_main, tiny_seq_vae
+
+
+def data_config(path, **fields):
+  config = ml_collections.ConfigDict(dict(path=path, num_eval=2, train_split="train",
+                                          eval_split="test", max_length=0, max_train=0))
+  config.update(fields)
+  return config
+
+
+# --- the tokenizer ---------------------------------------------------------------------------
+@pytest.mark.skipif(not os.path.isdir(MOSES), reason="needs ../shared/data/moses")
+def test_the_whole_moses_test_split_round_trips_through_the_training_vocabulary():
+  mols = smiles.load(data_config(MOSES, num_eval=1))  # Vocabulary of the 1.58M train SMILES.
+  assert mols.vocab.chars == "#()-123456=BCFHNOS[]clnors" and len(mols.train_tokens) == 1584663
+  test = smiles.read_smiles(os.path.join(MOSES, "test.csv.gz"))
+  tokens, length = mols.vocab.encode(test, 57)
+  assert tokens.shape == (176074, 59) and tokens.dtype == np.int32
+  assert mols.vocab.decode(tokens) == test
+  np.testing.assert_array_equal(length, [len(s) + 2 for s in test])
+  rows = np.arange(len(test))
+  assert (tokens[:, 0] == mols.vocab.bos).all() and (tokens[rows, length - 1] == mols.vocab.eos).all()
+  assert ((np.arange(59)[None] >= length[:, None]) == (tokens == mols.vocab.pad)).all()
+
+
+def test_a_molecule_is_bos_its_characters_eos_then_padding():
+  vocab = smiles.Vocab.from_chars("CNOl()=1c")
+  tokens, length = vocab.encode(["CCl", "c1ccccc1O"], 10)
+  ids = {t: i for i, t in enumerate(vocab.tokens)}
+  assert list(tokens[0]) == [ids[t] for t in ["<bos>", "C", "C", "l", "<eos>"] + ["<pad>"] * 7]
+  assert list(length) == [5, 11] and tokens.shape == (2, 12)
+  assert vocab.decode(tokens) == ["CCl", "c1ccccc1O"]
+
+
+def test_sources_csv_columns_smi_names_folders_and_the_molsets_wheel(tmp_path):
+  train = ["CCCl", "c1ccccc1", "CC(=O)N", "CCO", "OCC"]
+  (tmp_path / "mols.csv").write_text("ID,SMILES,SPLIT\n" + "".join(
+      f"{i},{s},train\n" for i, s in enumerate(train)))
+  (tmp_path / "mols.smi").write_text("".join(f"{s}\tmol{i}\n" for i, s in enumerate(train)))
+  for name in ("mols.csv", "mols.smi"):
+    dataset = data_lib.load(ml_collections.ConfigDict({
+        **data_config(str(tmp_path / name)).to_dict(), "name": "smiles", "image_size": 0,
+        "exclude_labels": ""}))
+    vocab = smiles.Vocab(dataset.vocab)
+    assert vocab.decode(dataset.train_tokens) == train[:3] and vocab.decode(dataset.eval_tokens) == train[3:]
+    assert dataset.image_shape == (len("c1ccccc1") + 2,) and dataset.num_train == 3
+  folder = tmp_path / "splits"
+  folder.mkdir()
+  (folder / "train.csv.gz").write_bytes(gzip.compress(("SMILES\n" + "\n".join(train)).encode()))
+  (folder / "test.csv").write_text("SMILES\nCCN\nCO\nCCC\n")
+  wheel = tmp_path / "molsets-0.3.1-py3-none-any.whl"
+  with zipfile.ZipFile(wheel, "w") as z:
+    for f in folder.iterdir():
+      z.write(f, f"{smiles.WHEEL_DIR}/{f.name}")
+  for path in (folder, wheel):
+    mols = smiles.load(data_config(str(path), max_length=12, max_train=4))
+    assert mols.vocab.decode(mols.train_tokens) == train[:4] and mols.train_total == 5
+    assert mols.vocab.decode(mols.eval_tokens) == ["CCN", "CO"] and mols.train_tokens.shape[1] == 14
+
+
+@pytest.mark.parametrize("content,message", [
+    (None, "does not exist"),
+    ("ID,smile\n1,CCO\n2,CCN\n", "has no SMILES column (its columns: ['ID', 'smile'])"),
+    ("SMILES\nCCO\n\nCCN\nCO\n", "molecule 2 is an empty line"),
+    ("SMILES\nCCO\nC[NH]CO\nC[Xe]\nCO\n", "molecule 1 has the character 'X', which is not"
+                                         " in the vocabulary (valid: 'CHNO[]')"),
+])
+def test_bad_smiles_files_are_one_line_errors(tmp_path, content, message):
+  path = tmp_path / "mols.csv"
+  if content is not None:
+    path.write_text(content)
+  with pytest.raises(GenjaxError, match=r"^[^\n]*" + message.replace("(", r"\(").replace(
+      ")", r"\)").replace("[", r"\[").replace("]", r"\]") + r"[^\n]*$"):
+    smiles.load(data_config(str(path)))
+
+
+def test_unknown_characters_long_molecules_and_bad_ids_are_refused_in_one_line(tmp_path):
+  vocab = smiles.Vocab.from_chars("CNO()=1")
+  with pytest.raises(GenjaxError, match=r"^SMILES: molecule 2 has the character 'l', which is not"
+                                        r" in the vocabulary \(valid: '\(\)1=CNO'\)$"):
+    vocab.encode(["CCO", "CCl"], 10)
+  with pytest.raises(GenjaxError, match=r"molecule 1 has 5 characters, more than data.max_length=4"):
+    vocab.encode(["CCCCO"], 4)
+  with pytest.raises(GenjaxError, match=r"token ids must lie in \[0, 9\]"):
+    vocab.decode(np.array([[7, 10]]))
+  with pytest.raises(GenjaxError, match=r"holds no valid vocabulary"):
+    smiles.Vocab.from_json('{"tokens": ["C", "Cl", "<bos>", "<eos>", "<pad>"]}')
+
+
+def test_main_refuses_a_smiles_file_without_a_smiles_column_in_one_line(tmp_path):
+  path = tmp_path / "mols.csv"
+  path.write_text("smiles\nCCO\nCCN\n")
+  result = run_main("experiments.main", "--config=configs/seq_vae_moses_cpu.py",
+                    f"--workdir={tmp_path / 'run'}", f"--config.data.path={path}")
+  assert_one_line_error(result, "has no SMILES column")
+  assert not os.path.exists(tmp_path / "run")
+
+
+# --- the networks ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small():
+  """(family, an untrained state, the tiny MOSES data) of the contract case."""
+  config = tiny_seq_vae()
+  dataset = data_lib.load(config.data)
+  family = families.build(config, train.data_info(dataset))
+  return family, family.init_state(0), dataset
+
+
+def test_the_decoder_is_causal(small):
+  """Changing token k changes the logits of positions >= k only (position t predicts t+1)."""
+  family, state, dataset = small
+  model = seq_vae.seq.build(tiny_seq_vae().model, len(family.data_info.vocab))
+  params = {"params": state.nets[seq_vae.NET].params}
+  tokens = jnp.asarray(dataset.train_tokens[:4])
+  z = jax.random.normal(jax.random.PRNGKey(0), (4, 6))
+  logits = model.apply(params, z, tokens, method="decode")
+  k = 7
+  changed = tokens.at[:, k].set((tokens[:, k] + 1) % 20)
+  new = model.apply(params, z, changed, method="decode")
+  np.testing.assert_array_equal(new[:, :k], logits[:, :k])
+  assert np.abs(new[:, k:] - logits[:, k:]).max(-1).min() > 1e-6  # Every later position moved.
+
+
+def test_encoder_reads_each_row_up_to_its_length_only(small):
+  family, state, dataset = small
+  tokens, length = dataset.train_tokens[:4], dataset.train_lengths[:4]
+  noisy = np.where(np.arange(tokens.shape[1])[None] >= length[:, None], 3, tokens)  # Not PAD.
+  for a, b in zip(family.predict["encode"](state, tokens, length),
+                  family.predict["encode"](state, noisy, length)):
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+  """(family, state, workdir, untrained state) of a short run on the 1,000 tiny molecules."""
+  config = tiny_seq_vae()
+  config.data.num_eval = 100
+  config.num_steps, config.steps_per_call, config.batch_size = 400, 50, 64
+  config.log_every = config.eval_every = config.checkpoint_every = 400
+  config.model.update(latent_dim=8, embed_dim=16)
+  config.model.encoder.update(hidden=64, bidirectional=False)
+  config.model.decoder.update(hidden=128, layers=1)
+  config.loss.seq_vae.kl_anneal_steps = 200
+  config.optim.learning_rate = 3e-3
+  workdir = str(tmp_path_factory.mktemp("seq") / "run")
+  state = train.train_and_evaluate(config, workdir)
+  family = families.build(config, workdirs.run_data_info(workdir))
+  return family, state, workdir, family.init_state(0)
+
+
+def test_sampling_log_prob_is_the_teacher_forced_likelihood(trained):
+  family, state, _, _ = trained
+  z = family.predict["prior"](jax.random.PRNGKey(1), 64)
+  drawn = jax.jit(family.predict["generate"])(state, z, jax.random.PRNGKey(2))
+  assert 0 < int((drawn["length"] < drawn["tokens"].shape[1]).sum())  # Some stopped at EOS...
+  assert float(drawn["length"].std()) > 1  # ...at different lengths.
+  np.testing.assert_allclose(
+      family.predict["log_likelihood"](state, drawn["tokens"], drawn["length"], z),
+      drawn["log_prob"], rtol=1e-4, atol=1e-3)
+
+
+def test_sampling_stops_at_eos_and_respects_the_maximum_length(trained):
+  family, state, _, _ = trained
+  vocab = smiles.Vocab(family.data_info.vocab)
+  num_tokens = family.data_info.shape[0]
+
+  def draw(eos_bias):
+    params = jax.tree.map(lambda x: x, state.nets[seq_vae.NET].params)
+    bias = params["decoder"]["logits"]["bias"]
+    params["decoder"]["logits"]["bias"] = bias.at[vocab.eos].add(eos_bias)
+    biased = state.replace(nets={seq_vae.NET: state.nets[seq_vae.NET].replace(params=params)})
+    z = family.predict["prior"](jax.random.PRNGKey(3), 32)
+    return jax.device_get(family.predict["generate"](biased, z, jax.random.PRNGKey(4)))
+
+  out = draw(0.0)
+  t = np.arange(num_tokens)[None]
+  tokens, length = out["tokens"], out["length"]
+  assert tokens.shape == (32, num_tokens) and (tokens[:, 0] == vocab.bos).all()
+  stopped = (tokens == vocab.eos).any(1)  # The others ran to the maximum length.
+  assert stopped.mean() > 0.5 and (length[~stopped] == num_tokens).all()
+  assert (tokens[stopped, length[stopped] - 1] == vocab.eos).all()
+  assert ((t >= length[:, None]) == (tokens == vocab.pad)).all()  # PAD after EOS, only there.
+  assert ((tokens == vocab.eos).sum(1) <= 1).all()
+  never = draw(-1e9)  # EOS impossible: every row runs to the maximum length, unterminated.
+  assert (never["length"] == num_tokens).all() and not (never["tokens"] == vocab.eos).any()
+  assert all(len(s) == num_tokens - 1 for s in vocab.decode(never["tokens"]))
+  always = draw(1e9)  # EOS first: empty molecules of length 2.
+  assert (always["length"] == 2).all() and vocab.decode(always["tokens"]) == [""] * 32
+
+
+def _validity(molecules):
+  from rdkit import Chem, RDLogger  # pylint: disable=g-import-not-at-top
+  RDLogger.DisableLog("rdApp.*")
+  return np.mean([bool(m) and Chem.MolFromSmiles(m) is not None for m in molecules])
+
+
+def test_a_short_run_draws_far_more_valid_molecules_than_an_untrained_model(trained):
+  pytest.importorskip("rdkit")
+  family, state, _, untrained = trained
+  sample = jax.jit(family.predict["sample"], static_argnums=(2, 3))  # At temperature 0.7:
+  valid = lambda s: _validity(family.predict["smiles"](sample(s, jax.random.PRNGKey(0), 200, 0.7)))
+  before, after = valid(untrained), valid(state)  # 400 steps: ~0.5 (0.61 after 500 steps).
+  assert before < 0.1 and after > max(0.3, 3 * before + 0.1), (before, after)
+
+
+def test_sample_main_writes_smiles_deterministically(trained, tmp_path):
+  family, _, workdir, _ = trained
+  """.smi: one SMILES per line; .csv: a SMILES column; the same (checkpoint, seed), the same
+  molecules (the .png refusal is checked before anything is sampled)."""
+  outs = [str(tmp_path / name) for name in ("a.smi", "b.csv")]
+  for out in outs:
+    result = run_main("experiments.sample", f"--workdir={workdir}", "--num=20", f"--out={out}",
+                      "--seed=5")
+    assert result.returncode == 0, result.stderr[-2000:]
+  lines = open(outs[0]).read().splitlines()
+  assert open(outs[1]).read().splitlines() == ["SMILES"] + lines
+  assert lines == family.predict["smiles"](workdirs.sample(workdir, 20, seed=5))
+  assert lines != family.predict["smiles"](workdirs.sample(workdir, 20, seed=6))
