@@ -11,6 +11,7 @@ def get_config():
   config.data.dynamic_binarization = False
   config.model.generator.net = config.model.discriminator.net = "dcgan"
   config.model.generator.width = config.model.discriminator.width = 32
+  config.model.generator.noise_injection = 0.0  # The ring's per-layer noise: off for images.
   config.model.latent_dim = 32
   config.batch_size = 64
   config.num_steps = 3000

@@ -24,4 +24,5 @@ def get_config():
   config.optim.schedule = "cosine"     # Decay to 0 sharpens the modes at the end.
   config.loss.gan.instance_noise = 0.5     # Keeps all 25 modes; R1=0.1 does too, but caps quality ~80%.
   config.loss.gan.instance_noise_steps = 5000
+  config.model.generator.noise_injection = 0.0  # See experiments.remedies in the README.
   return config

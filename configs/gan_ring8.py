@@ -1,7 +1,10 @@
 """A GAN on `ring8`, the 8-Gaussian ring (radius 1, std 0.01): the base of the GAN configs.
 
-Non-saturating loss, MLP generator and discriminator (3 x 128 ReLU), batch 512, Adam(1e-3,
-b1=0.5), 5,000 steps; samples and metrics come from an EMA (0.99) of G's weights.
+Non-saturating loss, MLP generator and discriminator (3 x 128 ReLU), per-layer noise in G
+(StyleGAN's, learned scales from 0.1), batch 512, Adam(1e-3, b1=0.5), 5,000 steps; samples
+and metrics come from an EMA (0.99) of G's weights. Seeds 0-4 (experiments.mode_coverage):
+8/8 modes each, 97.8% +- 0.3 high quality (without the noise: 7.8 +- 0.4 modes, 97.4%).
+Image configs that import this one turn the noise off.
 """
 import ml_collections
 
@@ -12,7 +15,7 @@ from genjax import schema
 def get_config():
   config = default.get_config()
   config.num_steps = 5000
-  config.batch_size = 512  # Seeds 0-4: 8, 8, 7, 8, 8 modes (EMA), 97.4% high quality.
+  config.batch_size = 512
   config.steps_per_call = 100
   config.log_every = 500
   config.eval_every = 2500
@@ -31,8 +34,9 @@ def get_config():
           net="mlp",            # 'mlp' or 'dcgan'.
           hidden=(128, 128, 128),  # MLP widths.
           width=64,             # DCGAN base width (ngf).
-          noise_injection=0.0,  # > 0: StyleGAN's per-layer noise, a learned scale per unit /
-                                # channel starting at this value (0: off).
+          noise_injection=0.1,  # > 0: StyleGAN's per-layer noise, a learned scale per unit /
+                                # channel starting at this value (0: off). On the ring it
+                                # covers 8/8 modes on every seed (README, "GAN benchmarks").
       ),
       discriminator=dict(
           net="mlp",
