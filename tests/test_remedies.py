@@ -42,6 +42,11 @@ def test_the_study_trains_every_remedy_on_every_seed_and_scores_each(tmp_path):
   with open(tmp_path / "pack2" / "config.json") as f:
     saved = json.load(f)
   assert saved["model"]["discriminator"]["pack"] == 2 and saved["num_seeds"] == 2
+  with open(tmp_path / "pack2" / "train_seconds.json") as f:
+    trained = json.load(f)["seconds"]
+  assert trained > 0 and report["summary"]["pack2"]["seconds"] == trained
+  again = remedies.run(config, str(tmp_path), 2, ("pack2",), log=lambda _: None)
+  assert again["summary"]["pack2"]["seconds"] == trained  # Reused: its training time, kept.
   table = remedies.markdown(report).splitlines()
   assert table[0].startswith("| remedy | modes (EMA) |") and len(table) == 4
   assert table[3].startswith("| pack2 |")

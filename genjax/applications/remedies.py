@@ -13,6 +13,8 @@ quality, KL of the mode histogram to uniform; EMA and raw generator); images by 
 `features` evaluator on a genjax classifier (FCD, classes covered, class-histogram entropy).
 """
 import copy
+import json
+import os
 import time
 
 import jax
@@ -71,19 +73,37 @@ def scoring_evals(config, extractor_path: str, num_samples: int) -> dict:
                          "metrics": "fid,classes", "num_samples": num_samples}}
 
 
+def timed_training(config, workdir: str):
+  """(final state, wall seconds of training, summed over the calls that trained), the
+  seconds kept in `workdir/train_seconds.json` so a finished run reused later reports them."""
+  record = os.path.join(workdir, "train_seconds.json")
+  ckpt_dir = os.path.join(workdir, "checkpoints")
+  saved = [int(d) for d in os.listdir(ckpt_dir) if d.isdigit()] if os.path.isdir(ckpt_dir) else []
+  finished_before = config.num_steps in saved
+  seconds = 0.0
+  if os.path.exists(record):
+    with open(record) as f:
+      seconds = json.load(f)["seconds"]
+  start = time.time()
+  state = train.train_and_evaluate(config, workdir)
+  if not finished_before:  # It trained (from scratch, or resumed).
+    seconds += time.time() - start
+    with open(record, "w") as f:
+      json.dump({"seconds": seconds}, f)
+  return state, seconds
+
+
 def run(config, workdir: str, seeds: int, variants, extractor_path: str = "",
         num_samples: int = 2000, log=print) -> dict:
   """Trains every remedy of `variants` in `workdir/<name>` (rerunning resumes) and scores
   each replica: {'rows': [{variant, seed, seconds, <metric>: value}], 'summary': {variant:
-  {metric: {'mean', 'std'}}}}. `seconds` is the wall time of this call's training."""
+  {metric: {'mean', 'std'}}}}. `seconds`: the wall time the remedy's training took."""
   evals = scoring_evals(config, extractor_path, num_samples)
   metrics = MODE_METRICS if "modes" in evals else IMAGE_METRICS
   rows, summary = [], {}
   for name in variants:
     cfg = variant_config(config, name, seeds)
-    start = time.time()
-    state = train.train_and_evaluate(cfg, f"{workdir}/{name}")
-    seconds = time.time() - start
+    state, seconds = timed_training(cfg, f"{workdir}/{name}")
     cfg.evals = evals
     _, shape, classes = workdirs.load_run_config(f"{workdir}/{name}")
     family = families.build(cfg, families.DataInfo(shape, classes))
