@@ -146,7 +146,8 @@ def test_shard_plans_and_auto_placement():
   assert feed.plan(_data(num_shards=4), 0, 1) is None
   assert feed.plan(_data(placement="host", num_shards=4), 0, 1) is None  # One process: all.
   assert feed.plan(_data(placement="device", num_shards=4), 1, 2) is None
-  dataset = type("D", (), {"train_images": np.zeros((1000, 32, 32, 3), np.float32)})()
+  images = np.zeros((1000, 32, 32, 3), np.float32)
+  dataset = type("D", (), {"num_train": 1000, "train_arrays": lambda self: {"image": images}})()
   config = lambda **data: ml_collections.ConfigDict(dict(parallel="jit", data=_data(**data)))
   assert feed.choose(config(), dataset, None) == "device"
   assert feed.choose(config(device_limit_mb=10), dataset, None) == "host"  # 12 MB.
