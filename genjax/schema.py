@@ -106,6 +106,15 @@ def problems(config, spec: dict, where: str = "") -> list:
   return found
 
 
+def comma_names(label: str, spec: str, valid) -> tuple:
+  """The names of a comma-separated option (`label`=`spec`), each one of `valid`; spaces
+  ignored; an unknown name or none at all is refused in one line naming the valid ones."""
+  names = tuple(n for n in spec.replace(" ", "").split(",") if n)
+  if not names or any(n not in valid for n in names):
+    raise GenjaxError(f"{label}={spec!r}: valid are comma-separated {tuple(valid)}")
+  return names
+
+
 def raise_if(found: list) -> None:
   """Raises one GenjaxError holding every problem in `found`, one per line."""
   if found:

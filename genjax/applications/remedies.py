@@ -23,6 +23,7 @@ from genjax import apps
 from genjax import evaluators
 from genjax import families
 from genjax import replicas
+from genjax import schema
 from genjax import train
 from genjax import workdirs
 from genjax.errors import GenjaxError
@@ -41,11 +42,7 @@ IMAGE_METRICS = ("classifier/fid", "classifier/classes_covered", "classifier/cla
 
 
 def parse_variants(spec: str) -> tuple:
-  names = tuple(v for v in spec.replace(" ", "").split(",") if v)
-  unknown = [v for v in names if v not in VARIANTS]
-  if unknown or not names:
-    raise GenjaxError(f"variants={spec!r}: valid are comma-separated {tuple(VARIANTS)}")
-  return names
+  return schema.comma_names("variants", spec, VARIANTS)
 
 
 def variant_config(config, name: str, seeds: int):

@@ -21,6 +21,7 @@ import jax
 import numpy as np
 
 from genjax import data as data_lib
+from genjax import schema
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
 from genjax.evaluators import extractors
@@ -40,11 +41,7 @@ SOURCES = ("samples", "reconstructions")
 
 
 def parse_metrics(spec: str) -> tuple:
-  names = tuple(m for m in spec.replace(" ", "").split(",") if m)
-  unknown = [m for m in names if m not in METRICS]
-  if unknown or not names:
-    raise GenjaxError(f"metrics={spec!r}: valid are comma-separated {METRICS}")
-  return names
+  return schema.comma_names("metrics", spec, METRICS)
 
 
 def compare(real, fake, metrics, key, kid_subsets=100, kid_subset_size=1000) -> dict:

