@@ -287,7 +287,8 @@ def build(config, data_info: DataInfo) -> Family:
   def score(state, x, labels=None):
     """The discriminator's logit (eval mode): float[B]; D(x) = sigmoid(logit). A packing
     D (PacGAN) scores a pack of `pack` copies of each example."""
-    x = gan_nets.pack(jnp.repeat(x, pack, axis=0), pack)
+    if pack > 1:
+      x = gan_nets.pack(jnp.repeat(x, pack, axis=0), pack)
     return common.run(d, common.Runtime(rt.dtype), state.nets[DISC].variables, x, labels,
                       train=False)
 
