@@ -31,6 +31,8 @@ GEN, DISC = "gen", "disc"
 GENERATOR = schema.leaves("net", "hidden", "width", "noise_injection")
 DISCRIMINATOR = schema.leaves("net", "hidden", "width", "spectral_norm", "batch_norm",
                               "sigmoid_output")  # Shared with the VAE-GAN.
+# Critic loops up to this long are unrolled (genjax.loops: 4x faster for a conv critic on CPU).
+CRITIC_UNROLL = 8
 OBJECTIVE = {**schema.leaves("name", "n_critic", "weight_clip", "instance_noise",  # loss.gan
                              "instance_noise_steps", "diffaugment"),
              "penalties": schema.OPEN}  # Names checked against losses.PENALTIES.
@@ -252,7 +254,8 @@ def build(config, data_info: DataInfo) -> Family:
                            y_fake, key, step, loss_cfg.weight_clip, d_batch_norm)
 
     keys = jax.random.split(rng_lib.purpose_key(rng, "critic"), n)
-    disc, d_metrics = loops.scan(one_critic_update, state.nets[DISC], (real, labels, keys))
+    disc, d_metrics = loops.scan(one_critic_update, state.nets[DISC], (real, labels, keys),
+                                 unroll_up_to=CRITIC_UNROLL)
 
     def g_loss_fn(params):
       fake, y, collections = generate(g, rt, {**gen.variables, "params": params}, rng,
