@@ -3,6 +3,7 @@
 python -m experiments.evaluate --workdir=DIR [--set=evals.nll.iwae_examples=N]
 python -m experiments.evaluate --workdir=DIR --metrics=fid,kid,pr,dc --num_samples=10000 \
     [--extractor=inception|classifier --extractor_path=FILE_OR_WORKDIR --reference=eval|train]
+    [--prior=gmm10]
 
 Without --metrics it runs the evaluators of the run's `config.evals`, as training does (VAEs:
 negative ELBO and importance-sampled NLL; 2-D GANs: mode coverage; any `features`
@@ -36,6 +37,9 @@ _EXTRACTOR_PATH = flags.DEFINE_string("extractor_path", "", "Its parameter file 
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 2000, "Samples drawn (--metrics).")
 _REFERENCE = flags.DEFINE_string("reference", "eval", "Real split compared with: eval or train.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the samples' key (--metrics).")
+_PRIOR = flags.DEFINE_string("prior", "standard", "Samples' latent prior (--metrics, autoencoders):"
+                             " 'standard' (N(0, I)) or 'gmm<K>' (a mixture fitted to the"
+                             " encoded training set, genjax.latent_prior).")
 _SOURCE = flags.DEFINE_string("source", "samples", "What is scored (--metrics): 'samples' or"
                               " 'reconstructions' of the eval images.")
 flags.mark_flags_as_required(["workdir"])
@@ -44,7 +48,8 @@ flags.mark_flags_as_required(["workdir"])
 def evals_from_flags():
   options = dict(features.OPTIONS, extractor=_EXTRACTOR.value, path=_EXTRACTOR_PATH.value,
                  metrics=_METRICS.value, num_samples=_NUM_SAMPLES.value,
-                 reference=_REFERENCE.value, seed=_SEED.value, source=_SOURCE.value)
+                 reference=_REFERENCE.value, seed=_SEED.value, source=_SOURCE.value,
+                 prior=_PRIOR.value)
   return {_EXTRACTOR.value: dict(type="features", every_steps=0, **options)}
 
 

@@ -1,12 +1,13 @@
 """Samples from a trained workdir's latest checkpoint.
 
 python -m experiments.sample --workdir=DIR --num=N --out=FILE.png|.npy|.smi|.csv [--seed=S]
-    [--label=C] [--seed_index=I] [--temperature=T]
+    [--label=C] [--seed_index=I] [--temperature=T] [--prior=gmm10]
 
 `.png` writes an image grid; `.npy` writes float32 NxHxWxC images in the training value
 range (a sequence model: int32 NxT token rows). A SMILES model writes `.smi` (one SMILES per
 line) or `.csv` (a `SMILES` column). The same checkpoint and seed always give the same
-samples.
+samples. `--prior=gmm<K>` decodes an autoencoder's latents drawn from a K-component Gaussian
+mixture fitted to its encoded training set instead of N(0, I) (`genjax.latent_prior`).
 """
 import os
 
@@ -30,6 +31,9 @@ _SEED_INDEX = flags.DEFINE_integer("seed_index", 0,
                                    "Replica to sample from a run trained with num_seeds > 1.")
 _TEMPERATURE = flags.DEFINE_float("temperature", 1.0, "Sequence models: softmax temperature of"
                                   " each drawn token (0: the most likely one).")
+_PRIOR = flags.DEFINE_string("prior", "standard", "Latent prior of an autoencoder's samples:"
+                             " 'standard' (N(0, I)) or 'gmm<K>' (fitted to the encoded"
+                             " training set).")
 flags.mark_flags_as_required(["workdir", "out"])
 TEXT = (".smi", ".csv")
 
@@ -62,7 +66,7 @@ def main(argv):
     if out.endswith(".png") and info.is_sequence:
       raise GenjaxError(f"--out={out!r}: a SMILES model writes .smi, .csv or .npy (tokens)")
     images = workdirs.sample(_WORKDIR.value, _NUM.value, _SEED.value, _LABEL.value,
-                              _SEED_INDEX.value, _TEMPERATURE.value)
+                              _SEED_INDEX.value, _TEMPERATURE.value, _PRIOR.value)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     if out.endswith(TEXT):
       write_smiles(out, smiles.Vocab(info.vocab).decode(images))

@@ -17,6 +17,7 @@ from genjax import checkpoint
 from genjax import data as data_lib
 from genjax import evaluators as evaluators_lib
 from genjax import families
+from genjax import latent_prior
 from genjax import replicas
 from genjax import schema
 from genjax.data import pipeline
@@ -74,11 +75,13 @@ def restore_latest(family, config, workdir: str):
 
 
 def sample(workdir: str, num: int, seed: int, label: int = -1, seed_index: int = 0,
-           temperature: float = 1.0) -> np.ndarray:
+           temperature: float = 1.0, prior: str = latent_prior.STANDARD) -> np.ndarray:
   """`num` samples (NxHxWxC float32 in the training value range, Nx2 points, or int32 token
   rows NxT of a sequence model: `smiles.Vocab(run_data_info(workdir).vocab).decode`) from the
   latest checkpoint (its replica `seed_index` when trained with num_seeds > 1); `label` >= 0
-  asks a conditional model for that class; `temperature` is a sequence model's."""
+  asks a conditional model for that class; `temperature` is a sequence model's; `prior`
+  'gmm<K>' decodes draws of a mixture fitted to the encoded training set (the same mixture
+  for every `seed`: `genjax.latent_prior`)."""
   if num <= 0:
     raise GenjaxError(f"--num={num} must be positive")
   config = load_run_config(workdir)[0]
@@ -86,6 +89,7 @@ def sample(workdir: str, num: int, seed: int, label: int = -1, seed_index: int =
   replicas.check_index(seed_index, config, "--seed_index")  # Before the slower restore.
   if "sample" not in family.predict:
     raise GenjaxError(f"the {family.name!r} model in {workdir!r} cannot sample")
+  fitted = latent_prior.check(family, prior) > 0  # Refused before the slower restore.
   state = replicas.select(restore_latest(family, config, workdir), seed_index, config)
   sample_fn = family.predict["sample"]
   if label >= 0:
@@ -94,6 +98,9 @@ def sample(workdir: str, num: int, seed: int, label: int = -1, seed_index: int =
     if label >= family.num_classes:
       raise GenjaxError(f"--label={label}: valid classes are 0..{family.num_classes - 1}")
     sample_fn = functools.partial(sample_fn, labels=jnp.full((num,), label, jnp.int32))
+  if fitted:
+    sample_fn = latent_prior.sampler(family, state, config.data, prior)
+    return np.asarray(sample_fn(state, jax.random.PRNGKey(seed), num), np.float32)
   if family.data_info.is_sequence:
     sample_fn = functools.partial(sample_fn, temperature=float(temperature))
   images = np.asarray(jax.jit(sample_fn, static_argnums=2)(state, jax.random.PRNGKey(seed), num))

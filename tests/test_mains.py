@@ -62,6 +62,23 @@ def test_sample_writes_repeatable_npy_and_png(workdir, tmp_path):
   assert Image.open(png).size[0] > 8 * 4
 
 
+def test_sample_from_a_mixture_fitted_to_the_encoded_training_set(workdir, tmp_path):
+  path, _ = workdir
+  outs = {}
+  for name, prior, seed in (("a", "gmm3", 0), ("b", "gmm3", 0), ("c", "gmm3", 1),
+                            ("n", "standard", 0)):
+    out = str(tmp_path / f"{name}.npy")
+    result = run("experiments.sample", f"--workdir={path}", "--num=10", f"--out={out}",
+                 f"--seed={seed}", f"--prior={prior}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    outs[name] = np.load(out)
+  assert outs["a"].shape == (10, 8, 8, 1) and 0.0 <= outs["a"].min() <= outs["a"].max() <= 1.0
+  np.testing.assert_array_equal(outs["a"], outs["b"])
+  assert not np.array_equal(outs["a"], outs["c"]) and not np.array_equal(outs["a"], outs["n"])
+  _assert_one_line_error(run("experiments.sample", f"--workdir={path}", "--out=x.npy",
+                             "--prior=gmm"), "prior='gmm': valid are")
+
+
 def _assert_one_line_error(result, *fragments):
   assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
   lines = [l for l in result.stderr.strip().splitlines() if l.startswith("error:")]
@@ -149,6 +166,8 @@ def test_sample_main_draws_the_requested_class_of_a_conditional_gan(tmp_path):
   assert outs[3].shape == (4, 8, 8, 1) and not np.allclose(outs[3], outs[7])
   _assert_one_line_error(run("experiments.sample", f"--workdir={workdir}", "--out=x.npy",
                              "--label=10"), "valid classes are 0..9")
+  _assert_one_line_error(run("experiments.sample", f"--workdir={workdir}", "--out=x.npy",
+                             "--prior=gmm10"), "'gan' model has no encode")
 
 
 def test_mode_coverage_study_writes_per_seed_rows_and_their_spread(tmp_path):

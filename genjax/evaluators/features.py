@@ -4,8 +4,11 @@ feature network (`extractors`: the FID Inception, or a classifier trained in gen
 FID is the Frechet classifier distance, FCD).
 
 Samples come from the family's `sample` (its EMA generator where it keeps one), `num_samples`
-of them from a fixed key (option `seed`); with `source='reconstructions'` they are the
-family's reconstructions of the first `num_samples` eval images instead (given their labels
+of them from a fixed key (option `seed`), or with `prior='gmm<K>'` from its decoder at draws
+of a mixture fitted to the encoded training set (`genjax.latent_prior`; the first
+`prior_examples` training images, 0: all, refitted at every evaluation; metrics logged as
+`<extractor>/gmm<K>/<metric>`); with `source='reconstructions'` they are the family's
+reconstructions of the first `num_samples` eval images instead (given their labels
 when it is conditional), and 'class_agreement' is the fraction the classifier assigns the
 original's label; the reference is the real `reference` split
 ('eval' or 'train', its first `num_reference` images; 0: all), whose features are computed
@@ -21,6 +24,7 @@ import jax
 import numpy as np
 
 from genjax import data as data_lib
+from genjax import latent_prior
 from genjax import schema
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
@@ -32,7 +36,7 @@ from genjax.metrics import prdc
 
 NEEDS = ("sample",)
 OPTIONS = dict(extractor="inception", path="", metrics="fid,kid", source="samples",
-               num_samples=2000,
+               num_samples=2000, prior=latent_prior.STANDARD, prior_examples=0,
                reference="eval", num_reference=0, batch_size=100, kid_subsets=100,
                kid_subset_size=1000, seed=0, cache_dir="~/.cache/genjax/features")
 METRICS = ("fid", "kid", "pr", "dc", "score", "classes")
@@ -127,6 +131,10 @@ def check(options, is_image: bool) -> tuple:
     raise GenjaxError("evals type 'features' scores images; 2-D mixtures use type 'modes'")
   if options["source"] not in SOURCES:
     raise GenjaxError(f"source={options['source']!r}: valid are {SOURCES}")
+  if options["prior"] != latent_prior.STANDARD and options["source"] != "samples":
+    raise GenjaxError(f"prior={options['prior']!r} draws samples: use it with source='samples'")
+  if not isinstance(options["prior_examples"], int) or options["prior_examples"] < 0:
+    raise GenjaxError(f"prior_examples={options['prior_examples']!r} must be an integer >= 0")
   if options["reference"] not in REFERENCES:
     raise GenjaxError(f"reference={options['reference']!r}: valid are {REFERENCES}")
   for field in ("num_samples", "batch_size", "kid_subsets", "kid_subset_size"):
@@ -148,11 +156,14 @@ def make(family, config, options):
   if reconstructions and "reconstruct" not in family.predict:
     raise GenjaxError(f"source='reconstructions' needs a family that reconstructs;"
                       f" {family.name!r} has {tuple(family.predict)}")
+  latent_prior.check(family, options["prior"])
+  fitted = latent_prior.components(options["prior"]) > 0
   sample = jax.jit(family.predict["sample"], static_argnums=2)
   reconstruct = jax.jit(family.predict["reconstruct"]) if reconstructions else None
   key = jax.random.PRNGKey(options["seed"])
   cache = {}
-  prefix = options["extractor"] + ("/reconstructions" if reconstructions else "")
+  prefix = options["extractor"] + ("/reconstructions" if reconstructions else
+                                   f"/{options['prior']}" if fitted else "")
 
   def run(state, eval_data=None):
     """The reference is read raw (grey levels, not binarized) through the data config;
@@ -164,7 +175,15 @@ def make(family, config, options):
       fakes, labels = reconstruct_eval(reconstruct, state, eval_data, family.num_classes,
                                        options["num_samples"], options["batch_size"])
     else:
-      fakes = draw_samples(sample, state, key, options["num_samples"], options["batch_size"])
+      if fitted:  # The encoder moves during training: refit on this state.
+        if "dataset" not in cache:
+          cache["dataset"] = data_lib.load(config.data)
+        sample_fn = latent_prior.sampler(family, state, config.data, options["prior"],
+                                         num_fit=options["prior_examples"],
+                                         dataset=cache["dataset"])
+      else:
+        sample_fn = sample
+      fakes = draw_samples(sample_fn, state, key, options["num_samples"], options["batch_size"])
     fake = features_of(extractor, pipeline.to_unit(fakes, config.data.value_range))
     result = compare(cache["real"], fake, metrics, jax.random.fold_in(key, 1),
                      options["kid_subsets"], options["kid_subset_size"])
@@ -174,5 +193,6 @@ def make(family, config, options):
 
   run.about = {"extractor": extractor.id, "num_samples": options["num_samples"],
                "reference": options["reference"], "num_reference": options["num_reference"],
-               "seed": options["seed"], "sampler": "sample (EMA weights where the family has them)"}
+               "seed": options["seed"], "sampler": (f"decode at draws of {options['prior']} fitted to the encoded training set"
+                           if fitted else "sample (EMA weights where the family has them)")}
   return run
