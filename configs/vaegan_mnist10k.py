@@ -22,4 +22,6 @@ def get_config():
   config.log_every = 250
   config.eval_every = config.checkpoint_every = 1500
   config.evals.classifier = classifier_mnist10k.fcd_evaluator()
+  # Also samples decoded from a 10-component mixture fitted to the encoded training set.
+  config.evals.classifier_gmm10 = classifier_mnist10k.fcd_evaluator(prior="gmm10")
   return config
