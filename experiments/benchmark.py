@@ -28,6 +28,7 @@ from absl import flags
 from configs import dcgan_digits
 from configs import default
 from configs import gan_ring8
+from configs import wgan_gp_mnist10k
 from genjax import cli
 from genjax import logging as log_lib
 from genjax import families
@@ -37,15 +38,17 @@ from genjax import train
 from genjax.data import feed as feed_lib
 from genjax.data import toy2d
 from genjax.errors import GenjaxError
+from genjax.families import gan as gan_family
 
 # name: (image shape HxWxC, batch, steps per call on CPU, on accelerators), smallest first.
 SETUPS = {
     "vae_mlp": ((28, 28, 1), 128, 100, 500),
     "dcgan32_b64": ((32, 32, 1), 64, 1, 50),
+    "wgan_gp28_b64": ((28, 28, 1), 64, 1, 50),
     "dcgan64_b128": ((64, 64, 3), 128, 1, 20),
     "dcgan64_b512": ((64, 64, 3), 512, 1, 10),
 }
-CPU_DEFAULT = ("vae_mlp", "dcgan32_b64")  # DCGAN-64 takes minutes a step on CPU: name it.
+CPU_DEFAULT = ("vae_mlp", "dcgan32_b64", "wgan_gp28_b64")  # DCGAN-64 takes minutes a step on CPU: name it.
 DTYPES = ("float32", "bfloat16")
 FEEDS = ("device", "host")
 SHIPPED = {"configs/default.py": (default, (8, 8, 1)), "configs/gan_ring8.py": (gan_ring8, (2,))}
@@ -60,6 +63,9 @@ _EXAMPLES = flags.DEFINE_integer("num_examples", 60000, "Synthetic training set 
 _FEEDS = flags.DEFINE_list("feeds", ["device"], "Where batches come from: 'device' (the"
                            " train set on device) and/or 'host' (genjax.data.feed.HostFeed).")
 _TORCH = flags.DEFINE_bool("torch", False, "Also time a PyTorch eager MLP VAE reference.")
+_CRITIC_UNROLL = flags.DEFINE_integer(
+    "critic_unroll", gan_family.CRITIC_UNROLL, "Critic loops up to this long are unrolled"
+    " (genjax.families.gan.CRITIC_UNROLL; 1: every n_critic > 1 loop is a lax.scan).")
 _OUT = flags.DEFINE_string("out", None, "Also write the Markdown report to this file.")
 _FID = flags.DEFINE_integer("fid", 0, "Also time FID on this many 28x28 samples: Inception"
                             " features, Gaussian statistics, the Frechet distance.")
@@ -69,12 +75,16 @@ _FID_WEIGHTS = flags.DEFINE_string("fid_weights", "", "The FID Inception paramet
 
 def setup_config(name: str, dtype: str = "float32"):
   """The setup's config: pytorch/examples' VAE (784-400-20, Adam 1e-3) or DCGAN (nz=100,
-  ngf=ndf=64, non-saturating loss, Adam 2e-4 b1=0.5), at the setup's batch size."""
+  ngf=ndf=64, non-saturating loss, Adam 2e-4 b1=0.5), or `configs/wgan_gp_mnist10k.py` as
+  shipped (width 32, 5 critic updates with the gradient penalty per step), at the setup's
+  batch size."""
   batch = SETUPS[name][1]
   if name == "vae_mlp":
     config = default.get_config()  # Bernoulli, dynamic binarization, Adam(1e-3).
     config.model.encoder.hidden = config.model.decoder.hidden = (400,)
     config.model.latent_dim = 20
+  elif name.startswith("wgan_gp"):
+    config = wgan_gp_mnist10k.get_config()
   else:
     config = dcgan_digits.get_config()  # Non-saturating, Adam(2e-4, b1=0.5), values in [-1, 1].
     config.model.generator.width = config.model.discriminator.width = 64
@@ -292,6 +302,9 @@ def main(argv):
     names = parse_choices(_ONLY.value or (CPU_DEFAULT if cpu else SETUPS), SETUPS, "--only name")
     dtypes = parse_choices(_DTYPES.value, DTYPES, "--dtypes value")
     feeds = parse_choices(_FEEDS.value, FEEDS, "--feeds value")
+    if _CRITIC_UNROLL.value < 1:
+      raise GenjaxError(f"--critic_unroll={_CRITIC_UNROLL.value} must be >= 1")
+    gan_family.CRITIC_UNROLL = _CRITIC_UNROLL.value
     if _STEPS.value < 0 or _WARMUP.value < 0 or _MIN_SECONDS.value < 0 or _EXAMPLES.value <= 0:
       raise GenjaxError("--steps, --warmup_calls, --min_seconds must be >= 0, --num_examples > 0")
     if _TORCH.value:
