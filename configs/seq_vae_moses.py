@@ -3,8 +3,10 @@
 gradients clipped at norm 50, KL weight annealed linearly 0 -> 0.05 over the 100 epochs
 (MOSES' SGDR schedule runs from 3e-4 to 3e-4: a constant rate). Sized for a GPU.
 
-Data: `data.path` names a folder of `train`/`test` split files (.csv.gz) or the molsets wheel;
-the default is ../shared/data/moses, relative to the repository root where mains run.
+Data: `data.path` names a folder of `train`/`test`/`test_scaffolds` split files (.csv.gz) or
+the molsets wheel; the default is ../shared/data/moses, relative to the repository root where
+mains run. Evaluated by the `moses` evaluator (valid, unique, novelty, FCD/SNN/Frag/Scaf
+against test and test_scaffolds, IntDiv, filters, properties).
 """
 import ml_collections
 
@@ -36,5 +38,13 @@ def get_config():
       seq_vae=dict(kl_start=0.0, kl_end=0.05, kl_anneal_steps=0),  # 0: over num_steps.
   ))
   config.optim.update(learning_rate=3e-4, grad_clip_norm=50.0)
-  config.evals = ml_collections.ConfigDict()  # Molecule metrics: experiments.sample + RDKit.
+  # The MOSES metrics (genjax/evaluators/moses.py) of 1,000 samples every eval_every steps and
+  # at the end, against the first 10,000 molecules of test and test_scaffolds (their
+  # statistics computed on the first evaluation, then cached on disk). MOSES' own protocol, on
+  # a workdir: experiments.evaluate --workdir=DIR --set=evals.moses.num_samples=30000
+  # --set=evals.moses.num_reference=0. Needs RDKit and ChemNet's weights (README, "Molecules").
+  config.evals = ml_collections.ConfigDict(dict(
+      moses=dict(type="moses", every_steps=0, metrics="all", num_samples=1000,
+                 num_reference=10_000, scaffold_split="test_scaffolds"),
+  ))
   return config

@@ -181,6 +181,8 @@ def tiny_seq_vae():
   config.model.encoder.update(hidden=12, bidirectional=True)
   config.model.decoder.update(hidden=20, layers=2)
   config.loss.seq_vae.kl_anneal_steps = 10
+  # Off: it needs RDKit (an extra) and ChemNet's weights; tests/test_moses_evaluator.py runs it.
+  config.evals.moses.every_steps = -1
   return config
 
 

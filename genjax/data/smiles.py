@@ -279,5 +279,42 @@ def load(data_config) -> Molecules:
 
 def read_smiles(path: str) -> list:
   """The SMILES strings of a CSV or .smi file (tests, benchmarks: e.g. novelty sets)."""
-  flat = parse(_read(path), path)
-  return flat.tobytes().decode("ascii", errors="replace").split("\n")
+  return _strings(parse(_read(path), path))
+
+
+def _strings(flat: np.ndarray) -> list:
+  return flat.tobytes().decode("ascii", errors="replace").split("\n") if len(flat) else []
+
+
+def _one_file(path: str) -> bool:
+  return os.path.isfile(path) and not zipfile.is_zipfile(path)
+
+
+def split_names(path: str) -> list:
+  """The splits a folder or molsets wheel at `path` holds (sorted); [] for one SMILES file."""
+  if _one_file(path):
+    return []
+  if os.path.isdir(path):
+    names = os.listdir(path)
+  else:
+    try:
+      with zipfile.ZipFile(path) as wheel:
+        names = [n[len(WHEEL_DIR) + 1:] for n in wheel.namelist() if n.startswith(WHEEL_DIR + "/")]
+    except (zipfile.BadZipFile, OSError) as e:
+      raise GenjaxError(f"data.path={path!r} is not a readable zip (the molsets wheel): {e}") from None
+  return sorted({n.split(".")[0] for n in names if n.endswith(EXTENSIONS)})
+
+
+def split_smiles(data_config, split: str) -> list:
+  """The SMILES strings of a split of the `smiles` source, as the file gives them: 'train' and
+  'eval' are data.train_split and data.eval_split whole (cut neither to data.max_train nor to
+  data.num_eval), or, of one SMILES file, all but its last data.num_eval molecules and those;
+  any other name is that split of a folder or molsets wheel (e.g. 'test_scaffolds')."""
+  path = data_config.path
+  if _one_file(path):
+    if split not in ("train", "eval"):
+      raise GenjaxError(f"data.path={path!r} is one SMILES file: it has no split {split!r}")
+    train, evals = _tail(parse(_read(path), path), data_config.num_eval)
+    return _strings(train if split == "train" else evals)
+  name = {"train": data_config.train_split, "eval": data_config.eval_split}.get(split, split)
+  return _strings(read_split(path, name))

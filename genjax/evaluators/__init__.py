@@ -7,7 +7,7 @@ is one module here with
   make(family, config, options) -> fn(state, eval_data) -> {metric: float}
 
 where eval_data is the eval split, {'image': NxHxWxC in the training value range, 'label':
-int32[N] when labelled}, or None (2-D mixtures).
+int32[N] when labelled}, sequences' {'tokens', 'length'}, or None (2-D mixtures).
 
 An evaluator meets a family only through its predict functions; a family that lacks one is
 refused with a one-line error. Metrics are logged as `eval/<metric>`.
@@ -18,9 +18,11 @@ from genjax.errors import GenjaxError
 from genjax.evaluators import accuracy
 from genjax.evaluators import features
 from genjax.evaluators import modes
+from genjax.evaluators import moses
 from genjax.evaluators import nll
 
-TYPES = {"nll": nll, "modes": modes, "accuracy": accuracy, "features": features}
+TYPES = {"nll": nll, "modes": modes, "accuracy": accuracy, "features": features,
+         "moses": moses}
 RESERVED = ("type", "every_steps")
 
 

@@ -41,6 +41,10 @@ FP_RADIUS = 2
 PROPERTIES = ("logP", "SA", "QED", "weight")
 FILTER_ATOMS = frozenset({"C", "N", "S", "O", "F", "Cl", "Br", "H"})
 STATS_FORMAT = "genjax-moses-stats-v1"
+# Metric groups chosen_metrics computes (all_metrics: all of them); the reference ones' names.
+GROUPS = ("valid", "unique", "novelty", "fcd", "snn", "frag", "scaf", "intdiv", "filters",
+          "properties")
+REFERENCE_GROUPS = {"fcd": "FCD", "snn": "SNN", "frag": "Frag", "scaf": "Scaf"}
 CACHE_DIR = os.path.join("~", ".cache", "genjax")
 _CHUNK = 4096                 # Fingerprints per side of one Tanimoto block.
 
@@ -72,6 +76,11 @@ def _tools():
   morgan = rdFingerprintGenerator.GetMorganGenerator(radius=FP_RADIUS, fpSize=FP_BITS)
   return dict(Chem=Chem, morgan=morgan, murcko=MurckoScaffold, logP=Crippen.MolLogP,
               SA=sascorer.calculateScore, QED=QED.qed, weight=Descriptors.MolWt)
+
+
+def check_tools() -> None:
+  """Raises the one-line GenjaxError of a missing RDKit (or its Contrib SA_Score)."""
+  _tools()
 
 
 def get_mol(smiles: str):
@@ -164,14 +173,14 @@ def describe(mol, properties: bool = True, filters: bool = False) -> dict:
   return out
 
 
-def _describe_generated(smiles: str):
+def _describe_generated(smiles: str, properties: bool = True, filters: bool = True):
   """(first canonical SMILES, describe(re-parsed molecule)) of a generated SMILES, None if
   invalid. MOSES canonicalizes, then parses the canonical SMILES again for every later metric."""
   canon = canonical(smiles)
   if canon is None:
     return None
   mol = get_mol(canon)    # Never None in practice; MOSES would fail on it, genjax drops it.
-  return None if mol is None else (canon, describe(mol, filters=True))
+  return None if mol is None else (canon, describe(mol, properties, filters))
 
 
 def _describe_reference(smiles: str, properties: bool = True):
@@ -354,16 +363,17 @@ def reference_stats(smiles_list, chemnet_path: str = chemnet.DEFAULT_PATH,
   Cached as `cache_dir/moses_stats_<stats_key>.npz` (cache_dir=None: no cache), ~25 MB for
   MOSES' test set (176k molecules), whose statistics take ~25 CPU-minutes: ChemNet ~13
   (4.4 ms a molecule), RDKit ~10 (3.3 ms, QED half of it; n_jobs processes share it).
+  chemnet_path=None: no FCD statistics (fcd_mu, fcd_sigma None), no ChemNet needed.
   """
   smiles_list = _check_smiles(smiles_list, "reference")
-  params, sha = chemnet.load(chemnet_path)
+  params, sha = (None, "no-chemnet") if chemnet_path is None else chemnet.load(chemnet_path)
   path = None
   if cache_dir is not None:
     path = os.path.join(os.path.expanduser(cache_dir),
                         f"moses_stats_{stats_key(smiles_list, sha, properties)}.npz")
     if os.path.isfile(path):
       with np.load(path) as z:
-        return {k: z[k] for k in z.files if k != "format"}
+        return {"fcd_mu": None, "fcd_sigma": None, **{k: z[k] for k in z.files if k != "format"}}
   described = [d for d in _map(functools.partial(_describe_reference, properties=properties),
                                 smiles_list, n_jobs) if d is not None]
   if len(described) < 2:
@@ -372,24 +382,30 @@ def reference_stats(smiles_list, chemnet_path: str = chemnet.DEFAULT_PATH,
   if path is not None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.tmp{os.getpid()}.npz"
-    np.savez(tmp, format=STATS_FORMAT, **stats)
+    np.savez(tmp, format=STATS_FORMAT, **{k: v for k, v in stats.items() if v is not None})
     os.replace(tmp, path)
   return stats
 
 
-def compare(gen_stats: dict, ref_stats: dict) -> dict:
+def compare(gen_stats: dict, ref_stats: dict, groups=GROUPS) -> dict:
   """{FCD, SNN, Frag, Scaf} of a generated set against a reference, and {logP, SA, QED,
-  weight} when the reference has them."""
-  if gen_stats["fcd_mu"] is None:
-    fcd = float("nan")
-  else:
-    fcd = frechet.frechet_distance(gen_stats["fcd_mu"], gen_stats["fcd_sigma"],
-                                   ref_stats["fcd_mu"], ref_stats["fcd_sigma"])
-  return {"FCD": fcd, "SNN": snn(gen_stats["fp"], ref_stats["fp"]),
-          "Frag": cosine_similarity(_counts(ref_stats, "frag"), _counts(gen_stats, "frag")),
-          "Scaf": cosine_similarity(_counts(ref_stats, "scaf"), _counts(gen_stats, "scaf")),
-          **{name: wasserstein_1d(gen_stats[name], ref_stats[name]) for name in PROPERTIES
-             if name in ref_stats}}
+  weight} when both have them; only those of the metric `groups` (see chosen_metrics)."""
+  out = {}
+  if "fcd" in groups:
+    if gen_stats["fcd_mu"] is None or ref_stats["fcd_mu"] is None:
+      out["FCD"] = float("nan")
+    else:
+      out["FCD"] = frechet.frechet_distance(gen_stats["fcd_mu"], gen_stats["fcd_sigma"],
+                                            ref_stats["fcd_mu"], ref_stats["fcd_sigma"])
+  if "snn" in groups:
+    out["SNN"] = snn(gen_stats["fp"], ref_stats["fp"])
+  for group, name in (("frag", "Frag"), ("scaf", "Scaf")):
+    if group in groups:
+      out[name] = cosine_similarity(_counts(ref_stats, group), _counts(gen_stats, group))
+  if "properties" in groups:
+    out.update({name: wasserstein_1d(gen_stats[name], ref_stats[name]) for name in PROPERTIES
+                if name in ref_stats and name in gen_stats})
+  return out
 
 
 def all_metrics(smiles_list, train_smiles=None, test_smiles=None, test_sf_smiles=None,
@@ -399,9 +415,9 @@ def all_metrics(smiles_list, train_smiles=None, test_smiles=None, test_sf_smiles
   """MOSES' get_all_metrics: {valid, unique@k..., FCD/Test, SNN/Test, Frag/Test, Scaf/Test,
   the same /TestSF, IntDiv, IntDiv2, Filters, logP, SA, QED, weight, Novelty} of generated
   SMILES. A reference set is given as SMILES (its statistics cached, see reference_stats) or
-  as precomputed `*_stats`; one left out drops its metrics, as does train_smiles=None Novelty.
-  With no valid molecule every metric but `valid` is NaN. ChemNet's weights are read only
-  when a reference set is given."""
+  as precomputed `*_stats`; one left out drops its metrics (Test: the properties too), as
+  does train_smiles=None Novelty. With no valid molecule every metric but `valid` is NaN.
+  ChemNet's weights are read only when a reference set is given."""
   smiles_list = _check_smiles(smiles_list, "generated")
   refs = {}
   for suffix, smiles, stats in (("Test", test_smiles, test_stats),
@@ -410,33 +426,71 @@ def all_metrics(smiles_list, train_smiles=None, test_smiles=None, test_sf_smiles
       stats = reference_stats(smiles, chemnet_path, cache_dir, n_jobs, suffix == "Test")
     if stats is not None:
       refs[suffix] = stats
+  groups = [g for g in GROUPS if g != "novelty" or train_smiles is not None]
+  return chosen_metrics(smiles_list, groups, train_smiles, refs,
+                        chemnet.load(chemnet_path)[0] if refs else None, n_jobs, k)
+
+
+def chosen_metrics(smiles_list, groups, train_smiles=None, refs=None, chemnet_params=None,
+                   n_jobs: int = 1, k=None) -> dict:
+  """all_metrics' values of the metric `groups` (of GROUPS) only, at their cost alone:
+
+    valid: valid; unique: unique@k for each k (k=None: 'unique', over every valid molecule);
+    novelty: Novelty (needs train_smiles); fcd, snn, frag, scaf: FCD, SNN, Frag, Scaf/<ref>
+    for each reference of `refs` ({'Test': stats, 'TestSF': stats}, see reference_stats; FCD
+    needs chemnet_params and references with FCD statistics); intdiv: IntDiv, IntDiv2;
+    filters: Filters; properties: logP, SA, QED, weight against refs['Test'] (when it holds
+    them).
+
+  Keys in all_metrics' order; with no valid molecule all but `valid` are NaN."""
+  smiles_list = _check_smiles(smiles_list, "generated")
+  refs = refs or {}
+  unknown = sorted(set(groups) - set(GROUPS))
+  if unknown:
+    raise GenjaxError(f"unknown MOSES metric groups {unknown}: valid are {GROUPS}")
+  if "novelty" in groups and train_smiles is None:
+    raise GenjaxError("novelty needs the training SMILES (train_smiles)")
+  if "fcd" in groups and refs and chemnet_params is None:
+    raise GenjaxError("FCD needs ChemNet's parameters (chemnet_params)")
+  with_properties = "properties" in groups and "logP" in refs.get("Test", {})
+  describe_fn = functools.partial(_describe_generated, properties=with_properties,
+                                  filters="filters" in groups)
   distinct = sorted(set(smiles_list))   # Each string described once: the same answer again.
-  described_as = dict(zip(distinct, _map(_describe_generated, distinct, n_jobs)))
+  described_as = dict(zip(distinct, _map(describe_fn, distinct, n_jobs)))
   valid = [described_as[s] for s in smiles_list if described_as[s] is not None]
-  parses = {s: get_mol(s) is not None for s in distinct}
-  metrics = {"valid": sum(parses[s] for s in smiles_list) / len(smiles_list)}
-  ks = [k] if isinstance(k, int) else list(k)
-  names = ([f"unique@{x}" for x in ks] + [f"{m}/{s}" for s in refs for m in
-                                          ("FCD", "SNN", "Frag", "Scaf")]
-           + ["IntDiv", "IntDiv2", "Filters", *PROPERTIES]
-           + (["Novelty"] if train_smiles is not None else []))
+  metrics = {}
+  if "valid" in groups:
+    parses = {s: get_mol(s) is not None for s in distinct}
+    metrics["valid"] = sum(parses[s] for s in smiles_list) / len(smiles_list)
+  ks = [k] if k is None or isinstance(k, int) else list(k)
+  ks = ks if "unique" in groups else []
+  ref_names = [REFERENCE_GROUPS[g] for g in GROUPS if g in REFERENCE_GROUPS and g in groups]
+  names = ([f"unique@{x}" if x is not None else "unique" for x in ks]
+           + [f"{m}/{s}" for s in refs for m in ref_names]
+           + (["IntDiv", "IntDiv2"] if "intdiv" in groups else [])
+           + (["Filters"] if "filters" in groups else [])
+           + (list(PROPERTIES) if with_properties else [])
+           + (["Novelty"] if "novelty" in groups else []))
   if not valid:
     return {**metrics, **{name: float("nan") for name in names}}
   canon = [c for c, _ in valid]
   described = [d for _, d in valid]
   for x in ks:
-    metrics[f"unique@{x}"] = fraction_unique(canon, x)
-  gen = _set_stats(described, chemnet.load(chemnet_path)[0] if refs else None)
-  for suffix, ref in refs.items():
-    for name, value in compare(gen, ref).items():
-      if name in PROPERTIES:   # Only Test's statistics hold them (as MOSES compares).
-        metrics[name] = value
-      else:
-        metrics[f"{name}/{suffix}"] = value
-  metrics["IntDiv"] = internal_diversity(gen["fp"], 1)
-  metrics["IntDiv2"] = internal_diversity(gen["fp"], 2)
-  metrics["Filters"] = float(np.mean([d["filters"] for d in described]))
-  if train_smiles is not None:
+    metrics[f"unique@{x}" if x is not None else "unique"] = fraction_unique(canon, x)
+  if ref_names or "intdiv" in groups or with_properties:
+    gen = _set_stats(described, chemnet_params if "fcd" in groups else None)
+    for suffix, ref in refs.items():
+      for name, value in compare(gen, ref, groups).items():
+        if name in PROPERTIES:   # Only Test's statistics hold them (as MOSES compares).
+          metrics[name] = value
+        else:
+          metrics[f"{name}/{suffix}"] = value
+    if "intdiv" in groups:
+      metrics["IntDiv"] = internal_diversity(gen["fp"], 1)
+      metrics["IntDiv2"] = internal_diversity(gen["fp"], 2)
+  if "filters" in groups:
+    metrics["Filters"] = float(np.mean([d["filters"] for d in described]))
+  if "novelty" in groups:
     metrics["Novelty"] = novelty([d["smiles"] for d in described], train_smiles)
   return {name: metrics[name] for name in ["valid", *names] if name in metrics}
 
