@@ -31,7 +31,7 @@ def test_unknown_types_and_bad_options_are_one_line_errors():
   config = tiny()
   config.evals.nll.type = "fid9000"
   with pytest.raises(GenjaxError, match=r"evals.nll.type='fid9000': valid are \('nll', 'modes',"
-                                        r" 'accuracy', 'features'\)"):
+                                        r" 'accuracy', 'features', 'moses'\)"):
     _build(config)
   config = tiny()
   config.evals.nll.iwae_chunk = 3
