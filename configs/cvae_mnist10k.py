@@ -7,5 +7,4 @@ from configs import vae_plain_mnist10k
 def get_config():
   config = vae_plain_mnist10k.get_config()
   config.model.conditioning = "concat"
-  del config.evals["classifier_gmm10"]  # A fitted latent prior is for unconditional models.
   return config

@@ -12,8 +12,11 @@ draws instead; Dai & Wipf 2019 fit a second VAE. Here a prior is named by a spec
               images as the model sees them (binarized with a fixed key where the data is),
               sampled in JAX from an explicit key. The fit is a function of the checkpoint.
 
-Only unconditional models with `encode` and `decode` take a fitted prior.
+Models with `encode` and `decode` take a fitted prior; a class-conditional one gets a mixture
+per class (fitted to the codes of that class's training images, encoded with their labels),
+and its samples are of classes drawn uniformly or given.
 """
+import functools
 import re
 from typing import Callable, NamedTuple
 
@@ -22,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from genjax import data as data_lib
+from genjax import rng as rng_lib
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
 
@@ -31,7 +35,8 @@ NEEDS = ("encode", "decode")
 
 class Mixture(NamedTuple):
   """A Gaussian mixture over latents: log weights float[K], means float[K, Z], Cholesky
-  factors of the covariances float[K, Z, Z] (lower triangular)."""
+  factors of the covariances float[K, Z, Z] (lower triangular); one per class (a leading axis
+  C on each) for a class-conditional model."""
   log_weights: jax.Array
   means: jax.Array
   chol: jax.Array
@@ -63,19 +68,37 @@ def fit(codes_NxZ, num_components: int, seed: int = 0) -> Mixture:
                  jnp.asarray(np.linalg.cholesky(gmm.covariances_), jnp.float32))
 
 
-def draw(mixture: Mixture, key, num: int):
-  """`num` latents z_NxZ from the mixture: a component per draw, then mean + L eps."""
+def draw(mixture: Mixture, key, num: int, labels=None):
+  """`num` latents z_NxZ from the mixture (from class `labels`' mixtures, int32[num], when it
+  has one per class): a component per draw, then mean + L eps."""
   key_component, key_eps = jax.random.split(key)
-  k = jax.random.categorical(key_component, mixture.log_weights, shape=(num,))
-  eps = jax.random.normal(key_eps, (num, mixture.means.shape[1]))
-  return mixture.means[k] + jnp.einsum("nij,nj->ni", mixture.chol[k], eps)
+  if labels is None:
+    k = jax.random.categorical(key_component, mixture.log_weights, shape=(num,))
+    means, chol = mixture.means[k], mixture.chol[k]
+  else:
+    k = jax.random.categorical(key_component, mixture.log_weights[labels])
+    means, chol = mixture.means[labels, k], mixture.chol[labels, k]
+  eps = jax.random.normal(key_eps, (num, means.shape[-1]))
+  return means + jnp.einsum("nij,nj->ni", chol, eps)
 
 
-def posterior_means(encode: Callable, state, images, batch_size: int = 500) -> np.ndarray:
-  """The encoder's means of `images` (in the model's value range), batched: float32[N, Z]."""
+def posterior_means(encode: Callable, state, images, batch_size: int = 500,
+                    labels=None) -> np.ndarray:
+  """The encoder's means of `images` (in the model's value range; of classes `labels` for a
+  conditional encoder), batched: float32[N, Z]."""
   encode = jax.jit(encode)
-  return np.concatenate([np.asarray(encode(state, images[i:i + batch_size])[0])
-                         for i in range(0, len(images), batch_size)])
+  parts = range(0, len(images), batch_size)
+  if labels is None:
+    return np.concatenate([np.asarray(encode(state, images[i:i + batch_size])[0]) for i in parts])
+  return np.concatenate([np.asarray(encode(state, images[i:i + batch_size],
+                                           labels[i:i + batch_size])[0]) for i in parts])
+
+
+def fit_per_class(codes_NxZ, labels_N, num_classes: int, num_components: int) -> Mixture:
+  """One `fit` per class on that class's codes, stacked on a leading class axis."""
+  labels = np.asarray(labels_N)
+  parts = [fit(codes_NxZ[labels == c], num_components) for c in range(num_classes)]
+  return Mixture(*[jnp.stack(field) for field in zip(*parts)])
 
 
 def check(family, spec: str) -> int:
@@ -86,16 +109,15 @@ def check(family, spec: str) -> int:
     if missing:
       raise GenjaxError(f"prior={spec!r} fits the encoded training set: the {family.name!r}"
                         f" model has no {', '.join(missing)} (use prior='standard')")
-    if family.num_classes:
-      raise GenjaxError(f"prior={spec!r} is for unconditional models: this one samples per"
-                        " class (use prior='standard')")
   return k
 
 
 def sampler(family, state, data_config, spec: str, num_fit: int = 0, dataset=None) -> Callable:
-  """`sample(state, key, num)` drawing from `spec`'s prior: the family's own `sample` for
-  'standard', else `decode` of mixture draws, the mixture fitted (seed 0) to `state`'s
-  posterior means of the first `num_fit` (0: all) training images. `dataset` saves a reload."""
+  """`sample(state, key, num, labels=None)` drawing from `spec`'s prior: the family's own
+  `sample` for 'standard', else `decode` of mixture draws, the mixture fitted (seed 0) to
+  `state`'s posterior means of the first `num_fit` (0: all) training images (per class for a
+  conditional model, whose samples are of classes `labels`, default uniform). `dataset` saves
+  a reload."""
   k = check(family, spec)
   if not k:
     return jax.jit(family.predict["sample"], static_argnums=2)
@@ -103,8 +125,22 @@ def sampler(family, state, data_config, spec: str, num_fit: int = 0, dataset=Non
   if dataset.train_images is None:
     raise GenjaxError(f"prior={spec!r} needs training images to encode")
   images = pipeline.fixed_eval_images(dataset.train_images[:num_fit or None], 0, data_config)
-  mixture = fit(posterior_means(family.predict["encode"], state, images), k, seed=0)
-  decode = family.predict["decode"]
-  draw_and_decode = jax.jit(lambda state, key, num, mixture: decode(state, draw(mixture, key, num)),
-                            static_argnums=2)
-  return lambda state, key, num: draw_and_decode(state, key, num, mixture)
+  encode, decode, classes = family.predict["encode"], family.predict["decode"], family.num_classes
+  if not classes:
+    mixture = fit(posterior_means(encode, state, images), k, seed=0)
+  else:
+    if dataset.train_labels is None:
+      raise GenjaxError(f"prior={spec!r} of a class-conditional model needs training labels")
+    labels = jnp.asarray(dataset.train_labels[:num_fit or None], jnp.int32)
+    mixture = fit_per_class(posterior_means(encode, state, images, labels=labels), labels,
+                            classes, k)
+
+  @functools.partial(jax.jit, static_argnums=2)
+  def draw_and_decode(state, key, num, mixture, labels):
+    if not classes:
+      return decode(state, draw(mixture, key, num))
+    if labels is None:  # Uniform classes, from their own key (as the families' `sample`).
+      labels = jax.random.randint(rng_lib.purpose_key(key, "labels"), (num,), 0, classes)
+    return decode(state, draw(mixture, key, num, labels), labels)
+
+  return lambda state, key, num, labels=None: draw_and_decode(state, key, num, mixture, labels)

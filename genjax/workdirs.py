@@ -98,9 +98,10 @@ def sample(workdir: str, num: int, seed: int, label: int = -1, seed_index: int =
     if label >= family.num_classes:
       raise GenjaxError(f"--label={label}: valid classes are 0..{family.num_classes - 1}")
     sample_fn = functools.partial(sample_fn, labels=jnp.full((num,), label, jnp.int32))
-  if fitted:
+  if fitted:  # Classes uniform, or all `label`.
+    labels = jnp.full((num,), label, jnp.int32) if label >= 0 else None
     sample_fn = latent_prior.sampler(family, state, config.data, prior)
-    return np.asarray(sample_fn(state, jax.random.PRNGKey(seed), num), np.float32)
+    return np.asarray(sample_fn(state, jax.random.PRNGKey(seed), num, labels), np.float32)
   if family.data_info.is_sequence:
     sample_fn = functools.partial(sample_fn, temperature=float(temperature))
   images = np.asarray(jax.jit(sample_fn, static_argnums=2)(state, jax.random.PRNGKey(seed), num))

@@ -42,14 +42,20 @@ def test_fit_and_draw_recover_a_known_mixture():
     latent_prior.fit(np.zeros((9, 3)), 5)
 
 
-def brightness_family():
-  """A stand-in autoencoder: the code of an image is its mean pixel (x10), the decoded image
-  of z is z/10 everywhere, so samples show the fitted distribution of mean pixels."""
+def centre(x):
+  """The mean of an 8x8 image's two centre columns: ink for 1s, empty for 0s."""
+  return x[:, :, 3:5].mean((1, 2, 3))
+
+
+def brightness_family(feature=lambda x: x.mean((1, 2, 3))):
+  """A stand-in autoencoder: the code of an image is its `feature` (default its mean pixel)
+  x10, the decoded image of z is z/10 everywhere, so samples show the fitted distribution of
+  the feature."""
   config = tiny()
   config.data.dynamic_binarization = False
   family = families.build(config, DataInfo((8, 8, 1), 10))
   predict = {"sample": family.predict["sample"],
-             "encode": lambda state, x: (10 * x.mean((1, 2, 3))[:, None],) * 2,
+             "encode": lambda state, x: (10 * feature(x)[:, None],) * 2,
              "decode": lambda state, z: jnp.broadcast_to(z[:, :1, None, None] / 10,
                                                          (len(z), 8, 8, 1))}
   return config, family._replace(predict=predict)
@@ -88,13 +94,29 @@ def test_bad_prior_options_are_one_line_errors(pixels, options, match):  # noqa:
     _evaluator(config, family, **options)
 
 
-def test_models_without_an_encoder_or_with_classes_are_refused():
+def test_models_without_an_encoder_are_refused():
   gan = families.build(tiny_gan(), DataInfo((2,)))
   with pytest.raises(GenjaxError, match="'gan' model has no encode "):
     latent_prior.check(gan, "gmm10")
   assert latent_prior.check(gan, "standard") == 0
-  config = tiny()
-  config.model.conditioning = "concat"
-  cvae = families.build(config, DataInfo((8, 8, 1), 10))
-  with pytest.raises(GenjaxError, match="for unconditional models"):
-    latent_prior.check(cvae, "gmm10")
+
+
+def test_a_conditional_model_samples_each_class_from_its_own_mixture():
+  """Class c's samples show the centre ink of class c's training images, not all classes'."""
+  config, plain = brightness_family(centre)
+  encode, decode = plain.predict["encode"], plain.predict["decode"]
+  family = plain._replace(num_classes=10, predict={
+      **plain.predict, "encode": lambda state, x, labels: encode(state, x),
+      "decode": lambda state, z, labels: decode(state, z)})
+  sample = latent_prior.sampler(family, None, config.data, "gmm2")
+  dataset = data_lib.load(config.data)
+  means = centre(np.asarray(dataset.train_images))
+  labels = np.asarray(dataset.train_labels)
+  by_class = np.array([means[labels == c].mean() for c in range(10)])
+  darkest, brightest = int(by_class.argmin()), int(by_class.argmax())
+  assert by_class[brightest] - by_class[darkest] > 0.05  # Far apart, relative to rel=0.02.
+  for c in (darkest, brightest):
+    x = np.asarray(sample(None, jax.random.PRNGKey(c), 2000, jnp.full((2000,), c, jnp.int32)))
+    assert x.mean() == pytest.approx(by_class[c], rel=0.02)
+  mixed = np.asarray(sample(None, jax.random.PRNGKey(0), 5000))  # Uniform classes.
+  assert mixed.mean() == pytest.approx(means.mean(), rel=0.03)
