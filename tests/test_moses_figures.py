@@ -1,20 +1,26 @@
-"""The molecule figures (genjax.metrics.moses_figures). Needs RDKit (the `molecules` extra)."""
+"""The molecule figures (genjax.metrics.moses_figures) and experiments.moses_metrics --figures.
+
+Needs RDKit (the `molecules` extra); the main's run needs ChemNet's weights as
+tests/test_moses.py makes them (skipped when it cannot).
+"""
 import os
 
 import numpy as np
 import pytest
 
-from tests.conftest import MOSES_TINY
+from tests.conftest import MOSES_TINY, assert_one_line_error, run_main
 
 pytest.importorskip("rdkit", reason="the MOSES figures need RDKit: pip install -e '.[molecules]'")
 from PIL import Image  # pylint: disable=g-import-not-at-top
 from genjax.errors import GenjaxError  # pylint: disable=g-import-not-at-top
 from genjax.metrics import moses  # pylint: disable=g-import-not-at-top
 from genjax.metrics import moses_figures  # pylint: disable=g-import-not-at-top
+from tests.test_moses import weights  # pylint: disable=unused-import  (a fixture)
 
 VALID = ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "CCN(CC)CC", "C1CCNCC1"]
 INVALID = ["xyz", "C1CC", ""]
 TEST = os.path.join(MOSES_TINY, "test.csv")
+TRAIN = os.path.join(MOSES_TINY, "train.csv")
 
 
 def test_grid_draws_valid_molecules_only(tmp_path):
@@ -68,3 +74,24 @@ def test_histograms_refuse_what_they_cannot_plot(tmp_path):
     moses_figures.property_histograms(VALID, stats, path)
   assert not os.path.exists(path)
 
+
+def test_main_writes_both_figures(tmp_path, weights):  # pylint: disable=redefined-outer-name
+  smi = tmp_path / "gen.smi"
+  smi.write_text("\n".join(VALID + INVALID[:2]) + "\n")
+  out = tmp_path / "figs"
+  result = run_main("experiments.moses_metrics", f"--smiles={smi}", f"--test={TEST}",
+                    f"--figures={out}", f"--chemnet={weights[0]}",
+                    f"--cache_dir={tmp_path / 'cache'}")
+  assert result.returncode == 0, result.stderr[-2000:]
+  for name in ("molecules.png", "properties.png"):
+    assert f"wrote {out / name}" in result.stdout, result.stdout
+    with Image.open(out / name) as image:
+      assert image.format == "PNG"
+  assert "5 molecules (2 invalid SMILES skipped)" in result.stdout
+
+
+def test_main_refuses_figures_without_test(tmp_path):
+  result = run_main("experiments.moses_metrics", f"--smiles={TRAIN}",
+                    f"--figures={tmp_path / 'figs'}")
+  assert_one_line_error(result, "--figures needs --test")
+  assert not (tmp_path / "figs").exists()
