@@ -188,6 +188,15 @@ def _describe_reference(smiles: str, properties: bool = True):
   return None if mol is None else describe(mol, properties)
 
 
+def property_values(smiles_list, n_jobs: int = 1) -> dict:
+  """{logP, SA, QED, weight: float64_V} of the V valid SMILES (in order, duplicates kept),
+  computed as all_metrics does for generated molecules (on the re-parsed canonical SMILES)."""
+  smiles_list = _check_smiles(smiles_list, "generated")
+  describe_fn = functools.partial(_describe_generated, properties=True, filters=False)
+  described = [d for _, d in filter(None, _map(describe_fn, smiles_list, n_jobs))]
+  return {name: np.array([d[name] for d in described], np.float64) for name in PROPERTIES}
+
+
 def _map(fn, items, n_jobs: int) -> list:
   """[fn(x) for x in items], over n_jobs processes (spawned: JAX's threads do not fork)."""
   if n_jobs <= 1 or len(items) < 2000:
