@@ -48,7 +48,8 @@ SETUPS = {
     "dcgan64_b128": ((64, 64, 3), 128, 1, 20),
     "dcgan64_b512": ((64, 64, 3), 512, 1, 10),
 }
-CPU_DEFAULT = ("vae_mlp", "dcgan32_b64", "wgan_gp28_b64")  # DCGAN-64 takes minutes a step on CPU: name it.
+# DCGAN-64 takes minutes a step on CPU: name it.
+CPU_DEFAULT = ("vae_mlp", "dcgan32_b64", "wgan_gp28_b64")
 DTYPES = ("float32", "bfloat16")
 FEEDS = ("device", "host")
 SHIPPED = {"configs/default.py": (default, (8, 8, 1)), "configs/gan_ring8.py": (gan_ring8, (2,))}

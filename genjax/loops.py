@@ -14,7 +14,7 @@ def scan(f, carry, xs=None, length=None, unroll_up_to: int = 1):
   most `unroll_up_to` iterations are unrolled (one copy of `f` per iteration: faster on
   CPU for conv bodies, longer to compile)."""
   n = length if xs is None else jax.tree.leaves(xs)[0].shape[0]
-  if n > max(unroll_up_to, 1):
+  if not 1 <= n <= max(unroll_up_to, 1):  # Zero iterations stay a scan, as before.
     return jax.lax.scan(f, carry, xs, length=length)
   ys = []
   for i in range(n):

@@ -156,8 +156,7 @@ def make(family, config, options):
   if reconstructions and "reconstruct" not in family.predict:
     raise GenjaxError(f"source='reconstructions' needs a family that reconstructs;"
                       f" {family.name!r} has {tuple(family.predict)}")
-  latent_prior.check(family, options["prior"])
-  fitted = latent_prior.components(options["prior"]) > 0
+  fitted = latent_prior.check(family, options["prior"]) > 0
   sample = jax.jit(family.predict["sample"], static_argnums=2)
   reconstruct = jax.jit(family.predict["reconstruct"]) if reconstructions else None
   key = jax.random.PRNGKey(options["seed"])
@@ -193,6 +192,8 @@ def make(family, config, options):
 
   run.about = {"extractor": extractor.id, "num_samples": options["num_samples"],
                "reference": options["reference"], "num_reference": options["num_reference"],
-               "seed": options["seed"], "sampler": (f"decode at draws of {options['prior']} fitted to the encoded training set"
-                           if fitted else "sample (EMA weights where the family has them)")}
+               "seed": options["seed"],
+               "sampler": (f"decode at draws of {options['prior']} fitted to the encoded"
+                           " training set" if fitted else
+                           "sample (EMA weights where the family has them)")}
   return run
