@@ -57,6 +57,8 @@ def get_config():
                                 # keeps them), as in one-class-out anomaly detection.
       max_length=0,             # smiles: characters per molecule (0: the longest in train).
       max_train=0,              # smiles: keep the first max_train training molecules (0: all).
+      mutation_rate=0.0,        # train images only: each pixel replaced by U(0, 1) with this
+                                # probability (Ren et al. 2019's background model).
   ))
   config.model = ml_collections.ConfigDict(dict(
       name="vae",

@@ -1,9 +1,11 @@
 """Anomaly detection: AUROC / average precision against scikit-learn, the held-out digit kept
 out of every training batch, and experiments.anomaly end to end (files, reuse, errors)."""
+import itertools
 import json
 import logging
 import os
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -40,6 +42,50 @@ def test_auroc_and_average_precision_equal_scikit_learn(scores, positive):
       sk_metrics.roc_auc_score(positive, scores), abs=1e-12)
   assert ranking.average_precision(scores, positive) == pytest.approx(
       sk_metrics.average_precision_score(positive, scores), abs=1e-12)
+
+
+def _stand_in_model(train_images01):
+  """A model whose code is the image itself and whose NLL is its ink (the sum of its pixels):
+  typical_knn's two parts then have closed forms."""
+  from types import SimpleNamespace  # pylint: disable=g-import-not-at-top
+  import ml_collections  # pylint: disable=g-import-not-at-top
+  flat = lambda x: x.reshape(len(x), -1)
+  predict = {"encode": lambda state, x: (flat(x), None),
+             "iwae_nll": lambda state, x, key, k, chunk: jnp.sum(flat(x), -1)}
+  data = ml_collections.ConfigDict(dict(dynamic_binarization=False, value_range="0,1"))
+  return SimpleNamespace(family=SimpleNamespace(predict=predict), state=None,
+                         dataset=SimpleNamespace(train_images=train_images01),
+                         config=SimpleNamespace(seed=0, data=data))
+
+
+def test_typical_knn_flags_far_codes_and_too_likely_images():
+  """Training images: 2 pixels on (100 of them) or 3 (100), at random places of an 8x8 image,
+  so the stand-in NLL (ink) has median 2.5 and interquartile range 1. A far code scores high;
+  so does a blank image, whose NLL (0) is below every training image's though its code is
+  as near the training codes as theirs are to each other; a training image's copy scores
+  lowest. The likelihood alone would call the blank image the most normal of all."""
+  rng = np.random.RandomState(0)
+  train_01 = np.zeros((200, 8, 8, 1), np.float32)
+  for ink in (2, 3):  # 100 distinct images of each.
+    on = list(itertools.combinations(range(64), ink))
+    for i, pick in enumerate(rng.choice(len(on), 100, replace=False)):
+      train_01.reshape(200, 64)[100 * (ink - 2) + i, list(on[pick])] = 1.0
+  m = _stand_in_model(train_01)
+  blank, far, copy = np.zeros((1, 8, 8, 1)), 0.5 + np.ones((1, 8, 8, 1)), train_01[:1]
+  x = np.concatenate([copy, blank, far]).astype(np.float32)
+  key = jax.random.PRNGKey(0)
+  knn, nll = anomaly._latent_knn(m, x, key), anomaly._iwae(m, x, key, 1)
+  scores = anomaly._typical_knn(m, x, key, 1, {})
+  knn_ref = anomaly._latent_knn(m, train_01, key, exclude_self=True)
+  assert np.min(knn_ref) >= 1 - 1e-5  # Without the self-match: others, at least 1 pixel off.
+  assert knn[0] < np.min(knn_ref)  # With it (a copy's own code counts) nearer than any.
+  assert knn[1] == pytest.approx(np.sqrt(2), abs=1e-5) and knn[1] <= np.median(knn_ref)
+  assert nll[1] == 0 and nll[1] < nll[0]
+  q25, q50, q75 = np.percentile(knn_ref, [25, 50, 75])
+  z_knn = (knn - q50) / (q75 - q25)
+  # The closed form: z(knn) + max(0, -z(nll)), z in the training images' median and IQR.
+  np.testing.assert_allclose(scores, z_knn + np.maximum(0, -(nll - 2.5) / 1.0), rtol=1e-5)
+  assert scores[1] >= z_knn[1] + 2.5 - 1e-5 and scores[2] > 3 and scores[0] < min(scores[1:])
 
 
 def test_ranking_metrics_refuse_one_class_labels():
@@ -103,7 +149,8 @@ def test_a_study_trains_one_run_per_digit_and_writes_its_table_and_figures(study
   report = json.loads((workdir / "anomaly.json").read_text())
   assert report["digits"] == [3, 7] and report["seeds"] == 2
   assert {r["score"] for r in report["rows"]} == {"neg_elbo", "iwae", "complexity",
-                                                  "reconstruction", "latent_knn"}
+                                                  "reconstruction", "latent_knn",
+                                                  "typical_knn"}
   for row in report["rows"]:
     assert all(0 <= a <= 1 for a in row["auroc"] + row["ap"])
     assert row["mean_auroc"] == pytest.approx(np.mean(row["auroc"]))

@@ -142,6 +142,25 @@ def test_dynamic_binarization_is_fresh_per_key_and_unbiased():
   np.testing.assert_allclose(pipeline.preprocess(x, None, cfg), -0.4, rtol=1e-6)
 
 
+def test_mutation_replaces_the_given_fraction_of_train_pixels_by_uniform_noise():
+  """data.mutation_rate (Ren et al. 2019's background model) perturbs train batches only,
+  the same for the same step key; the eval images (`fixed_eval_images`) stay as they are."""
+  cfg = tiny().data
+  cfg.dynamic_binarization, cfg.mutation_rate = False, 0.25
+  raw = {"image": jnp.full((500, 8, 8, 1), 2.0), "label": jnp.zeros(500, jnp.int32)}
+  a = pipeline.prepare(raw, jax.random.PRNGKey(0), cfg)["image"]
+  hit = np.asarray(a) != 2.0
+  assert hit.mean() == pytest.approx(0.25, abs=0.01)
+  assert np.all((np.asarray(a)[hit] >= 0) & (np.asarray(a)[hit] < 1))
+  assert float(np.asarray(a)[hit].mean()) == pytest.approx(0.5, abs=0.02)  # U(0, 1)
+  np.testing.assert_array_equal(a, pipeline.prepare(raw, jax.random.PRNGKey(0), cfg)["image"])
+  assert not np.array_equal(a, pipeline.prepare(raw, jax.random.PRNGKey(1), cfg)["image"])
+  np.testing.assert_array_equal(pipeline.fixed_eval_images(raw["image"], 0, cfg), 2.0)
+  cfg.mutation_rate = 1.0
+  with pytest.raises(GenjaxError, match=r"data.mutation_rate=1.0 must be in \[0, 1\)"):
+    pipeline.check(cfg, pipeline.Sampling(100, 10))
+
+
 def test_batch_larger_than_dataset_and_bad_value_range_are_refused():
   cfg = tiny().data
   with pytest.raises(GenjaxError, match="larger than the 100 training images"):

@@ -23,6 +23,9 @@ Scores (higher = more anomalous), each used where the model family provides its 
                   learned similarity layer) of the image and of its reconstruction
   latent_knn      mean distance of the image's posterior mean to its 5 nearest posterior
                   means of the training images (normal by construction)
+  typical_knn     latent_knn plus a one-sided typicality test of iwae, both standardized on
+                  training images: far from the training codes, or likelier than a typical
+                  training image (the held-out 1s: likelihoods favour simple images)
   disc            minus the discriminator's logit (GAN, VAE-GAN): D calls anomalies fake
 """
 import copy
@@ -93,18 +96,50 @@ def _neg_elbo(m, x, key):
   return _per_batch(lambda xb: fn(m.state, xb, key), x)
 
 
-def _latent_knn(m, x, key, neighbours: int = 5):
+def _train_images(m):
+  """The (normal) training images as the model saw them, one fixed binarization."""
+  return pipeline.fixed_eval_images(m.dataset.train_images, m.config.seed + 1, m.config.data)
+
+
+def _latent_knn(m, x, key, neighbours: int = 5, exclude_self: bool = False):
   """Mean distance of each image's posterior mean to its `neighbours` nearest posterior means
-  of the (normal) training images."""
+  of the (normal) training images; `exclude_self`: `x` is the training set's first rows, and
+  each row's own code (distance 0) is not counted."""
   encode = jax.jit(lambda s, xb: m.family.predict["encode"](s, xb)[0])
-  train_x = pipeline.fixed_eval_images(m.dataset.train_images, m.config.seed + 1, m.config.data)
+  train_x = _train_images(m)
   bank = jnp.concatenate([encode(m.state, train_x[i:i + BATCH])
                           for i in range(0, len(train_x), BATCH)])
+  skip = int(exclude_self)
   def one_batch(xb):
     z = encode(m.state, xb)
     d2 = (jnp.sum(z**2, -1)[:, None] - 2 * z @ bank.T + jnp.sum(bank**2, -1)[None])
-    return jnp.mean(jnp.sqrt(jnp.maximum(-jax.lax.top_k(-d2, neighbours)[0], 0)), -1)
+    nearest = -jax.lax.top_k(-d2, neighbours + skip)[0][:, skip:]
+    return jnp.mean(jnp.sqrt(jnp.maximum(nearest, 0)), -1)
   return _per_batch(one_batch, x)
+
+
+REFERENCE_IMAGES = 2000  # Training images whose scores set typical_knn's scales.
+
+
+def _robust_z(values, reference):
+  """(values - median) / interquartile range, both of `reference`."""
+  q25, q50, q75 = np.percentile(reference, [25, 50, 75])
+  return (values - q50) / max(q75 - q25, 1e-12)
+
+
+def _typical_knn(m, x, key, k, done):
+  """latent_knn plus a one-sided typicality test of the likelihood, each in robust units of
+  the training images' own values: z(knn) + max(0, -z(iwae)). Images far from every training
+  code are anomalous, and so are images the model finds *more* likely than typical training
+  images: likelihoods favour simple images (held-out 1s get the highest; Nalisnick et al.
+  2019, "Detecting out-of-distribution inputs to deep generative models using typicality"),
+  and a typical normal digit is not that simple."""
+  reference = _train_images(m)[:REFERENCE_IMAGES]
+  knn = done["latent_knn"] if "latent_knn" in done else _latent_knn(m, x, key)
+  nll = done["iwae"] if "iwae" in done else _iwae(m, x, key, k)
+  knn_z = _robust_z(knn, _latent_knn(m, reference, key, exclude_self=True))
+  nll_z = _robust_z(nll, _iwae(m, reference, key, k))
+  return knn_z + np.maximum(-nll_z, 0.0)
 
 
 def _disc(m, x, key):
@@ -125,6 +160,7 @@ SCORES = {
                       lambda m, x, key, k, done: _feature_error(m, x, key)),
     "latent_knn": (("encode",), lambda m, x, key, k, done: _latent_knn(m, x, key)),
     "disc": (("score",), lambda m, x, key, k, done: _disc(m, x, key)),
+    "typical_knn": (("encode", "iwae_nll"), _typical_knn),
 }
 
 

@@ -55,6 +55,10 @@ def check(data_config, sampling: Sampling) -> None:
   (`sampling.num_examples` 0: a 2-D mixture, unlimited; `feed.plan` checks num_shards)."""
   if data_config.value_range not in VALUE_RANGES:
     raise GenjaxError(f"data.value_range={data_config.value_range!r}: valid are {VALUE_RANGES}")
+  rate = data_config.get("mutation_rate", 0.0)
+  if not 0.0 <= rate < 1.0:
+    raise GenjaxError(f"data.mutation_rate={rate} must be in [0, 1): the probability that a"
+                      " training pixel is replaced by noise")
   size, num, shards = sampling.batch_size, sampling.num_examples, sampling.num_shards
   if size <= 0:
     raise GenjaxError(f"batch_size={size} must be positive")
@@ -155,8 +159,21 @@ def prepare(raw, step_key, data_config):
   step's 'binarize' key. Token sequences ({'tokens', 'length'}) pass as they are."""
   if "image" not in raw:
     return raw
-  return {**raw, "image": preprocess(raw["image"], rng_lib.purpose_key(step_key, "binarize"),
+  image = raw["image"]
+  if data_config.get("mutation_rate", 0.0):
+    image = mutate(image, rng_lib.purpose_key(step_key, "mutate"), data_config.mutation_rate)
+  return {**raw, "image": preprocess(image, rng_lib.purpose_key(step_key, "binarize"),
                                      data_config)}
+
+
+def mutate(x01_BxHxWxC, key, rate: float):
+  """Each pixel replaced, with probability `rate`, by a uniform draw from [0, 1]: the
+  perturbed training data of Ren et al. 2019's background model, which learns the
+  population's generic statistics (how much background, stroke texture) but not its
+  semantics, so that a likelihood ratio to it cancels them."""
+  where_key, value_key = jax.random.split(key)
+  hit = jax.random.bernoulli(where_key, rate, x01_BxHxWxC.shape)
+  return jnp.where(hit, jax.random.uniform(value_key, x01_BxHxWxC.shape), x01_BxHxWxC)
 
 
 def train_batch(arrays, root_key, step, step_key, data_config, sampling: Sampling, order=None):
