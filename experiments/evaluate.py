@@ -4,11 +4,13 @@ python -m experiments.evaluate --workdir=DIR [--set=evals.nll.iwae_examples=N]
 python -m experiments.evaluate --workdir=DIR --metrics=fid,kid,pr,dc --num_samples=10000 \
     [--extractor=inception|classifier --extractor_path=FILE_OR_WORKDIR --reference=eval|train]
     [--prior=gmm10]
+python -m experiments.evaluate --workdir=DIR --evals_from=configs/X.py [--evals_only=NAME,...]
 
 Without --metrics it runs the evaluators of the run's `config.evals`, as training does (VAEs:
 negative ELBO and importance-sampled NLL; 2-D GANs: mode coverage; any `features`
-evaluator). With --metrics it runs one `features` evaluator (genjax/evaluators/features.py)
-from the flags instead: samples from the EMA weights where the family has them, with
+evaluator), or with --evals_from those of another config file (e.g. the shipped config's
+today, for a workdir trained before an evaluator existed). With --metrics it runs one
+`features` evaluator (genjax/evaluators/features.py) from the flags instead: samples from the EMA weights where the family has them, with
 --seed, against the real --reference split, in the --extractor's feature space.
 """
 import json
@@ -20,6 +22,7 @@ from absl import flags
 from genjax import cli
 from genjax import logging as log_lib
 from genjax import workdirs
+from genjax.errors import GenjaxError
 from genjax.evaluators import features
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A workdir written by experiments.main.")
@@ -42,6 +45,11 @@ _PRIOR = flags.DEFINE_string("prior", "standard", "Samples' latent prior (--metr
                              " encoded training set, genjax.latent_prior).")
 _SOURCE = flags.DEFINE_string("source", "samples", "What is scored (--metrics): 'samples' or"
                               " 'reconstructions' of the eval images.")
+_EVALS_FROM = flags.DEFINE_string("evals_from", "", "A config file (e.g. configs/X.py) whose"
+                                  " `config.evals` replace the run's: evaluators added since the"
+                                  " workdir was trained.")
+_EVALS_ONLY = flags.DEFINE_list("evals_only", [], "Run only these of the evaluators (names in"
+                                " config.evals, or in --evals_from's).")
 flags.mark_flags_as_required(["workdir"])
 
 
@@ -64,7 +72,12 @@ def main(argv):
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   log_lib.quiet_libraries()
   evals = evals_from_flags() if _METRICS.value else None
-  step, metrics = workdirs.evaluate(_WORKDIR.value, _OVERRIDES.value, evals)
+  if _EVALS_FROM.value:
+    if _METRICS.value:
+      raise GenjaxError("--evals_from and --metrics both choose the evaluators: give one")
+    other = cli.load_config_file(_EVALS_FROM.value, "--evals_from")
+    evals = other.evals.to_dict() if "evals" in other else {}
+  step, metrics = workdirs.evaluate(_WORKDIR.value, _OVERRIDES.value, evals, _EVALS_ONLY.value)
   out = _OUT.value or os.path.join(_WORKDIR.value, "eval", f"{step}.json")
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
   with open(out, "w") as f:

@@ -24,13 +24,10 @@ def _diagnose(argv) -> str:
     return ""
   if not os.path.isfile(path):
     return f"--config={path}: no such config file (configs/*.py hold the shipped ones)"
-  spec = importlib.util.spec_from_file_location("_genjax_config", path)
-  module = importlib.util.module_from_spec(spec)
   try:
-    spec.loader.exec_module(module)
-    config = module.get_config()
-  except Exception as e:  # pylint: disable=broad-except
-    return f"--config={path} does not load: {type(e).__name__}: {e}"
+    config = load_config_file(path, "--config")
+  except GenjaxError as e:
+    return str(e)
   found = []
   for arg in argv[1:]:
     if not arg.startswith("--config."):
@@ -46,6 +43,20 @@ def _diagnose(argv) -> str:
         break
       section = section[part]
   return "\n".join(found)
+
+
+def load_config_file(path: str, flag: str):
+  """`get_config()` of the config file `path`; a GenjaxError naming `flag` if it does not
+  load."""
+  if not os.path.isfile(path):
+    raise GenjaxError(f"{flag}={path}: no such config file (configs/*.py hold the shipped ones)")
+  spec = importlib.util.spec_from_file_location("_genjax_config", path)
+  module = importlib.util.module_from_spec(spec)
+  try:
+    spec.loader.exec_module(module)
+    return module.get_config()
+  except Exception as e:  # pylint: disable=broad-except
+    raise GenjaxError(f"{flag}={path} does not load: {type(e).__name__}: {e}") from None
 
 
 def parse_flags(argv):

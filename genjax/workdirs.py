@@ -125,14 +125,20 @@ def set_eval_field(config, item: str) -> None:
     raise GenjaxError(f"--set={item!r}: {field} takes a {type(default).__name__}") from None
 
 
-def evaluate(workdir: str, overrides=(), evals=None):
+def evaluate(workdir: str, overrides=(), evals=None, only=()):
   """(step, metrics) of the latest checkpoint of `workdir` under the run's `config.evals`
-  (or `evals` instead); with num_seeds > 1 the metrics are the replicas' mean, `<name>_std`
-  spreads, and 'replicas': the list of per-replica metrics; 'provenance' says what each
-  evaluator's numbers depend on, where it says."""
+  (or `evals` instead; `only`: those of these names); with num_seeds > 1 the metrics are the
+  replicas' mean, `<name>_std` spreads, and 'replicas': the list of per-replica metrics;
+  'provenance' says what each evaluator's numbers depend on, where it says."""
   config = load_run_config(workdir)[0]
   if evals is not None:
     config.evals = ml_collections.ConfigDict(evals)
+  if only:
+    unknown = [name for name in only if name not in config.evals]
+    if unknown:
+      raise GenjaxError(f"--evals_only={','.join(only)}: no evaluator {', '.join(unknown)};"
+                        f" valid are {', '.join(config.evals) or '(none)'}")
+    config.evals = ml_collections.ConfigDict({k: config.evals[k].to_dict() for k in only})
   for item in overrides:
     set_eval_field(config, item)
   family = families.build(config, run_data_info(workdir))

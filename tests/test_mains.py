@@ -143,6 +143,37 @@ def test_evaluate_main_writes_json_and_takes_evaluator_options(workdir, tmp_path
                              "--set=eval.iwae_examples=5"), "evals.NAME.FIELD")
 
 
+def test_evaluate_main_takes_the_evaluators_of_another_config_file(workdir, tmp_path):
+  """--evals_from runs a config file's evaluators on a workdir trained without them (here an
+  NLL on one eval image under a new name), --evals_only picks some by name; a missing file
+  or name is a one-line error."""
+  path, _ = workdir
+  config_file = tmp_path / "more_evals.py"
+  config_file.write_text(
+      "from configs import default\n\n\ndef get_config():\n"
+      "  config = default.get_config()\n"
+      "  config.evals.one_image = dict(config.evals.nll.to_dict(), iwae_examples=1,\n"
+      "                                iwae_samples=5, iwae_chunk=5)\n"
+      "  return config\n")
+  outs = [str(tmp_path / f"{name}.json") for name in ("saved", "one_image")]
+  result = run("experiments.evaluate", f"--workdir={path}", f"--out={outs[0]}",
+               "--set=evals.nll.iwae_examples=5")
+  assert result.returncode == 0, result.stderr[-3000:]
+  result = run("experiments.evaluate", f"--workdir={path}", f"--out={outs[1]}",
+               f"--evals_from={config_file}", "--evals_only=one_image")
+  assert result.returncode == 0, result.stderr[-3000:]
+  saved, one_image = (json.load(open(out)) for out in outs)
+  assert saved["step"] == one_image["step"]
+  # The ELBO is on the whole eval split, at the batch size only: the same up to its draws.
+  assert one_image["eval/neg_elbo"] == pytest.approx(saved["eval/neg_elbo"], rel=0.05)
+  assert one_image["eval/nll"] != saved["eval/nll"]  # One image's IWAE, not five's.
+  _assert_one_line_error(run("experiments.evaluate", f"--workdir={path}",
+                             f"--evals_from={tmp_path / 'missing.py'}"), "no such config file")
+  _assert_one_line_error(run("experiments.evaluate", f"--workdir={path}",
+                             f"--evals_from={config_file}", "--evals_only=moses"),
+                         "no evaluator moses", "valid are nll, one_image")
+
+
 def test_sample_main_draws_the_requested_class_of_a_conditional_gan(tmp_path):
   workdir = str(tmp_path / "cgan")
   result = run("experiments.main", "--config=configs/hinge_sn_digits.py", f"--workdir={workdir}",
