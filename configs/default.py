@@ -59,6 +59,8 @@ def get_config():
       max_train=0,              # smiles: keep the first max_train training molecules (0: all).
       mutation_rate=0.0,        # train images only: each pixel replaced by U(0, 1) with this
                                 # probability (Ren et al. 2019's background model).
+      pseudo_labels="",         # 'kmeans<K>': balanced k-means clusters of the train images
+                                # as classes (a self-conditioned GAN; genjax/data/pseudo_labels.py).
   ))
   config.model = ml_collections.ConfigDict(dict(
       name="vae",

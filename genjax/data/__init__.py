@@ -12,6 +12,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from genjax.data import files
+from genjax.data import pseudo_labels
 from genjax.data import smiles
 from genjax.data import toy2d
 from genjax.errors import GenjaxError
@@ -119,7 +120,8 @@ def load(data_config, shards=None, keep_uint8: bool = False) -> Dataset:
   excluded = data_config.get("exclude_labels", "")
   if excluded:
     dataset = exclude_labels(dataset, excluded, shards)
-  return _resize(dataset, data_config.image_size)
+  dataset = _resize(dataset, data_config.image_size)
+  return pseudo_labels.apply(dataset, data_config.get("pseudo_labels", ""), 0, shards)
 
 
 def _from_smiles(data_config, shards=None) -> Dataset:

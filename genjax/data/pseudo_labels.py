@@ -1,0 +1,88 @@
+"""Pseudo-labels: the training images' clusters as their classes, so that a class-conditional
+model trains on unlabelled images and samples unconditionally (classes drawn uniformly).
+
+A self-conditioned GAN (Liu et al. 2020, "Diverse image generation via self-conditioned
+GANs") conditions G and D on clusters of the data, so each cluster's images must be
+produced and mode collapse costs D's projection term; Liu et al. recluster in D's features
+during training, here the clusters are fixed before it, in pixel space.
+
+The clusters are *balanced* k-means: exactly N // K or N // K + 1 training images each, so
+the uniform class draws of conditional families sample the clusters in their training
+proportions without knowing them. Eval images get their nearest centroid's cluster.
+
+data.pseudo_labels = 'kmeans<K>' (e.g. 'kmeans50'); '' keeps the dataset's own labels.
+"""
+import dataclasses
+import re
+
+import numpy as np
+
+from genjax.errors import GenjaxError
+
+LLOYD_STEPS = 10
+
+
+def num_clusters(spec: str) -> int:
+  """K of 'kmeans<K>'; a one-line error naming what is valid otherwise."""
+  match = re.fullmatch(r"kmeans(\d+)", spec)
+  if not match or int(match.group(1)) < 2:
+    raise GenjaxError(f"data.pseudo_labels={spec!r}: valid are '' (the dataset's labels) or"
+                      " 'kmeans<K>' with K >= 2, e.g. 'kmeans50'")
+  return int(match.group(1))
+
+
+def _squared_distances(x_NxD, c_KxD):
+  return (np.sum(x_NxD**2, 1)[:, None] - 2 * x_NxD @ c_KxD.T + np.sum(c_KxD**2, 1)[None])
+
+
+def balanced_assignment(d2_NxK) -> np.ndarray:
+  """int32[N]: each row's cluster, the K clusters filled to sizes N // K (+1 for the first
+  N % K), greedily in order of increasing distance (each pair (row, cluster) taken when the
+  row is free and the cluster has room)."""
+  n, k = d2_NxK.shape
+  room = np.full(k, n // k)
+  room[:n % k] += 1
+  labels = np.full(n, -1, np.int32)
+  left = n
+  for flat in np.argsort(d2_NxK, axis=None, kind="stable"):
+    row, cluster = divmod(int(flat), k)
+    if labels[row] < 0 and room[cluster]:
+      labels[row], left = cluster, left - 1
+      room[cluster] -= 1
+      if not left:
+        break
+  return labels
+
+
+def balanced_kmeans(x_NxD, k: int, seed: int):
+  """(labels int32[N], centroids float32[K, D]): k-means++ centroids (scikit-learn, `seed`),
+  then LLOYD_STEPS rounds of balanced assignment and centroid means."""
+  from sklearn.cluster import KMeans  # pylint: disable=import-outside-toplevel  (slow import)
+  x = np.asarray(x_NxD, np.float64)
+  if k > len(x):
+    raise GenjaxError(f"data.pseudo_labels=kmeans{k}: more clusters than the {len(x)} training"
+                      " images")
+  centroids = KMeans(k, n_init=1, random_state=seed).fit(x).cluster_centers_
+  for _ in range(LLOYD_STEPS):
+    labels = balanced_assignment(_squared_distances(x, centroids))
+    centroids = np.stack([x[labels == c].mean(0) for c in range(k)])
+  return labels, centroids.astype(np.float32)
+
+
+def apply(dataset, spec: str, seed: int, shards=None):
+  """`dataset` with its labels replaced by balanced k-means clusters of its training images
+  (`num_classes` = K); `spec` '' returns it as it is."""
+  if not spec:
+    return dataset
+  k = num_clusters(spec)
+  if dataset.train_images is None:
+    raise GenjaxError(f"data.pseudo_labels={spec!r} clusters images; this dataset has none")
+  if shards is not None:
+    raise GenjaxError(f"data.pseudo_labels={spec!r} needs the whole train split in each"
+                      " process (num_shards=1)")
+  flat = lambda images: np.asarray(images, np.float32).reshape(len(images), -1) / (
+      255.0 if images.dtype == np.uint8 else 1.0)
+  labels, centroids = balanced_kmeans(flat(dataset.train_images), k, seed)
+  eval_labels = np.argmin(_squared_distances(flat(dataset.eval_images), centroids), 1)
+  return dataclasses.replace(dataset, train_labels=labels,
+                             eval_labels=eval_labels.astype(np.int32), num_classes=k)

@@ -1,0 +1,64 @@
+"""Pseudo-labels (balanced k-means clusters as classes): exact cluster sizes, clusters that
+find the data's groups, eval images at their nearest centroid, one-line errors."""
+import numpy as np
+import pytest
+
+from genjax import data as data_lib
+from genjax.data import pseudo_labels
+from genjax.errors import GenjaxError
+from tests.conftest import tiny
+
+
+def test_balanced_assignment_fills_every_cluster_to_its_size_nearest_first():
+  # Five rows all nearest cluster 0; with room for 3 + 2 the three nearest take it.
+  d2 = np.array([[0.0, 9], [1, 9], [2, 9], [3, 9], [4, 9]])
+  np.testing.assert_array_equal(pseudo_labels.balanced_assignment(d2), [0, 0, 0, 1, 1])
+  rng = np.random.RandomState(0)
+  labels = pseudo_labels.balanced_assignment(rng.rand(103, 10))
+  assert sorted(np.bincount(labels, minlength=10)) == [10] * 7 + [11] * 3
+
+
+def test_balanced_kmeans_recovers_separated_groups_of_unequal_size_as_equal_clusters():
+  """Four tight groups of 50 points: K=4 finds them exactly. Groups of 80, 40, 40, 40 with
+  K=4 still give four clusters of 50: the big group is split, never merged with another."""
+  rng = np.random.RandomState(1)
+  centres = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], np.float64)
+  x = np.concatenate([c + 0.1 * rng.randn(50, 2) for c in centres])
+  labels, centroids = pseudo_labels.balanced_kmeans(x, 4, seed=0)
+  truth = np.repeat(np.arange(4), 50)
+  assert len({(a, b) for a, b in zip(labels, truth)}) == 4  # A bijection of the groups.
+  np.testing.assert_allclose(np.sort(centroids, 0), np.sort(centres, 0), atol=0.1)
+  x = np.concatenate([c + 0.1 * rng.randn(n, 2) for c, n in zip(centres, (80, 40, 40, 40))])
+  labels, _ = pseudo_labels.balanced_kmeans(x, 4, seed=0)
+  assert np.bincount(labels).tolist() == [50] * 4
+  truth = np.repeat(np.arange(4), (80, 40, 40, 40))
+  for cluster in range(4):  # 40-groups are kept whole (plus 10 from the big group).
+    assert np.bincount(truth[labels == cluster]).max() >= 40
+
+
+def test_a_dataset_with_pseudo_labels_has_k_balanced_classes():
+  config = tiny()
+  config.data.pseudo_labels = "kmeans7"
+  dataset = data_lib.load(config.data)
+  counts = np.bincount(dataset.train_labels)
+  assert dataset.num_classes == 7 and len(counts) == 7 and counts.max() - counts.min() <= 1
+  assert set(np.unique(dataset.eval_labels)) <= set(range(7)) and len(dataset.eval_labels) == 360
+  # Pseudo-labels of 10 clusters on the digits agree with the true classes far above chance.
+  config.data.pseudo_labels = "kmeans10"
+  true = data_lib.load(tiny().data).train_labels
+  pseudo = data_lib.load(config.data).train_labels
+  purity = sum(np.bincount(true[pseudo == c]).max() for c in range(10)) / len(true)
+  assert purity > 0.6
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("kmeans", "valid are '' (the dataset's labels) or 'kmeans<K>'"),
+    ("kmeans1", "K >= 2"),
+    ("gmm10", "'kmeans<K>'"),
+    ("kmeans5000", "more clusters than the 1437 training images"),
+])
+def test_bad_pseudo_labels_are_one_line_errors(spec, message):
+  config = tiny()
+  config.data.pseudo_labels = spec
+  with pytest.raises(GenjaxError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    data_lib.load(config.data)
