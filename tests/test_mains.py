@@ -174,6 +174,24 @@ def test_evaluate_main_takes_the_evaluators_of_another_config_file(workdir, tmp_
                          "no evaluator moses", "valid are nll, one_image")
 
 
+def test_curves_main_tables_and_plots_a_logged_metric_over_wall_time(workdir, tmp_path):
+  path, _ = workdir
+  out = tmp_path / "curves"
+  result = run("experiments.curves", f"--workdirs={path}", "--tag=eval/nll",
+               "--reference=50=a reference", f"--out={out}")
+  assert result.returncode == 0, result.stderr[-3000:]
+  report = json.loads((out / "curves.json").read_text())
+  points = report["runs"]["run"]
+  steps = [p[0] for p in points]
+  assert 20 in steps and steps == sorted(steps) and all(v > 0 for _, _, v in points)
+  seconds = [p[1] for p in points]
+  assert seconds == sorted(seconds) and seconds[0] >= 0
+  assert report["references"] == [[50.0, "a reference"]]
+  assert "| run | 20 |" in (out / "curves.md").read_text() and (out / "curves.png").stat().st_size
+  _assert_one_line_error(run("experiments.curves", f"--workdirs={path}", "--tag=eval/fid",
+                             f"--out={out}"), "logged no 'eval/fid'", "eval/nll")
+
+
 def test_sample_main_draws_the_requested_class_of_a_conditional_gan(tmp_path):
   workdir = str(tmp_path / "cgan")
   result = run("experiments.main", "--config=configs/hinge_sn_digits.py", f"--workdir={workdir}",
