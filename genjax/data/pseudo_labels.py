@@ -13,6 +13,7 @@ proportions without knowing them. Eval images get their nearest centroid's clust
 data.pseudo_labels = 'kmeans<K>' (e.g. 'kmeans50'); '' keeps the dataset's own labels.
 """
 import dataclasses
+import hashlib
 import re
 
 import numpy as np
@@ -20,6 +21,7 @@ import numpy as np
 from genjax.errors import GenjaxError
 
 LLOYD_STEPS = 10
+_CACHE = {}  # (K, seed, shape, digest of the training images) -> (labels, centroids).
 
 
 def num_clusters(spec: str) -> int:
@@ -82,7 +84,12 @@ def apply(dataset, spec: str, seed: int, shards=None):
                       " process (num_shards=1)")
   flat = lambda images: np.asarray(images, np.float32).reshape(len(images), -1) / (
       255.0 if images.dtype == np.uint8 else 1.0)
-  labels, centroids = balanced_kmeans(flat(dataset.train_images), k, seed)
+  train = flat(dataset.train_images)
+  # Training and its evaluators load the data more than once in a process: cluster once.
+  key = (k, seed, train.shape, hashlib.sha1(train.tobytes()).hexdigest())
+  if key not in _CACHE:
+    _CACHE[key] = balanced_kmeans(train, k, seed)
+  labels, centroids = _CACHE[key]
   eval_labels = np.argmin(_squared_distances(flat(dataset.eval_images), centroids), 1)
   return dataclasses.replace(dataset, train_labels=labels,
                              eval_labels=eval_labels.astype(np.int32), num_classes=k)
