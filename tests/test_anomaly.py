@@ -176,7 +176,7 @@ def test_a_rerun_reuses_the_trained_runs_and_studies_combine(study, tmp_path):
   result = _run(f"--studies={workdir},{tmp_path / 'again'}", f"--out={tmp_path / 'both'}")
   assert result.returncode == 0, result.stderr[-3000:]
   both = json.loads((tmp_path / "both" / "anomaly.json").read_text())
-  assert len(both["rows"]) == 6 and os.path.exists(tmp_path / "both" / "anomaly_auroc.png")
+  assert len(both["rows"]) == 7 and os.path.exists(tmp_path / "both" / "anomaly_auroc.png")
 
 
 @pytest.mark.parametrize("flags,message", [
