@@ -10,8 +10,9 @@ Without --metrics it runs the evaluators of the run's `config.evals`, as trainin
 negative ELBO and importance-sampled NLL; 2-D GANs: mode coverage; any `features`
 evaluator), or with --evals_from those of another config file (e.g. the shipped config's
 today, for a workdir trained before an evaluator existed). With --metrics it runs one
-`features` evaluator (genjax/evaluators/features.py) from the flags instead: samples from the EMA weights where the family has them, with
---seed, against the real --reference split, in the --extractor's feature space.
+`features` evaluator (genjax/evaluators/features.py) from the flags instead: samples from
+the EMA weights where the family has them, with --seed, against the real --reference split,
+in the --extractor's feature space.
 """
 import json
 import os

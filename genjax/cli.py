@@ -22,8 +22,6 @@ def _diagnose(argv) -> str:
   path = _config_flag(argv)
   if path is None:
     return ""
-  if not os.path.isfile(path):
-    return f"--config={path}: no such config file (configs/*.py hold the shipped ones)"
   try:
     config = load_config_file(path, "--config")
   except GenjaxError as e:

@@ -9,7 +9,6 @@ fixture of tests/test_moses.py: fcd_torch's wheel converted by torch), else it s
 import json
 import os
 import shutil
-import struct
 import sys
 import warnings
 import zipfile
@@ -19,6 +18,7 @@ import ml_collections
 import pytest
 
 from genjax import evaluators
+from genjax.applications import curves
 from genjax import families
 from genjax.data import smiles as smiles_lib
 from genjax.errors import GenjaxError
@@ -237,18 +237,9 @@ def test_refusals_name_what_is_missing(data, tmp_path, monkeypatch):
 
 
 def _scalars(workdir):
-  """{tag: [(step, value)]} of a run's TensorBoard event file."""
-  from tensorboardX.proto import event_pb2  # pylint: disable=g-import-not-at-top
-  logdir = os.path.join(workdir, "tensorboard")
-  data = open(os.path.join(logdir, os.listdir(logdir)[0]), "rb").read()
-  scalars, pos = {}, 0
-  while pos < len(data):  # TFRecord framing: length, crc, payload, crc.
-    (length,) = struct.unpack("<Q", data[pos:pos + 8])
-    event = event_pb2.Event.FromString(data[pos + 12:pos + 12 + length])
-    for value in event.summary.value:
-      scalars.setdefault(value.tag, []).append((event.step, value.simple_value))
-    pos += 12 + length + 4
-  return scalars
+  """{tag: [(step, value)]} of a run's TensorBoard event files."""
+  return {tag: [(step, value) for step, _, value in points]
+          for tag, points in curves.read_events(workdir)[1].items()}
 
 
 def test_a_tiny_seq_vae_run_logs_moses_metrics_and_evaluate_repeats_them(tmp_path):

@@ -34,18 +34,10 @@ def test_training_writes_checkpoints_events_samples_and_config(tmp_path):
 
 
 def test_event_file_holds_the_scalars(tmp_path):
-  from tensorboardX.proto import event_pb2  # pylint: disable=g-import-not-at-top
-  import struct
+  from genjax.applications import curves  # pylint: disable=g-import-not-at-top
   workdir = str(tmp_path / "run")
   train.train_and_evaluate(tiny(), workdir)
-  logdir = os.path.join(workdir, "tensorboard")
-  data = open(os.path.join(logdir, os.listdir(logdir)[0]), "rb").read()
-  tags, pos = set(), 0
-  while pos < len(data):  # TFRecord framing: length, crc, payload, crc.
-    (length,) = struct.unpack("<Q", data[pos:pos + 8])
-    event = event_pb2.Event.FromString(data[pos + 12:pos + 12 + length])
-    tags |= {v.tag for v in event.summary.value}
-    pos += 12 + length + 4
+  tags = set(curves.read_events(workdir)[1])
   assert {"train/loss", "train/kl", "eval/nll", "eval/neg_elbo", "samples"} <= tags
 
 

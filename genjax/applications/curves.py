@@ -15,14 +15,15 @@ from genjax import apps
 from genjax.errors import GenjaxError
 
 
-def scalars(workdir: str) -> dict:
-  """{tag: [(step, wall_time_s, value)]} of every TensorBoard event file of a run, in order."""
+def read_events(workdir: str):
+  """(wall time of the run's first event, {tag: [(step, wall_time_s, value)]}) from every
+  TensorBoard event file of a run, in order."""
   from tensorboardX.proto import event_pb2  # pylint: disable=import-outside-toplevel
   logdir = os.path.join(workdir, "tensorboard")
   if not os.path.isdir(logdir):
     raise GenjaxError(f"workdir {workdir!r} has no tensorboard/ folder: is it a workdir"
                       " written by experiments.main?")
-  found = {}
+  start, found = float("inf"), {}
   for name in sorted(os.listdir(logdir)):
     with open(os.path.join(logdir, name), "rb") as f:
       data = f.read()
@@ -30,20 +31,19 @@ def scalars(workdir: str) -> dict:
     while pos + 12 <= len(data):  # TFRecord framing: length, its crc, payload, its crc.
       (length,) = struct.unpack("<Q", data[pos:pos + 8])
       event = event_pb2.Event.FromString(data[pos + 12:pos + 12 + length])
+      start = min(start, event.wall_time)  # Any event: the first is the writer's own.
       for value in event.summary.value:
         found.setdefault(value.tag, []).append((event.step, event.wall_time, value.simple_value))
-      found.setdefault("", []).append((event.step, event.wall_time, 0.0))  # Every event.
       pos += 12 + length + 4
-  return found
+  return start, found
 
 
 def curve(workdir: str, tag: str) -> list:
   """[(step, seconds since the run's first event, value)] of `tag` in `workdir`."""
-  found = scalars(workdir)
+  start, found = read_events(workdir)
   if tag not in found:
-    logged = sorted(t for t in found if t.startswith("eval/")) or sorted(t for t in found if t)
+    logged = sorted(t for t in found if t.startswith("eval/")) or sorted(found)
     raise GenjaxError(f"workdir {workdir!r} logged no {tag!r}: it has {', '.join(logged)}")
-  start = min(wall for _, wall, _ in found[""])
   return [(step, wall - start, value) for step, wall, value in found[tag]]
 
 

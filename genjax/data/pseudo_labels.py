@@ -18,6 +18,7 @@ import re
 
 import numpy as np
 
+from genjax.data import files
 from genjax.errors import GenjaxError
 
 LLOYD_STEPS = 10
@@ -82,8 +83,7 @@ def apply(dataset, spec: str, seed: int, shards=None):
   if shards is not None:
     raise GenjaxError(f"data.pseudo_labels={spec!r} needs the whole train split in each"
                       " process (num_shards=1)")
-  flat = lambda images: np.asarray(images, np.float32).reshape(len(images), -1) / (
-      255.0 if images.dtype == np.uint8 else 1.0)
+  flat = lambda images: files.unit_float(np.asarray(images)).reshape(len(images), -1)
   train = flat(dataset.train_images)
   # Training and its evaluators load the data more than once in a process: cluster once.
   key = (k, seed, train.shape, hashlib.sha1(train.tobytes()).hexdigest())
