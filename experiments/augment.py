@@ -37,6 +37,12 @@ _GEN_WORKDIRS = flags.DEFINE_list("generator_workdirs", [], "NAME=DIR of trained
                                   " generators, reused for every N and seed.")
 
 
+_GEN_DATA = flags.DEFINE_list(
+    "generator_data", ["labelled"], "What each trained generator sees: labelled (the N labelled"
+    " images per class only) and/or pseudo (the whole train split, the rest labelled by the"
+    " 'real' classifier; adds the self-training row 'pseudo').")
+
+
 _LABELS = flags.DEFINE_list("labels_per_class", ["10", "100"], "Values of N.")
 
 
@@ -59,7 +65,7 @@ def main(argv):
   gen_configs = {name: flag.value for name, flag in _GEN_CONFIGS.items()}
   report, samples = study(_CLASSIFIER.value, _WORKDIR.value, _GENERATORS.value, gen_configs,
                           _GEN_WORKDIRS.value, _LABELS.value, _SEEDS.value, _MIX.value,
-                          _SAMPLES.value)
+                          _SAMPLES.value, _GEN_DATA.value)
   outdir = _OUT.value or _WORKDIR.value
   files = write(report, samples, outdir)
   print(markdown(report))

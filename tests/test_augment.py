@@ -2,6 +2,7 @@
 main end to end on the embedded digits (files, reuse, one-line errors)."""
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from configs import dcgan_digits
 from genjax.applications import augment
 from genjax import data as data_lib
+from genjax import workdirs
 from genjax.errors import GenjaxError
 from tests.conftest import assert_one_line_error
 from tests.conftest import run_main
@@ -112,6 +114,38 @@ def test_a_rerun_reuses_every_run(study, tmp_path):
   assert [r["accuracy"] for r in again["rows"]] == [r["accuracy"] for r in report["rows"]]
 
 
+def test_pseudo_generators_train_on_the_whole_split_labelled_by_the_real_classifier(study,
+                                                                                    tmp_path):
+  """--generator_data=labelled,pseudo (on a copy of the study: its labelled runs are reused)
+  adds the self-training row and a cvae trained on the pseudo-labelled train split."""
+  workdir = tmp_path / "study"
+  shutil.copytree(study[0], workdir)
+  result = _run(*STUDY_FLAGS, f"--workdir={workdir}", "--generator_data=labelled,pseudo")
+  assert result.returncode == 0, result.stderr[-3000:]
+  report = json.loads((workdir / "augment.json").read_text())
+  assert [r["row"] for r in report["rows"]] == ["real", "pseudo", "real+cvae", "cvae only",
+                                                "real+cvae_pseudo", "cvae_pseudo only"]
+  assert "rest labelled by" in report["generators"]["cvae_pseudo"]["trained_on"]
+  for name in ("clf/pseudo_N5_seed0", "gen/cvae_pseudo_N5_seed0",
+               "clf/mix0.5_cvae_pseudo_s20_N5_seed0", "clf/cas_cvae_pseudo_s20_N5_seed0"):
+    assert os.path.exists(workdir / name / "checkpoints/20"), name
+  # The labels: the real classifier's argmax, except the drawn images keep theirs.
+  digits = data_lib.load(tiny().data)
+  gen_config = json.loads((workdir / "gen/cvae_pseudo_N5_seed0/config.json").read_text())
+  split = data_lib.load(augment.npz_config(tiny(), gen_config["data"]["path"], 360).data)
+  np.testing.assert_array_equal(split.train_images, digits.train_images)
+  fn, _ = workdirs.classifier(str(workdir / "clf/real_N5_seed0"))
+  predicted = fn(data_lib.files.unit_float(digits.train_images))["probs"].argmax(-1)
+  pick = augment.draw_subset(digits.train_labels, 5, 0, 10)
+  np.testing.assert_array_equal(split.train_labels[pick], digits.train_labels[pick])
+  rest = np.setdiff1d(np.arange(len(predicted)), pick)
+  np.testing.assert_array_equal(split.train_labels[rest], predicted[rest])
+  assert report["pseudo_label_accuracy"]["5"] == [pytest.approx(
+      np.mean(predicted[rest] == digits.train_labels[rest]))]
+  assert "N=5: pseudo-labels of the unlabelled rest" in (workdir / "augment.md").read_text()
+  assert "step 10/20" not in result.stderr.split("clf/real_N5")[0]  # 'real' was reused.
+
+
 def test_a_reused_generator_must_be_conditional(study):
   workdir, _ = study
   gen = str(workdir / "gen/cvae_N5_seed0")
@@ -137,6 +171,8 @@ def test_an_unconditional_workdir_is_refused(study, tmp_path):
     (["--generators=cvae,pixelcnn"], "unknown generator 'pixelcnn': valid are cvae, cgan,"
      " cvaegan"),
     (["--labels_per_class=5,500"], "--labels_per_class=5,500: each N must lie in [1, "),
+    (["--generator_data=labelled,all"], "--generator_data=labelled,all: valid are labelled,"
+     " pseudo"),
 ])
 def test_bad_flags_are_one_line_errors_before_training(tmp_path, flags, message):
   result = _run(*STUDY_FLAGS, f"--workdir={tmp_path / 'w'}", *flags)

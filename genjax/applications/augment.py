@@ -9,8 +9,14 @@ Protocol, per labels-per-class N (--labels_per_class) and seed s (0..--seeds-1):
     (the first 8,000 MNIST-10k images, or the 1,437 training digits); the eval split is the
     config's (2,000 MNIST-10k / 360 digits images), never drawn from.
   * Each conditional generator (--generators: cvae, cgan, cvaegan; --<name>_config to change
-    one) trains on those N x classes labelled images only: it never sees the unlabelled rest
-    of the train split.
+    one) trains, per --generator_data, on
+      labelled: those N x classes labelled images only (it never sees the unlabelled rest of
+                the train split); its rows are named after it ('real+cvae');
+      pseudo:   the whole train split, the unlabelled rest labelled by the 'real' classifier
+                of the same N and seed (its argmax; the drawn images keep their labels): a
+                semi-supervised generator, rows 'real+cvae_pseudo'. The row 'pseudo' trains
+                the classifier on that pseudo-labelled split itself (self-training), the
+                control that says whether the generator adds anything beyond its labels.
   * The classifier config's CNN (its shifts included) trains, for the same config.num_steps
     whatever its train set, on: the labelled images ('real'); the labelled images plus the
     generator's samples, a fraction --mix of the train set ('real+GEN'); the samples only
@@ -25,10 +31,12 @@ The study folder holds the data as .npz files (images uint8, labels; the last ro
 eval split), which the runs read with data.name='npz':
   subset_N<n>_seed<s>.npz           the labelled images, repeated to >= MIN_TRAIN rows
                                     (batches need that many), then the eval split
+  pseudo_N<n>_seed<s>.npz           the whole train split, pseudo-labelled, then the eval split
   gen_<g>_s<k>_N<n>_seed<s>.npz     k samples per class of generator g, then the eval split
   mix<m>_<g>_s<k>_N<n>_seed<s>.npz  the labelled images repeated to make about 1 - m of the
                                     train rows, the samples, then the eval split
-and the runs gen/<g>_N<n>_seed<s> and clf/{real,mix<m>_<g>_s<k>,cas_<g>_s<k>}_N<n>_seed<s>
+and the runs gen/<g>_N<n>_seed<s> and clf/{real,pseudo,mix<m>_<g>_s<k>,cas_<g>_s<k>}_N<n>_seed<s>
+(<g> is e.g. 'cvae', or 'cvae_pseudo' for a generator trained on the pseudo-labelled split)
 (a finished run's augment_run.json records its config and data: a rerun reuses it as is).
 Into --out (default: the study folder) it writes augment.json, augment.md (eval accuracy,
 mean +- sample std over seeds, and its change vs 'real' in points), augment.png (accuracy vs
@@ -72,6 +80,14 @@ GENERATORS = {
 
 
 MIN_TRAIN = 1000  # Train rows of a subset file: the labelled images repeated up to this.
+
+
+GENERATOR_DATA = {  # --generator_data: what a trained generator sees -> its name's suffix.
+    "labelled": "", "pseudo": "_pseudo"}
+TRAINED_ON = {
+    "labelled": "the N labelled images per class of each seed",
+    "pseudo": "the whole train split: the N labelled images per class of each seed and the"
+              " rest labelled by that seed's 'real' classifier"}
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -130,6 +146,16 @@ def mixed(real_x, real_y, gen_x, gen_y, mix: float):
   x = np.concatenate([real_x] * times + [gen_x])
   y = np.concatenate([real_y] * times + [gen_y])
   return x, y, len(gen_x) / len(x)
+
+
+def pseudo_labels(classifier_workdir: str, train_x01, pick, true_y):
+  """int32[N]: the argmax of the classifier in `classifier_workdir` on `train_x01` (float
+  [N, H, W, C] in [0, 1]), except at the labelled indices `pick`, which keep `true_y`."""
+  fn, _ = workdirs.classifier(classifier_workdir)
+  labels = fn(train_x01)["probs"].argmax(-1).astype(np.int32)
+  labels[pick] = true_y
+  jax.clear_caches()
+  return labels
 
 
 def npz_config(config, path: str, num_eval: int):
@@ -254,7 +280,11 @@ def accuracy(config, workdir: str) -> float:
 
 
 # --- the study -------------------------------------------------------------------------------
-def check_flags(seeds: int, mix: float, samples_per_class: int) -> None:
+def check_flags(seeds: int, mix: float, samples_per_class: int, generator_data=("labelled",)):
+  unknown = [d for d in generator_data if d not in GENERATOR_DATA]
+  if unknown or not generator_data:
+    raise GenjaxError(f"--generator_data={','.join(generator_data)}: valid are"
+                      f" {', '.join(GENERATOR_DATA)} (a comma-separated list)")
   if seeds < 1:
     raise GenjaxError(f"--seeds={seeds} must be >= 1")
   if not 0 < mix < 1:
@@ -282,9 +312,10 @@ def plan(classifier_config, generators, gen_configs, gen_workdirs):
 
 
 def run_seed(study_dir, classifier_config, to_train, reused, dataset, n: int, seed: int,
-             mix: float, samples_per_class: int) -> dict:
-  """{row name: eval accuracy} of one N and seed, and the samples of each generator
-  ({'samples': {g: (x, y)}})."""
+             mix: float, samples_per_class: int, generator_data=("labelled",)) -> dict:
+  """{row name: eval accuracy} of one N and seed, the samples of each generator
+  ({'samples': {g: (x, y)}}), its mix fraction and, with pseudo in `generator_data`, the
+  pseudo-labels' accuracy on the unlabelled rest ('pseudo_label_accuracy')."""
   k, tag = dataset.num_classes, f"N{n}_seed{seed}"
   eval_x, eval_y = dataset.eval_images, dataset.eval_labels
   pick = draw_subset(dataset.train_labels, n, seed, k)
@@ -300,13 +331,28 @@ def run_seed(study_dir, classifier_config, to_train, reused, dataset, n: int, se
     return accuracy(config, os.path.join(study_dir, "clf", f"{name}_{tag}"))
 
   result = {"real": classify("real", path("subset")), "samples": {}, "mix_fraction": {}}
-  generators = {**{g: None for g in reused}, **to_train}
-  for g, config in generators.items():
+  train_file = {"labelled": path("subset")}
+  if "pseudo" in generator_data:
+    if not os.path.exists(path("pseudo")):  # Labelled once: its runs' fingerprints keep it.
+      train_x = data_lib.files.unit_float(dataset.train_images)
+      labels = pseudo_labels(os.path.join(study_dir, "clf", f"real_{tag}"), train_x, pick,
+                             real_y)
+      write_npz(path("pseudo"), train_x, labels, eval_x, eval_y)
+    train_file["pseudo"] = path("pseudo")
+    labels = read_train(path("pseudo"), len(eval_x))[1]
+    rest = np.setdiff1d(np.arange(len(labels)), pick)
+    result["pseudo_label_accuracy"] = float(np.mean(labels[rest] == dataset.train_labels[rest]))
+    result["pseudo"] = classify("pseudo", path("pseudo"))
+  generators = {g: (None, None) for g in reused}
+  for data_name in generator_data:
+    generators.update({g + GENERATOR_DATA[data_name]: (c, train_file[data_name])
+                       for g, c in to_train.items()})
+  for g, (config, file) in generators.items():
     gen_file = path(f"gen_{g}_s{samples_per_class}")
     workdir = reused.get(g)
     if workdir is None:
       workdir = os.path.join(study_dir, "gen", f"{g}_{tag}")
-      config = npz_config(config, path("subset"), len(eval_x))
+      config = npz_config(config, file, len(eval_x))
       config.seed = config.seed + seed
       retrained = trained(config, workdir)[1]
     if g in reused or retrained or not os.path.exists(gen_file):
@@ -338,20 +384,24 @@ def summarize(name: str, accs, real) -> dict:
 
 
 def study(classifier_config, study_dir, generators, gen_configs, gen_workdirs, labels_per_class,
-          seeds: int, mix: float, samples_per_class: int) -> dict:
+          seeds: int, mix: float, samples_per_class: int, generator_data=("labelled",)) -> dict:
   """Trains (or reuses) every run of the study; the report (and the figures' samples)."""
   started = time.perf_counter()
-  check_flags(seeds, mix, samples_per_class)
+  check_flags(seeds, mix, samples_per_class, generator_data)
   to_train, reused, dataset = plan(classifier_config, generators, gen_configs, gen_workdirs)
   ns = check_labels_per_class(labels_per_class, dataset.train_labels, dataset.num_classes)
-  rows, samples = [], {}
+  rows, samples, pseudo_accuracy = [], {}, {}
   for n in ns:
     per_seed = [run_seed(study_dir, classifier_config, to_train, reused, dataset, n, s, mix,
-                         samples_per_class) for s in range(seeds)]
+                         samples_per_class, generator_data) for s in range(seeds)]
     samples[n] = per_seed[0]["samples"]
     real = summarize("real", [r["real"] for r in per_seed], None)
     rows.append({"labels_per_class": n, **real})
-    for g in list(reused) + list(to_train):
+    if "pseudo" in generator_data:
+      pseudo_accuracy[n] = [r["pseudo_label_accuracy"] for r in per_seed]
+      rows.append({"labels_per_class": n,
+                   **summarize("pseudo", [r["pseudo"] for r in per_seed], real)})
+    for g in per_seed[0]["samples"]:
       for name in (f"real+{g}", f"{g} only"):
         rows.append({"labels_per_class": n,
                      **summarize(name, [r[name] for r in per_seed], real)})
@@ -362,10 +412,12 @@ def study(classifier_config, study_dir, generators, gen_configs, gen_workdirs, l
       "mix_fraction": {g: per_seed[0]["mix_fraction"][g] for g in per_seed[0]["mix_fraction"]},
       "num_classes": dataset.num_classes, "train_split": int(len(dataset.train_labels)),
       "eval_split": int(len(dataset.eval_labels)),
-      "generators": {**{g: {"trained_on": "the N labelled images per class of each seed",
-                            "config": c.to_dict()} for g, c in to_train.items()},
+      "generators": {**{g + GENERATOR_DATA[d]: {"trained_on": TRAINED_ON[d],
+                                                "config": c.to_dict()}
+                        for d in generator_data for g, c in to_train.items()},
                      **{g: {"trained_on": f"its own data (reused workdir {p})"}
                         for g, p in reused.items()}},
+      "pseudo_label_accuracy": pseudo_accuracy,
       "classifier_config": classifier_config.to_dict(),
       "classifier_steps": int(classifier_config.num_steps),
       "rows": rows, "seconds": time.perf_counter() - started}
@@ -378,8 +430,13 @@ def markdown(report) -> str:
             "" if "delta_points" not in r else f"{r['delta_points']:+.1f}",
             "" if "above_2std" not in r else ("yes" if r["above_2std"] else "no")]
            for r in report["rows"]]
-  return apps.markdown_table(["labels/class", "train set", "eval accuracy % (mean +- std)",
+  text = apps.markdown_table(["labels/class", "train set", "eval accuracy % (mean +- std)",
                               "vs real (points)", "> 2 std"], table)
+  for n, accs in report.get("pseudo_label_accuracy", {}).items():
+    text += (f"\n\nN={n}: pseudo-labels of the unlabelled rest"
+             f" {100 * np.mean(accs):.1f}% correct (per seed: "
+             f"{', '.join(f'{100 * a:.1f}' for a in accs)})")
+  return text
 
 
 def goal(report) -> str:
