@@ -18,6 +18,7 @@ from ml_collections import config_flags
 
 from genjax import cli
 from genjax import evaluators
+from genjax import data as data_lib
 from genjax import families
 from genjax import logging as log_lib
 from genjax import replicas
@@ -38,7 +39,8 @@ def run(config, workdir: str, seeds: int) -> dict:
   state = train.train_and_evaluate(config, workdir)
   config.unlock()
   config.evals = {"modes": {"type": "modes", "num_samples": 2500}}
-  family = families.build(config, families.DataInfo((2,)))
+  dataset = data_lib.load(config.data)  # Classes, with data.pseudo_labels.
+  family = families.build(config, train.data_info(dataset))
   modes = evaluators.build(config, family)
   results = replicas.evaluate(lambda s, x: evaluators.run(modes, s, x), state, None, config)
   rows = [{"seed": config.seed + i, **{k[len("eval/"):]: v for k, v in result.items()}}

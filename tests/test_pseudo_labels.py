@@ -78,3 +78,32 @@ def test_a_self_conditioned_gan_trains_and_samples_each_cluster(tmp_path):
   assert json.loads((tmp_path / "data_info.json").read_text())["num_classes"] == 6
   images = workdirs.sample(str(tmp_path), 4, seed=0, label=5)
   assert images.shape == (4, 8, 8, 1) and np.all(np.isfinite(images))
+
+
+def test_a_mixture_is_clustered_once_and_each_fresh_point_gets_its_nearest_centroid():
+  """ring8 with kmeans16: 16 centroids of a fixed draw, on every mode; a training batch
+  labels each fresh point with its nearest centroid, and every cluster's share stays near
+  1/16 (none is left empty for G to produce anyway)."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from configs import gan_ring8  # pylint: disable=g-import-not-at-top
+  from genjax.data import pipeline, toy2d  # pylint: disable=g-import-not-at-top
+  config = gan_ring8.get_config()
+  config.data.pseudo_labels = "kmeans16"
+  dataset = data_lib.load(config.data)
+  centroids = dataset.mixture_centroids
+  assert dataset.num_classes == 16 and centroids.shape == (16, 2)
+  means = toy2d.means("ring8")
+  nearest_mode = pseudo_labels.nearest(centroids, means)
+  assert np.bincount(nearest_mode, minlength=8).min() >= 1
+  assert np.sqrt(((centroids - means[nearest_mode]) ** 2).sum(-1)).max() < 0.03  # 3 std.
+  sampling = pipeline.Sampling(num_examples=0, batch_size=4096)
+  batch, _ = pipeline.train_batch(dataset.device_arrays(), None, 0, jax.random.PRNGKey(3),
+                                  config.data, sampling)
+  points, labels = np.asarray(batch["image"]), np.asarray(batch["label"])
+  d2 = ((points[:, None] - centroids[None]) ** 2).sum(-1)
+  np.testing.assert_array_equal(labels, d2.argmin(1))
+  shares = np.bincount(labels, minlength=16) / len(labels)
+  assert shares.min() > 0.25 / 16 and shares.max() < 2.5 / 16  # 1 to 3 centroids a mode.
+  assert "label" not in pipeline.train_batch(data_lib.load(gan_ring8.get_config().data)
+                                             .device_arrays(), None, 0, jax.random.PRNGKey(3),
+                                             config.data, sampling)[0]

@@ -33,6 +33,7 @@ class Dataset:
   num_classes: int = 0
   mixture_means: Optional[np.ndarray] = None  # 2-D mixtures: float32[M, 2]; no images.
   mixture_std: float = 0.0
+  mixture_centroids: Optional[np.ndarray] = None  # Pseudo-labels of a mixture: float32[K, 2].
   train_total: int = 0  # Examples in the whole train split, when train_images holds a part.
   train_tokens: Optional[np.ndarray] = None  # Sequences: int32[N, T] (BOS chars EOS PAD...).
   train_lengths: Optional[np.ndarray] = None  # int32[N]: tokens before the padding.
@@ -71,6 +72,8 @@ class Dataset:
   def device_arrays(self):
     """What the on-device pipeline draws batches from (see `pipeline.train_batch`)."""
     if self.mixture_means is not None:
+      if self.mixture_centroids is not None:
+        return {"means": self.mixture_means, "centroids": self.mixture_centroids}
       return {"means": self.mixture_means}
     arrays = self.train_arrays()
     if "image" not in arrays:
@@ -113,7 +116,8 @@ def load(data_config, shards=None, keep_uint8: bool = False) -> Dataset:
     if data_config.get("exclude_labels", ""):
       raise GenjaxError(f"data.exclude_labels needs labelled images; {name} has none")
     means = toy2d.means(name, data_config.radius, data_config.spacing)
-    return Dataset(None, None, mixture_means=means, mixture_std=data_config.std)
+    dataset = Dataset(None, None, mixture_means=means, mixture_std=data_config.std)
+    return pseudo_labels.apply_to_mixture(dataset, data_config.get("pseudo_labels", ""), 0)
   else:
     dataset = _from_tfds(name, data_config, data_config.train_split, data_config.eval_split,
                          shards, keep_uint8)

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from genjax import rng as rng_lib
+from genjax.data import pseudo_labels
 from genjax.data import toy2d
 from genjax.errors import GenjaxError
 
@@ -184,7 +185,10 @@ def train_batch(arrays, root_key, step, step_key, data_config, sampling: Samplin
   if "means" in arrays:
     key = rng_lib.purpose_key(step_key, "data")
     num = sampling.groups * sampling.batch_size
-    return {"image": toy2d.sample(key, num, arrays["means"], data_config.std)}, order
+    points = toy2d.sample(key, num, arrays["means"], data_config.std)
+    if "centroids" in arrays:  # data.pseudo_labels: each point's cluster.
+      return {"image": points, "label": pseudo_labels.nearest(points, arrays["centroids"])}, order
+    return {"image": points}, order
   order = carried_order(order, root_key, step, sampling)
   idx = batch_indices(root_key, step, sampling, order)
   # Gather the rows first: XLA:CPU emits a gather fused into an elementwise consumer

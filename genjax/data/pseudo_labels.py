@@ -11,6 +11,13 @@ the uniform class draws of conditional families sample the clusters in their tra
 proportions without knowing them. Eval images get their nearest centroid's cluster.
 
 data.pseudo_labels = 'kmeans<K>' (e.g. 'kmeans50'); '' keeps the dataset's own labels.
+
+2-D mixtures (ring8, grid25), drawn fresh every step, are clustered once by plain k-means
+(best of MIXTURE_RESTARTS) on a fixed draw of MIXTURE_POINTS_PER_CLUSTER * K points; each fresh
+point gets its nearest centroid's cluster (`pipeline.train_batch`). Not balanced: forcing equal
+sizes on tight modes puts two centroids side by side in one mode, and the fresh points then
+leave one of them nearly empty (a class G must still produce); plain k-means splits each mode
+through its centre, so the shares stay near 1 / K when K is a multiple of the modes.
 """
 import dataclasses
 import hashlib
@@ -22,6 +29,8 @@ from genjax.data import files
 from genjax.errors import GenjaxError
 
 LLOYD_STEPS = 10
+MIXTURE_POINTS_PER_CLUSTER = 200
+MIXTURE_RESTARTS = 10
 _CACHE = {}  # (K, seed, shape, digest of the training images) -> (labels, centroids).
 
 
@@ -93,3 +102,28 @@ def apply(dataset, spec: str, seed: int, shards=None):
   eval_labels = np.argmin(_squared_distances(flat(dataset.eval_images), centroids), 1)
   return dataclasses.replace(dataset, train_labels=labels,
                              eval_labels=eval_labels.astype(np.int32), num_classes=k)
+
+
+def apply_to_mixture(dataset, spec: str, seed: int):
+  """A 2-D mixture `dataset` with the K k-means centroids of a fixed draw of its points
+  (`mixture_centroids`, `num_classes` = K); `spec` '' returns it as it is."""
+  if not spec:
+    return dataset
+  k = num_clusters(spec)
+  key = ("mixture", k, seed, dataset.mixture_means.tobytes(), dataset.mixture_std)
+  if key not in _CACHE:
+    rng = np.random.RandomState(seed)
+    means = dataset.mixture_means
+    num = MIXTURE_POINTS_PER_CLUSTER * k
+    points = (means[rng.randint(0, len(means), num)]
+              + dataset.mixture_std * rng.standard_normal((num, 2)))
+    from sklearn.cluster import KMeans  # pylint: disable=import-outside-toplevel  (slow import)
+    fit = KMeans(k, n_init=MIXTURE_RESTARTS, random_state=seed).fit(points)
+    _CACHE[key] = fit.cluster_centers_.astype(np.float32)
+  return dataclasses.replace(dataset, mixture_centroids=_CACHE[key], num_classes=k)
+
+
+def nearest(points_Bx2, centroids_Kx2):
+  """int32[B]: each point's nearest centroid (jnp or np arrays)."""
+  d2 = ((points_Bx2[:, None, :] - centroids_Kx2[None]) ** 2).sum(-1)
+  return d2.argmin(-1).astype("int32")
