@@ -17,8 +17,8 @@ from absl import flags
 from ml_collections import config_flags
 
 from genjax import cli
-from genjax import evaluators
 from genjax import data as data_lib
+from genjax import evaluators
 from genjax import families
 from genjax import logging as log_lib
 from genjax import replicas

@@ -31,7 +31,8 @@ from genjax.errors import GenjaxError
 LLOYD_STEPS = 10
 MIXTURE_POINTS_PER_CLUSTER = 200
 MIXTURE_RESTARTS = 10
-_CACHE = {}  # (K, seed, shape, digest of the training images) -> (labels, centroids).
+_CACHE = {}  # (K, seed, shape, digest of the training images) -> (labels, centroids);
+# ('mixture', K, seed, means, std) -> centroids.
 
 
 def num_clusters(spec: str) -> int:
