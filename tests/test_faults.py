@@ -1,6 +1,6 @@
 """Faults injected for real: a run stopped by SIGTERM or SIGINT (in a subprocess) saves a
-checkpoint at the step it reached, exits 0, and a rerun resumes there and ends bit-identical
-to an uninterrupted run; a damaged latest checkpoint (garbled, truncated or deleted files, a
+checkpoint at the step it reached and exits 0, and a rerun (after SIGTERM) resumes there and
+ends bit-identical to an uninterrupted run; a damaged latest checkpoint (garbled, truncated or deleted files, a
 wrong digest) is detected, reported, kept aside, and training falls back to the newest good
 one and ends bit-identical too."""
 import logging
@@ -16,7 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from genjax import checkpoint
 from genjax import families
+from genjax import replicas
 from genjax import train
 from genjax import workdirs
 from genjax.errors import GenjaxError
@@ -68,6 +70,8 @@ def test_a_signal_saves_the_current_step_exits_0_and_the_rerun_ends_bit_identica
   saved = sorted(int(s) for s in os.listdir(os.path.join(workdir, "checkpoints")))
   assert len(saved) == 1 and 100 <= saved[0] < 3000 and saved[0] % 50 == 0, saved
   assert f"Stopped by signal {int(signum)} at step {saved[0]}" in log
+  if signum != signal.SIGTERM:  # Both leave the same kind of checkpoint: one rerun suffices.
+    return
   rerun = _main(workdir)
   rerun_log = rerun.stderr.read()
   assert rerun.wait(timeout=300) == 0, rerun_log[-3000:]
@@ -132,11 +136,37 @@ def tiny_runs(tmp_path_factory):
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_each_kind_of_damage_is_detected_and_the_previous_checkpoint_restored(tmp_path, damage,
+                                                                             tiny_runs, caplog):
+  """Checkpoint 20 damaged: the restore reports it, sets it aside as 20.corrupt and returns
+  step 10's state (in process; the mains' handling of it is the next test)."""
+  _, at_20 = tiny_runs
+  config, shape, classes = workdirs.load_run_config(at_20)
+  family = families.build(config, families.DataInfo(shape, classes))
+  target = replicas.init(family, config)
+  intact = checkpoint.Checkpoints(os.path.join(at_20, "checkpoints"), config.max_to_keep)
+  step_10 = jax.tree.leaves(intact.restore(target, 10))
+  intact.close()
+  checkpoints = str(tmp_path / "checkpoints")
+  shutil.copytree(os.path.join(at_20, "checkpoints"), checkpoints)
+  DAMAGE[damage](os.path.join(checkpoints, "20"))
+  ckpts = checkpoint.Checkpoints(checkpoints, config.max_to_keep)
+  with caplog.at_level(logging.WARNING):
+    state, step = ckpts.restore_good(target, quarantine=True)
+  ckpts.close()
+  assert step == 10 and f"checkpoint {checkpoints}/20" in caplog.text and "falling back" in caplog.text
+  assert sorted(os.listdir(checkpoints)) == ["10", "20.corrupt"]
+  for a, b in zip(step_10, jax.tree.leaves(state), strict=True):
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("damage", ["garbled_data", "metadata_deleted"])
 def test_a_damaged_latest_checkpoint_is_detected_and_training_falls_back(tmp_path, damage,
                                                                         tiny_runs):
-  """Each kind of damage to checkpoint 20, met by the real mains in subprocesses: sampling
-  reports it and uses step 10, touching nothing; training reports it, sets it aside, resumes
-  from step 10 and ends bit-identical to the uninterrupted run."""
+  """Damage to checkpoint 20 (in the data, caught by the digest; in Orbax's metadata), met by
+  the real mains in subprocesses: sampling reports it and uses step 10, touching nothing;
+  training reports it, sets it aside, resumes from step 10 and ends bit-identical to the
+  uninterrupted run."""
   straight_30, at_20 = tiny_runs
   workdir = str(tmp_path / "run")
   shutil.copytree(at_20, workdir)
