@@ -1,8 +1,8 @@
 """Faults injected for real: a run stopped by SIGTERM or SIGINT (in a subprocess) saves a
 checkpoint at the step it reached and exits 0, and a rerun (after SIGTERM) resumes there and
-ends bit-identical to an uninterrupted run; a damaged latest checkpoint (garbled, truncated or deleted files, a
-wrong digest) is detected, reported, kept aside, and training falls back to the newest good
-one and ends bit-identical too."""
+ends bit-identical to an uninterrupted run; a damaged latest checkpoint (garbled, truncated or
+deleted files, a wrong digest) is detected, reported, kept aside, and training falls back to
+the newest good one and ends bit-identical too."""
 import logging
 import os
 import shutil
@@ -38,9 +38,13 @@ def _main(workdir, *extra):
                           env={**os.environ, "JAX_PLATFORMS": "cpu"})
 
 
-def _final_state(workdir):
+def _config_and_family(workdir):
   config, shape, classes = workdirs.load_run_config(workdir)
-  family = families.build(config, families.DataInfo(shape, classes))
+  return config, families.build(config, families.DataInfo(shape, classes))
+
+
+def _final_state(workdir):
+  config, family = _config_and_family(workdir)
   return jax.tree.leaves(jax.device_get(workdirs.restore_latest(family, config, workdir)))
 
 
@@ -141,8 +145,7 @@ def test_each_kind_of_damage_is_detected_and_the_previous_checkpoint_restored(tm
   """Checkpoint 20 damaged: the restore reports it, sets it aside as 20.corrupt and returns
   step 10's state (in process; the mains' handling of it is the next test)."""
   _, at_20 = tiny_runs
-  config, shape, classes = workdirs.load_run_config(at_20)
-  family = families.build(config, families.DataInfo(shape, classes))
+  config, family = _config_and_family(at_20)
   target = replicas.init(family, config)
   intact = checkpoint.Checkpoints(os.path.join(at_20, "checkpoints"), config.max_to_keep)
   step_10 = jax.tree.leaves(intact.restore(target, 10))
