@@ -37,7 +37,8 @@ eval split), which the runs read with data.name='npz':
                                     train rows, the samples, then the eval split
 and the runs gen/<g>_N<n>_seed<s> and clf/{real,pseudo,mix<m>_<g>_s<k>,cas_<g>_s<k>}_N<n>_seed<s>
 (<g> is e.g. 'cvae', or 'cvae_pseudo' for a generator trained on the pseudo-labelled split)
-(a finished run's augment_run.json records its config and data: a rerun reuses it as is).
+(a run's augment_run.json records its config and data: a rerun reuses a finished run as it
+is and resumes a partial one; a run of another config or data moves to <run>.stale).
 Into --out (default: the study folder) it writes augment.json, augment.md (eval accuracy,
 mean +- sample std over seeds, and its change vs 'real' in points), augment.png (accuracy vs
 labels per class) and augment_samples_<g>.png (seed 0's samples, one row per class, per N).
@@ -47,7 +48,9 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import time
+from absl import logging
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -248,18 +251,28 @@ def _fingerprint(config) -> dict:
 
 
 def trained(config, workdir: str, evaluate=None):
-  """Trains `config` in `workdir` through the loop (resuming a partial run) unless
-  `workdir/augment_run.json` says a finished run of the same config and data is there:
-  (that record, {'accuracy': ...} added by `evaluate(workdir)` when given; whether it ran)."""
+  """Trains `config` in `workdir` through the loop unless `workdir/augment_run.json` says a
+  finished run of the same config and data is there: (that record, {'accuracy': ...} added by
+  `evaluate(workdir)` when given; whether it ran). A partial run of the same config and data
+  resumes; a run of another config or data (a changed flag, a relabelled split: the loop
+  would resume it, the data path being the same) moves to `workdir.stale` first."""
   marker, want = os.path.join(workdir, "augment_run.json"), _fingerprint(config)
   if os.path.exists(marker):
     with open(marker) as f:
       record = json.load(f)
-    if {k: record.get(k) for k in want} == want:
+    if {k: record.get(k) for k in want} != want:
+      stale = workdir + ".stale"
+      shutil.rmtree(stale, ignore_errors=True)
+      os.replace(workdir, stale)
+      logging.info("%s was trained on another config or data: moved to %s", workdir, stale)
+    elif record.get("finished", True):   # Records before 'finished' existed were written last.
       return record, False
+  os.makedirs(workdir, exist_ok=True)
+  with open(marker, "w") as f:
+    json.dump({**want, "finished": False}, f)
   train.train_and_evaluate(config, workdir)
   jax.clear_caches()
-  record = dict(want)
+  record = {**want, "finished": True}
   if evaluate is not None:
     record["accuracy"] = evaluate(workdir)
     jax.clear_caches()
@@ -274,9 +287,11 @@ def eval_accuracy(workdir: str) -> float:
   return float(next(v for k, v in metrics.items() if k.endswith("accuracy")))
 
 
-def accuracy(config, workdir: str) -> float:
-  """Trains (or reuses) the classifier `config` in `workdir`; its eval accuracy."""
-  return float(trained(config, workdir, eval_accuracy)[0]["accuracy"])
+def accuracy(config, workdir: str) -> tuple[float, bool]:
+  """Trains (or reuses) the classifier `config` in `workdir`: (its eval accuracy, whether it
+  trained now)."""
+  record, ran = trained(config, workdir, eval_accuracy)
+  return float(record["accuracy"]), ran
 
 
 # --- the study -------------------------------------------------------------------------------
@@ -330,10 +345,13 @@ def run_seed(study_dir, classifier_config, to_train, reused, dataset, n: int, se
     config.seed = classifier_config.seed + seed
     return accuracy(config, os.path.join(study_dir, "clf", f"{name}_{tag}"))
 
-  result = {"real": classify("real", path("subset")), "samples": {}, "mix_fraction": {}}
+  real_accuracy, real_trained = classify("real", path("subset"))
+  result = {"real": real_accuracy, "samples": {}, "mix_fraction": {}}
   train_file = {"labelled": path("subset")}
   if "pseudo" in generator_data:
-    if not os.path.exists(path("pseudo")):  # Labelled once: its runs' fingerprints keep it.
+    # Labelled anew only when 'real' (the labeller) trained now; the runs that read the file
+    # retrain when its digest changes (their fingerprints).
+    if real_trained or not os.path.exists(path("pseudo")):
       train_x = data_lib.files.unit_float(dataset.train_images)
       labels = pseudo_labels(os.path.join(study_dir, "clf", f"real_{tag}"), train_x, pick,
                              real_y)
@@ -342,7 +360,7 @@ def run_seed(study_dir, classifier_config, to_train, reused, dataset, n: int, se
     labels = read_train(path("pseudo"), len(eval_x))[1]
     rest = np.setdiff1d(np.arange(len(labels)), pick)
     result["pseudo_label_accuracy"] = float(np.mean(labels[rest] == dataset.train_labels[rest]))
-    result["pseudo"] = classify("pseudo", path("pseudo"))
+    result["pseudo"] = classify("pseudo", path("pseudo"))[0]
   generators = {g: (None, None) for g in reused}
   for data_name in generator_data:
     generators.update({g + GENERATOR_DATA[data_name]: (c, train_file[data_name])
@@ -363,8 +381,8 @@ def run_seed(study_dir, classifier_config, to_train, reused, dataset, n: int, se
     mix_x, mix_y, fraction = mixed(real_x, real_y, gen_x, gen_y, mix)
     mix_file = path(f"mix{mix:g}_{g}_s{samples_per_class}")
     write_npz(mix_file, mix_x, mix_y, eval_x, eval_y)
-    result[f"real+{g}"] = classify(f"mix{mix:g}_{g}_s{samples_per_class}", mix_file)
-    result[f"{g} only"] = classify(f"cas_{g}_s{samples_per_class}", gen_file)
+    result[f"real+{g}"] = classify(f"mix{mix:g}_{g}_s{samples_per_class}", mix_file)[0]
+    result[f"{g} only"] = classify(f"cas_{g}_s{samples_per_class}", gen_file)[0]
     result["samples"][g] = (gen_x, gen_y)
     result["mix_fraction"][g] = fraction
   return result
