@@ -239,6 +239,21 @@ def test_mode_coverage_study_writes_per_seed_rows_and_their_spread(tmp_path):
   assert bad.returncode == 2 and "the study needs ring8 or grid25" in bad.stderr
 
 
+def test_mode_coverage_study_of_a_self_conditioned_gan(tmp_path):
+  """The study scores a GAN conditioned on the data's k-means pseudo-classes (its family is
+  built with the data's classes, as training built it)."""
+  out = str(tmp_path / "study")
+  result = run("experiments.mode_coverage", "--config=configs/gan_ring8.py", f"--workdir={out}",
+               "--seeds=1", "--config.num_steps=10", "--config.steps_per_call=10",
+               "--config.log_every=10", "--config.eval_every=10", "--config.checkpoint_every=10",
+               "--config.model.generator.hidden=(16,)", "--config.model.discriminator.hidden=(16,)",
+               "--config.data.pseudo_labels=kmeans4", "--config.model.conditioning=projection")
+  assert result.returncode == 0, result.stderr[-3000:]
+  with open(os.path.join(out, "mode_coverage.json")) as f:
+    (row,) = json.load(f)["seeds"]
+  assert 0 <= row["modes"] <= 8 and 0 <= row["high_quality"] <= 1
+
+
 def test_the_console_shows_our_lines_not_library_chatter(tmp_path):
   """A first run on a fresh tfds folder: no "Downloading" line for the embedded digits (nothing
   is downloaded), no progress bars, no Orbax INFO records; the progress and eval lines."""
