@@ -11,6 +11,7 @@ import ml_collections
 import numpy as np
 import pytest
 
+from configs import seq_aae_moses_cpu
 from genjax import data as data_lib
 from genjax import families
 from genjax import train
@@ -236,3 +237,63 @@ def test_sample_main_writes_smiles_deterministically(trained, tmp_path):
   assert open(outs[1]).read().splitlines() == ["SMILES"] + lines
   assert lines == family.predict["smiles"](workdirs.sample(workdir, 20, seed=5))
   assert lines != family.predict["smiles"](workdirs.sample(workdir, 20, seed=6))
+
+
+# --- the adversarial autoencoder (loss.seq_vae.adversarial > 0) -------------------------------
+def _autoencoder(adversarial: float, start: int = 0):
+  """A small seq_vae without KL, with or without the latent discriminator."""
+  config = tiny_seq_vae()
+  config.batch_size = 32
+  config.model.update(latent_dim=4, embed_dim=8)
+  config.model.encoder.update(hidden=32, bidirectional=False)
+  config.model.decoder.update(hidden=32, layers=1)
+  config.loss.seq_vae.update(kl_start=0.0, kl_end=0.0, adversarial=adversarial,
+                             adversarial_start=start)
+  config.model.latent_discriminator = dict(hidden=(32, 32))
+  config.optim.learning_rate = 3e-3
+  return config
+
+
+def _steps(config, num: int):
+  """(family, state, last metrics) after `num` jitted steps on batches of the tiny molecules."""
+  dataset = data_lib.load(config.data)
+  family = families.build(config, train.data_info(dataset))
+  state, step, order = family.init_state(0), jax.jit(family.train_step), np.random.RandomState(0)
+  for i in range(num):
+    pick = order.randint(0, len(dataset.train_tokens), config.batch_size)
+    batch = {"tokens": dataset.train_tokens[pick], "length": dataset.train_lengths[pick]}
+    state, metrics = step(state, batch, jax.random.PRNGKey(i))
+  return family, state, jax.device_get(metrics)
+
+
+def test_the_adversarial_term_adds_to_the_same_step_loss_and_needs_a_discriminator():
+  """One step, the same draws, D's term on (adversarial_start 0) or not yet (1000): loss(on)
+  = loss(off) + w x the encoder's adversarial loss, the reconstruction unchanged, and the
+  encoder's update differs; an untrained D's loss is about log 2; no hidden widths is one
+  line."""
+  (_, on_state, on), (_, off_state, off) = (_steps(_autoencoder(2.0, start), 1)
+                                            for start in (0, 1000))
+  assert on["reconstruction"] == pytest.approx(off["reconstruction"], rel=1e-6)
+  assert on["loss"] == pytest.approx(off["loss"] + 2.0 * on["adversarial"], rel=1e-5)
+  assert on["adversarial"] > 0 and 0 <= on["latent_disc_accuracy"] <= 1
+  assert on["latent_disc_loss"] == pytest.approx(np.log(2), abs=0.1)
+  moved = jax.tree.map(lambda a, b: float(np.abs(a - b).max()),
+                       on_state.nets[seq_vae.NET].params["encoder"],
+                       off_state.nets[seq_vae.NET].params["encoder"])
+  assert max(jax.tree.leaves(moved)) > 1e-6   # D's gradient reaches the encoder.
+  config = _autoencoder(1.0)
+  del config.model["latent_discriminator"]
+  with pytest.raises(GenjaxError, match=r"^loss.seq_vae.adversarial=1.0 needs"
+                                        r" model.latent_discriminator.hidden, a tuple"):
+    families.build(config, train.data_info(data_lib.load(config.data)))
+  seq_vae.check(seq_aae_moses_cpu.get_config())   # The shipped AAE config is valid.
+
+
+def test_the_latent_discriminator_learns_while_the_autoencoder_pretrains():
+  """Before adversarial_start (MOSES pretrains the autoencoder) the weight of D's term does
+  not touch the autoencoder, while D already learns to tell its codes from prior draws."""
+  (_, a, metrics), (_, b, _) = (_steps(_autoencoder(w, start=1000), 60) for w in (1.0, 3.0))
+  for x, y in zip(jax.tree.leaves(a.nets[seq_vae.NET].params),
+                  jax.tree.leaves(b.nets[seq_vae.NET].params)):
+    np.testing.assert_array_equal(x, y)
+  assert metrics["latent_disc_accuracy"] > 0.9 and metrics["latent_disc_loss"] < 0.3, metrics

@@ -7,6 +7,18 @@ target token of the global batch) + kl_weight * KL (nats per molecule, batch mea
 kl_weight annealed linearly from loss.seq_vae.kl_start to kl_end over kl_anneal_steps train
 steps (0: num_steps). Keys: the step's `rng` gives 'reparam'; sampling takes 'prior' and
 'tokens' from its key.
+
+Adversarial fusion (the AAE of Makhzani et al. 2016, MOSES' `aae` row): with
+loss.seq_vae.adversarial = w > 0, an MLP discriminator D on the latent space
+(model.latent_discriminator.hidden, its own optimizer net 'latent_disc') learns to tell prior
+draws z ~ N(0, I) (label 1) from the batch's codes (label 0), and the encoder adds
+w * softplus(-D(z)) (non-saturating; batch mean) to its loss: the codes' distribution is pushed
+onto the prior, which sampling decodes. The codes are the posterior means, as MOSES' AAE's
+deterministic encoder (with posterior draws, noise alone could satisfy D while the decoder
+learns to ignore z); a KL weight, if any, still applies to q(z|x). D's loss is the mean of its two cross-entropies
+(as MOSES'). MOSES alternates autoencoder and discriminator batches; here both nets update in
+every step from the same draws (D on the codes before the encoder's update), which is a
+simultaneous GAN step. The step's `rng` also gives 'prior'.
 """
 import jax
 import jax.numpy as jnp
@@ -18,36 +30,60 @@ from genjax import schema
 from genjax.data import smiles
 from genjax.families import common
 from genjax.families.contract import DataInfo, Family, State
+from genjax.models import gan as gan_models
 from genjax.models import seq
 
-NET = "seq_vae"
-OBJECTIVE = schema.leaves("kl_start", "kl_end", "kl_anneal_steps")  # config.loss.seq_vae
+NET, DISC = "seq_vae", "latent_disc"
+OBJECTIVE = {**schema.leaves("kl_start", "kl_end", "kl_anneal_steps"),  # config.loss.seq_vae
+             "adversarial": schema.MAYBE,   # Absent (configs before the AAE): 0.
+             "adversarial_start": schema.MAYBE}  # Absent: 0.
 SPEC = {
     "model": {**schema.leaves("name", "latent_dim", "embed_dim"),
               "encoder": schema.leaves("hidden", "bidirectional"),
-              "decoder": schema.leaves("hidden", "layers")},
+              "decoder": schema.leaves("hidden", "layers"),
+              "latent_discriminator": schema.optional(schema.leaves("hidden"))},
     "loss": {"seq_vae": OBJECTIVE},
-    "optim": {NET: schema.optim_overrides()},
+    "optim": {NET: schema.optim_overrides(), DISC: schema.optim_overrides()},
 }
 
 
+def adversarial_weight(config) -> float:
+  return config.loss.seq_vae.get("adversarial", 0.0)
+
+
 def objective_problems(cfg) -> list:
-  found = [f"loss.seq_vae.{k}={cfg[k]!r} must be a non-negative number"
-           for k in ("kl_start", "kl_end") if not isinstance(cfg[k], (int, float)) or cfg[k] < 0]
-  if not isinstance(cfg.kl_anneal_steps, int) or cfg.kl_anneal_steps < 0:
-    found.append(f"loss.seq_vae.kl_anneal_steps={cfg.kl_anneal_steps!r} must be a non-negative"
-                 " integer (0: num_steps)")
+  found = [f"loss.seq_vae.{k}={cfg.get(k, 0.0)!r} must be a non-negative number"
+           for k in ("kl_start", "kl_end", "adversarial")
+           if not isinstance(cfg.get(k, 0.0), (int, float)) or cfg.get(k, 0.0) < 0]
+  for k in ("kl_anneal_steps", "adversarial_start"):
+    if not isinstance(cfg.get(k, 0), int) or cfg.get(k, 0) < 0:
+      found.append(f"loss.seq_vae.{k}={cfg.get(k)!r} must be a non-negative integer"
+                   + (" (0: num_steps)" if k == "kl_anneal_steps" else ""))
   return found
+
+
+def discriminator_problems(config) -> list:
+  if not adversarial_weight(config) or not isinstance(adversarial_weight(config), (int, float)):
+    return []
+  hidden = config.model.get("latent_discriminator", {}).get("hidden")
+  if (not isinstance(hidden, (tuple, list)) or not hidden
+      or not all(isinstance(h, int) and h > 0 for h in hidden)):
+    return [f"loss.seq_vae.adversarial={adversarial_weight(config)} needs"
+            f" model.latent_discriminator.hidden, a tuple of positive widths (got {hidden!r};"
+            " configs/seq_aae_moses_cpu.py has one)"]
+  return []
 
 
 def check(config, data_info: DataInfo = None) -> None:
   """Every problem of a seq_vae config, one line each; the data check only with `data_info`."""
   schema.check(config, SPEC)
-  found = seq.problems(config.model) + objective_problems(config.loss.seq_vae)
+  found = (seq.problems(config.model) + objective_problems(config.loss.seq_vae)
+           + discriminator_problems(config))
   if data_info is not None and not data_info.is_sequence:
     found.append(f"model.name='seq_vae' needs token sequences: data.name='smiles' (got"
                  f" data.name={config.data.name!r})")
-  schema.raise_if(found + optim.problems(config.optim, (NET,)))
+  nets = (NET, DISC) if adversarial_weight(config) else (NET,)
+  schema.raise_if(found + optim.problems(config.optim, nets))
 
 
 def kl_weight(step, cfg, num_steps: int):
@@ -83,6 +119,11 @@ def build(config, data_info: DataInfo) -> Family:
   opt = optim.make(config.optim, config.num_steps, NET)
   loss_cfg, latent_dim = config.loss.seq_vae, config.model.latent_dim
   (num_tokens,) = data_info.shape
+  adversarial = adversarial_weight(config)
+  if adversarial:
+    disc = gan_models.MLPDiscriminator(tuple(config.model.latent_discriminator.hidden),
+                                       act=jax.nn.elu)  # MOSES' AAE discriminator: ELU.
+    disc_opt = optim.make(config.optim, config.num_steps, DISC)
 
   def apply(params, *args, method):
     return common.run(model, rt, {"params": params}, *args, method=method)
@@ -97,9 +138,11 @@ def build(config, data_info: DataInfo) -> Family:
     root = jax.random.PRNGKey(seed)
     tokens = jnp.full((1, num_tokens), vocab.pad, jnp.int32)
     z = jnp.zeros((1, latent_dim), jnp.float32)
-    net = common.init_net(model, rng_lib.purpose_key(root, "init"), opt, tokens,
-                          jnp.ones((1,), jnp.int32), z)
-    return State(jnp.zeros((), jnp.int32), root, {NET: net}, {})
+    nets = {NET: common.init_net(model, rng_lib.purpose_key(root, "init"), opt, tokens,
+                                 jnp.ones((1,), jnp.int32), z)}
+    if adversarial:
+      nets[DISC] = common.init_net(disc, rng_lib.purpose_key(root, "init_disc"), disc_opt, z)
+    return State(jnp.zeros((), jnp.int32), root, nets, {})
 
   def train_step(state: State, batch, rng):
     key = rng_lib.purpose_key(rng, "reparam")
@@ -109,19 +152,47 @@ def build(config, data_info: DataInfo) -> Family:
 
     def loss_fn(params):
       mean, log_std = apply(params, tokens, length, method="encode")
-      z = mean + jnp.exp(log_std) * rt.draw(jax.random.normal, key, mean.shape)
+      if adversarial:   # MOSES' AAE: deterministic codes (noise could satisfy D alone).
+        z = mean
+      else:
+        z = mean + jnp.exp(log_std) * rt.draw(jax.random.normal, key, mean.shape)
       log_px_B, count_B = log_px(params, tokens, length, z)
       # Per token over the global batch: the devices' sums over their mean token count, so
       # that pmap's gradient mean is the global one.
       recon = -jnp.sum(log_px_B) / rt.mean(jnp.sum(count_B))
       kl = jnp.mean(losses.kl_diag_gaussian_standard_normal(mean, log_std))
       loss = recon + weight * kl
-      return loss, {"loss": loss, "reconstruction": recon, "kl": kl,
-                    "reconstruction_mol": -jnp.mean(log_px_B), "kl_weight": weight}
+      metrics = {"reconstruction": recon, "kl": kl, "reconstruction_mol": -jnp.mean(log_px_B),
+                 "kl_weight": weight}
+      if adversarial:   # The encoder's codes should pass D as prior draws.
+        fool = jnp.mean(jax.nn.softplus(-score(state.nets[DISC], z)))
+        on = state.step >= loss_cfg.get("adversarial_start", 0)  # After the autoencoder's
+        loss = loss + jnp.where(on, adversarial, 0.0) * fool      # pretraining (MOSES).
+        metrics["adversarial"] = fool
+      return loss, ({"loss": loss, **metrics}, z)
 
-    grads, metrics = jax.grad(loss_fn, has_aux=True)(net.params)
-    net = common.apply_gradients(net, opt, grads, state.step, rt)
-    return state.replace(step=state.step + 1, nets={NET: net}), rt.mean(metrics)
+    grads, (metrics, z_BxZ) = jax.grad(loss_fn, has_aux=True)(net.params)
+    nets = {NET: common.apply_gradients(net, opt, grads, state.step, rt)}
+    if adversarial:
+      prior_BxZ = rt.draw(jax.random.normal, rng_lib.purpose_key(rng, "prior"), z_BxZ.shape)
+      codes_BxZ = jax.lax.stop_gradient(z_BxZ)
+
+      def disc_loss_fn(params):
+        d = state.nets[DISC].replace(params=params)
+        d_prior, d_codes = score(d, prior_BxZ), score(d, codes_BxZ)
+        # MOSES' discriminator loss: the mean of the two binary cross-entropies.
+        loss = 0.5 * (jnp.mean(jax.nn.softplus(-d_prior)) + jnp.mean(jax.nn.softplus(d_codes)))
+        accuracy = 0.5 * (jnp.mean(d_prior > 0) + jnp.mean(d_codes < 0))
+        return loss, {"latent_disc_loss": loss, "latent_disc_accuracy": accuracy}
+
+      d_grads, d_metrics = jax.grad(disc_loss_fn, has_aux=True)(state.nets[DISC].params)
+      nets[DISC] = common.apply_gradients(state.nets[DISC], disc_opt, d_grads, state.step, rt)
+      metrics = {**metrics, **d_metrics}
+    return state.replace(step=state.step + 1, nets=nets), rt.mean(metrics)
+
+  def score(disc_net, z_BxZ):
+    """D's logit float[B]: > 0 says 'a prior draw'."""
+    return common.run(disc, rt, disc_net.variables, z_BxZ)
 
   outside = common.Runtime(rt.dtype)  # Predict functions run outside the step: no pmap axis.
 
