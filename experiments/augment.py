@@ -43,6 +43,12 @@ _GEN_DATA = flags.DEFINE_list(
     " 'real' classifier; adds the self-training row 'pseudo').")
 
 
+_PRIOR = flags.DEFINE_string(
+    "generator_prior", "standard", "Latent prior the samples are drawn from: 'standard' (the"
+    " generator's own) or, for autoencoders, 'gmm<K>' (K-component mixture per class fitted to"
+    " the codes of the generator's training data; rows get the suffix _gmm<K>).")
+
+
 _LABELS = flags.DEFINE_list("labels_per_class", ["10", "100"], "Values of N.")
 
 
@@ -65,7 +71,7 @@ def main(argv):
   gen_configs = {name: flag.value for name, flag in _GEN_CONFIGS.items()}
   report, samples = study(_CLASSIFIER.value, _WORKDIR.value, _GENERATORS.value, gen_configs,
                           _GEN_WORKDIRS.value, _LABELS.value, _SEEDS.value, _MIX.value,
-                          _SAMPLES.value, _GEN_DATA.value)
+                          _SAMPLES.value, _GEN_DATA.value, _PRIOR.value)
   outdir = _OUT.value or _WORKDIR.value
   files = write(report, samples, outdir)
   print(markdown(report))

@@ -166,6 +166,27 @@ def test_a_retrained_real_classifier_relabels_the_pseudo_split(study, tmp_path):
     assert json.loads((workdir / run / "augment_run.json").read_text())["finished"]
 
 
+def test_samples_from_a_mixture_fitted_to_the_generators_codes_get_their_own_rows(
+    study, tmp_path):
+  """--generator_prior=gmm2: the trained cvae is reused (not retrained), its samples decoded
+  from a per-class mixture of its encoded training data, in rows and files of their own."""
+  workdir = tmp_path / "study"
+  shutil.copytree(study[0], workdir)
+  config = tiny_classifier()   # CLASSIFIER_FLAGS' config.
+  config.loss.classifier.label_smoothing = 0.0
+  to_train, _, digits = augment.plan(config, ["cvae"], {"cvae": tiny()}, [])  # CVAE_FLAGS'.
+  result = augment.run_seed(str(workdir), config, to_train, {}, digits, 5, 0, 0.5, 20,
+                            ("labelled",), "gmm2")
+  assert not list(workdir.glob("*/*.stale"))   # Nothing retrained.
+  assert {"real+cvae_gmm2", "cvae_gmm2 only"} <= set(result) and "real+cvae" not in result
+  for name in ("data/gen_cvae_gmm2_s20_N5_seed0.npz", "clf/cas_cvae_gmm2_s20_N5_seed0"):
+    assert (workdir / name).exists(), name
+  x, y = result["samples"]["cvae_gmm2"]
+  standard = augment.read_train(str(workdir / "data/gen_cvae_s20_N5_seed0.npz"), 360)
+  assert x.shape == standard[0].shape and (y == standard[1]).all()
+  assert np.abs(x - standard[0]).max() > 0.1   # Other latents, other images.
+
+
 def test_a_reused_generator_must_be_conditional(study):
   workdir, _ = study
   gen = str(workdir / "gen/cvae_N5_seed0")
@@ -210,6 +231,9 @@ def test_bad_flags_are_one_line_errors_before_training(tmp_path, flags, message)
     (dict(gen_workdirs=["cgan"]), "--generator_workdirs: 'cgan' must be NAME=DIR"),
     (dict(gen_workdirs=["cvae=/nowhere"]), "cvae is also in --generators"),
     (dict(gen_workdirs=["x=/nowhere"]), "workdir '/nowhere' has no readable config.json"),
+    (dict(prior="gmm"), "prior='gmm'"),
+    (dict(generators=["cvae", "cgan"], prior="gmm3"), "--generator_prior=gmm3 decodes a"
+     " mixture fitted to the encoded training data: cgan has no encoder"),
 ])
 def test_bad_settings_are_refused_before_anything_trains(tmp_path, change, message):
   args = dict(classifier_config=tiny_classifier(), study_dir=str(tmp_path / "w"),

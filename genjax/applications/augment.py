@@ -22,7 +22,10 @@ Protocol, per labels-per-class N (--labels_per_class) and seed s (0..--seeds-1):
     generator's samples, a fraction --mix of the train set ('real+GEN'); the samples only
     ('GEN only': the classification accuracy score, CAS, of Ravuri and Vinyals 2019, a
     quality metric of the generator). Samples: --samples_per_class per class, drawn once per
-    generator, balanced over the classes.
+    generator, balanced over the classes, from the generator's prior (--generator_prior:
+    'standard', its own N(0, I); 'gmm<K>', for autoencoders, a K-component mixture per class
+    fitted to the codes of the generator's own training data, genjax.latent_prior; rows and
+    files get the suffix '_gmm<K>').
 Every model trains through the normal loop (checkpoints, resume): a rerun reuses finished
 runs. --generator_workdirs=NAME=DIR reuses a conditional generator trained elsewhere for
 every N and seed (its rows measure whatever data it was trained on).
@@ -63,6 +66,7 @@ from configs import vaegan_mnist10k
 from genjax import apps
 from genjax import data as data_lib
 from genjax import families
+from genjax import latent_prior
 from genjax import replicas
 from genjax import train
 from genjax import workdirs
@@ -226,13 +230,15 @@ def parse_workdirs(items) -> dict:
   return out
 
 
-def sample_classes(workdir: str, per_class: int, num_classes: int, seed: int):
+def sample_classes(workdir: str, per_class: int, num_classes: int, seed: int,
+                   prior: str = latent_prior.STANDARD):
   """(images x01 float32[K * per_class, H, W, C], labels int32[...]): `per_class` samples of
-  each class from the latest checkpoint of `workdir` (replica 0), in [0, 1]."""
+  each class from the latest checkpoint of `workdir` (replica 0), in [0, 1], drawn from
+  `prior` (a latent_prior spec; a mixture is fitted to the run's own training data)."""
   config, shape, classes = workdirs.load_run_config(workdir)
   family = families.build(config, families.DataInfo(shape, classes))
   state = replicas.select(workdirs.restore_latest(family, config, workdir), 0, config)
-  fn = jax.jit(family.predict["sample"], static_argnums=2)
+  fn = latent_prior.sampler(family, state, config.data, prior)
   key = jax.random.PRNGKey(seed)
   images = [fn(state, jax.random.fold_in(key, c), per_class, jnp.full((per_class,), c, jnp.int32))
             for c in range(num_classes)]
@@ -250,6 +256,16 @@ def _fingerprint(config) -> dict:
   return {"config": json.loads(config.to_json_best_effort()), "data_sha256": digest.hexdigest()}
 
 
+def _same_run(record: dict, want: dict) -> bool:
+  """Whether a run's record is of `want`'s config and data; where the data file lies does
+  not count (its digest does), so a moved study folder keeps its runs."""
+  def key(fingerprint):
+    config = json.loads(json.dumps(fingerprint.get("config") or {}))
+    config.get("data", {}).pop("path", None)
+    return config, fingerprint.get("data_sha256")
+  return key(record) == key(want)
+
+
 def trained(config, workdir: str, evaluate=None):
   """Trains `config` in `workdir` through the loop unless `workdir/augment_run.json` says a
   finished run of the same config and data is there: (that record, {'accuracy': ...} added by
@@ -260,7 +276,7 @@ def trained(config, workdir: str, evaluate=None):
   if os.path.exists(marker):
     with open(marker) as f:
       record = json.load(f)
-    if {k: record.get(k) for k in want} != want:
+    if not _same_run(record, want):
       stale = workdir + ".stale"
       shutil.rmtree(stale, ignore_errors=True)
       os.replace(workdir, stale)
@@ -309,6 +325,26 @@ def check_flags(seeds: int, mix: float, samples_per_class: int, generator_data=(
     raise GenjaxError(f"--samples_per_class={samples_per_class} must be >= 1")
 
 
+def check_prior(prior: str, generators, reused) -> str:
+  """The suffix of `prior`'s rows and files ('' for 'standard'); a fitted prior needs
+  autoencoders (their names, reused workdirs checked in `plan`)."""
+  latent_prior.components(prior)   # A one-line error for a bad spec.
+  if prior == latent_prior.STANDARD:
+    return ""
+  gans = [g for g in generators if GENERATORS[g][0] == "gan"]
+  if gans:
+    raise GenjaxError(f"--generator_prior={prior} decodes a mixture fitted to the encoded"
+                      f" training data: {', '.join(gans)} has no encoder (use --generators="
+                      "cvae,cvaegan, or --generator_prior=standard)")
+  for name, path in reused.items():
+    config, shape, classes = workdirs.load_run_config(path)
+    try:
+      latent_prior.check(families.build(config, families.DataInfo(shape, classes)), prior)
+    except GenjaxError as e:
+      raise GenjaxError(f"--generator_workdirs {name}={path}: {e}") from None
+  return f"_{prior}"
+
+
 def plan(classifier_config, generators, gen_configs, gen_workdirs):
   """({name: config to train or None}, {name: reused dir}, dataset), every flag checked
   before anything trains."""
@@ -327,7 +363,8 @@ def plan(classifier_config, generators, gen_configs, gen_workdirs):
 
 
 def run_seed(study_dir, classifier_config, to_train, reused, dataset, n: int, seed: int,
-             mix: float, samples_per_class: int, generator_data=("labelled",)) -> dict:
+             mix: float, samples_per_class: int, generator_data=("labelled",),
+             prior: str = latent_prior.STANDARD) -> dict:
   """{row name: eval accuracy} of one N and seed, the samples of each generator
   ({'samples': {g: (x, y)}}), its mix fraction and, with pseudo in `generator_data`, the
   pseudo-labels' accuracy on the unlabelled rest ('pseudo_label_accuracy')."""
@@ -365,8 +402,10 @@ def run_seed(study_dir, classifier_config, to_train, reused, dataset, n: int, se
   for data_name in generator_data:
     generators.update({g + GENERATOR_DATA[data_name]: (c, train_file[data_name])
                        for g, c in to_train.items()})
+  suffix = "" if prior == latent_prior.STANDARD else f"_{prior}"
   for g, (config, file) in generators.items():
-    gen_file = path(f"gen_{g}_s{samples_per_class}")
+    row = g + suffix   # The rows, sample file and classifiers of g's samples from `prior`.
+    gen_file = path(f"gen_{row}_s{samples_per_class}")
     workdir = reused.get(g)
     if workdir is None:
       workdir = os.path.join(study_dir, "gen", f"{g}_{tag}")
@@ -374,17 +413,17 @@ def run_seed(study_dir, classifier_config, to_train, reused, dataset, n: int, se
       config.seed = config.seed + seed
       retrained = trained(config, workdir)[1]
     if g in reused or retrained or not os.path.exists(gen_file):
-      gen_x, gen_y = sample_classes(workdir, samples_per_class, k, seed)
+      gen_x, gen_y = sample_classes(workdir, samples_per_class, k, seed, prior)
       write_npz(gen_file, gen_x, gen_y, eval_x, eval_y)
     else:  # The samples this generator's checkpoint gave before.
       gen_x, gen_y = read_train(gen_file, len(eval_x))
     mix_x, mix_y, fraction = mixed(real_x, real_y, gen_x, gen_y, mix)
-    mix_file = path(f"mix{mix:g}_{g}_s{samples_per_class}")
+    mix_file = path(f"mix{mix:g}_{row}_s{samples_per_class}")
     write_npz(mix_file, mix_x, mix_y, eval_x, eval_y)
-    result[f"real+{g}"] = classify(f"mix{mix:g}_{g}_s{samples_per_class}", mix_file)[0]
-    result[f"{g} only"] = classify(f"cas_{g}_s{samples_per_class}", gen_file)[0]
-    result["samples"][g] = (gen_x, gen_y)
-    result["mix_fraction"][g] = fraction
+    result[f"real+{row}"] = classify(f"mix{mix:g}_{row}_s{samples_per_class}", mix_file)[0]
+    result[f"{row} only"] = classify(f"cas_{row}_s{samples_per_class}", gen_file)[0]
+    result["samples"][row] = (gen_x, gen_y)
+    result["mix_fraction"][row] = fraction
   return result
 
 
@@ -402,16 +441,18 @@ def summarize(name: str, accs, real) -> dict:
 
 
 def study(classifier_config, study_dir, generators, gen_configs, gen_workdirs, labels_per_class,
-          seeds: int, mix: float, samples_per_class: int, generator_data=("labelled",)) -> dict:
+          seeds: int, mix: float, samples_per_class: int, generator_data=("labelled",),
+          prior: str = latent_prior.STANDARD) -> dict:
   """Trains (or reuses) every run of the study; the report (and the figures' samples)."""
   started = time.perf_counter()
   check_flags(seeds, mix, samples_per_class, generator_data)
   to_train, reused, dataset = plan(classifier_config, generators, gen_configs, gen_workdirs)
+  check_prior(prior, to_train, reused)
   ns = check_labels_per_class(labels_per_class, dataset.train_labels, dataset.num_classes)
   rows, samples, pseudo_accuracy = [], {}, {}
   for n in ns:
     per_seed = [run_seed(study_dir, classifier_config, to_train, reused, dataset, n, s, mix,
-                         samples_per_class, generator_data) for s in range(seeds)]
+                         samples_per_class, generator_data, prior) for s in range(seeds)]
     samples[n] = per_seed[0]["samples"]
     real = summarize("real", [r["real"] for r in per_seed], None)
     rows.append({"labels_per_class": n, **real})
@@ -435,7 +476,7 @@ def study(classifier_config, study_dir, generators, gen_configs, gen_workdirs, l
                         for d in generator_data for g, c in to_train.items()},
                      **{g: {"trained_on": f"its own data (reused workdir {p})"}
                         for g, p in reused.items()}},
-      "pseudo_label_accuracy": pseudo_accuracy,
+      "pseudo_label_accuracy": pseudo_accuracy, "generator_prior": prior,
       "classifier_config": classifier_config.to_dict(),
       "classifier_steps": int(classifier_config.num_steps),
       "rows": rows, "seconds": time.perf_counter() - started}
