@@ -289,11 +289,16 @@ def test_the_adversarial_term_adds_to_the_same_step_loss_and_needs_a_discriminat
   seq_vae.check(seq_aae_moses_cpu.get_config())   # The shipped AAE config is valid.
 
 
-def test_the_latent_discriminator_learns_while_the_autoencoder_pretrains():
+def test_before_adversarial_start_the_autoencoder_trains_alone_then_d_learns():
   """Before adversarial_start (MOSES pretrains the autoencoder) the weight of D's term does
-  not touch the autoencoder, while D already learns to tell its codes from prior draws."""
-  (_, a, metrics), (_, b, _) = (_steps(_autoencoder(w, start=1000), 60) for w in (1.0, 3.0))
+  not touch the autoencoder and D stays as initialised; from it on, D learns to tell the
+  codes from prior draws (here w ~ 0, so that the encoder does not fight back)."""
+  (family, a, _), (_, b, _) = (_steps(_autoencoder(w, start=1000), 60) for w in (1.0, 3.0))
   for x, y in zip(jax.tree.leaves(a.nets[seq_vae.NET].params),
                   jax.tree.leaves(b.nets[seq_vae.NET].params)):
     np.testing.assert_array_equal(x, y)
+  for x, y in zip(jax.tree.leaves(a.nets[seq_vae.DISC].params),
+                  jax.tree.leaves(family.init_state(0).nets[seq_vae.DISC].params)):
+    np.testing.assert_array_equal(x, y)
+  _, _, metrics = _steps(_autoencoder(1e-6, start=0), 60)
   assert metrics["latent_disc_accuracy"] > 0.9 and metrics["latent_disc_loss"] < 0.3, metrics
