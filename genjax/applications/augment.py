@@ -325,12 +325,12 @@ def check_flags(seeds: int, mix: float, samples_per_class: int, generator_data=(
     raise GenjaxError(f"--samples_per_class={samples_per_class} must be >= 1")
 
 
-def check_prior(prior: str, generators, reused) -> str:
-  """The suffix of `prior`'s rows and files ('' for 'standard'); a fitted prior needs
-  autoencoders (their names, reused workdirs checked in `plan`)."""
-  latent_prior.components(prior)   # A one-line error for a bad spec.
+def check_prior(prior: str, generators, reused) -> None:
+  """Refuses a bad prior spec, and a fitted prior for a generator without an encoder (a GAN,
+  named or a reused workdir), in one line."""
+  latent_prior.components(prior)
   if prior == latent_prior.STANDARD:
-    return ""
+    return
   gans = [g for g in generators if GENERATORS[g][0] == "gan"]
   if gans:
     raise GenjaxError(f"--generator_prior={prior} decodes a mixture fitted to the encoded"
@@ -342,7 +342,6 @@ def check_prior(prior: str, generators, reused) -> str:
       latent_prior.check(families.build(config, families.DataInfo(shape, classes)), prior)
     except GenjaxError as e:
       raise GenjaxError(f"--generator_workdirs {name}={path}: {e}") from None
-  return f"_{prior}"
 
 
 def plan(classifier_config, generators, gen_configs, gen_workdirs):

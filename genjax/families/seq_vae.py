@@ -15,11 +15,12 @@ draws z ~ N(0, I) (label 1) from the batch's codes (label 0), and the encoder ad
 w * softplus(-D(z)) (non-saturating; batch mean) to its loss: the codes' distribution is pushed
 onto the prior, which sampling decodes. The codes are the posterior means, as MOSES' AAE's
 deterministic encoder (with posterior draws, noise alone could satisfy D while the decoder
-learns to ignore z); a KL weight, if any, still applies to q(z|x). D's loss is the mean of its two cross-entropies
-(as MOSES'). MOSES alternates autoencoder and discriminator batches; here both nets update in
-every step from the same draws (D on the codes before the encoder's update), which is a
-simultaneous GAN step. loss.seq_vae.adversarial_start steps of autoencoder pretraining come
-first (MOSES: 2 epochs), with D frozen. The step's `rng` also gives 'prior'.
+learns to ignore z); a KL weight, if any, still applies to q(z|x). D's loss is the mean of
+its two cross-entropies (as MOSES'). MOSES alternates autoencoder and discriminator batches;
+here both nets update in every step from the same draws (D on the codes before the encoder's
+update), which is a simultaneous GAN step. loss.seq_vae.adversarial_start steps of
+autoencoder pretraining come first (MOSES: 2 epochs), with D frozen. The step's `rng` also
+gives 'prior'.
 """
 import jax
 import jax.numpy as jnp
