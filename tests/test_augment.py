@@ -174,14 +174,15 @@ def test_samples_from_a_mixture_fitted_to_the_generators_codes_get_their_own_row
   shutil.copytree(study[0], workdir)
   config = tiny_classifier()   # CLASSIFIER_FLAGS' config.
   config.loss.classifier.label_smoothing = 0.0
-  to_train, _, digits = augment.plan(config, ["cvae"], {"cvae": tiny()}, [])  # CVAE_FLAGS'.
-  result = augment.run_seed(str(workdir), config, to_train, {}, digits, 5, 0, 0.5, 20,
-                            ("labelled",), "gmm2")
+  report, samples = augment.study(config, str(workdir), ["cvae"], {"cvae": tiny()}, [], ["5"],
+                                  1, 0.5, 20, ("labelled",), "gmm2")   # CVAE_FLAGS' cvae.
   assert not list(workdir.glob("*/*.stale"))   # Nothing retrained.
-  assert {"real+cvae_gmm2", "cvae_gmm2 only"} <= set(result) and "real+cvae" not in result
+  assert [r["row"] for r in report["rows"]] == ["real", "real+cvae_gmm2", "cvae_gmm2 only"]
   for name in ("data/gen_cvae_gmm2_s20_N5_seed0.npz", "clf/cas_cvae_gmm2_s20_N5_seed0"):
     assert (workdir / name).exists(), name
-  x, y = result["samples"]["cvae_gmm2"]
+  assert "augment_samples_cvae_gmm2.png" in augment.write(report, samples, str(tmp_path / "out"))
+  assert (tmp_path / "out/augment_samples_cvae_gmm2.png").exists()
+  x, y = samples[5]["cvae_gmm2"]
   standard = augment.read_train(str(workdir / "data/gen_cvae_s20_N5_seed0.npz"), 360)
   assert x.shape == standard[0].shape and (y == standard[1]).all()
   assert np.abs(x - standard[0]).max() > 0.1   # Other latents, other images.

@@ -550,7 +550,7 @@ def write(report, samples, outdir: str) -> list:
   apps.write_report(outdir, "augment", report, table)
   accuracy_figure(report, os.path.join(outdir, "augment.png"))
   files = ["augment.json", "augment.md", "augment.png"]
-  for g in report["generators"]:
+  for g in samples[min(samples)]:   # Row names: a generator, with the prior's suffix if any.
     files.append(f"augment_samples_{g}.png")
     samples_figure(samples, g, os.path.join(outdir, files[-1]))
   return files
