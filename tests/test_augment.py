@@ -142,6 +142,13 @@ def test_pseudo_generators_train_on_the_whole_split_labelled_by_the_real_classif
   assert "N=5: pseudo-labels of the unlabelled rest" in (workdir / "augment.md").read_text()
 
 
+def _classifier_config():
+  """CLASSIFIER_FLAGS' config, for in-process studies that reuse the fixture's runs."""
+  config = tiny_classifier()
+  config.loss.classifier.label_smoothing = 0.0   # The flags keep the shipped config's 0.
+  return config
+
+
 def test_a_retrained_real_classifier_relabels_the_pseudo_split(study, tmp_path):
   """The pseudo-labels are the 'real' classifier's: when it retrains (here a new seed), the
   pseudo-labelled split is labelled anew and what read it retrains from step 0 (the loop
@@ -150,8 +157,8 @@ def test_a_retrained_real_classifier_relabels_the_pseudo_split(study, tmp_path):
   shutil.copytree(study[0], workdir)
   split = workdir / "data/pseudo_N5_seed0.npz"
   before = augment.read_train(str(split), 360)[1]
-  config = tiny_classifier()   # CLASSIFIER_FLAGS' config, but seed 1.
-  config.loss.classifier.label_smoothing, config.seed = 0.0, 1
+  config = _classifier_config()
+  config.seed = 1   # The only change: 'real' retrains.
   _, _, digits = augment.plan(config, [], {}, [])
   augment.run_seed(str(workdir), config, {}, {}, digits, 5, 0, 0.5, 20, ("pseudo",))
   fn, _ = workdirs.classifier(str(workdir / "clf/real_N5_seed0"))
@@ -172,8 +179,7 @@ def test_samples_from_a_mixture_fitted_to_the_generators_codes_get_their_own_row
   from a per-class mixture of its encoded training data, in rows and files of their own."""
   workdir = tmp_path / "study"
   shutil.copytree(study[0], workdir)
-  config = tiny_classifier()   # CLASSIFIER_FLAGS' config.
-  config.loss.classifier.label_smoothing = 0.0
+  config = _classifier_config()
   report, samples = augment.study(config, str(workdir), ["cvae"], {"cvae": tiny()}, [], ["5"],
                                   1, 0.5, 20, ("labelled",), "gmm2")   # CVAE_FLAGS' cvae.
   assert not list(workdir.glob("*/*.stale"))   # Nothing retrained.

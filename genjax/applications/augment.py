@@ -260,7 +260,7 @@ def _same_run(record: dict, want: dict) -> bool:
   """Whether a run's record is of `want`'s config and data; where the data file lies does
   not count (its digest does), so a moved study folder keeps its runs."""
   def key(fingerprint):
-    config = json.loads(json.dumps(fingerprint.get("config") or {}))
+    config = copy.deepcopy(fingerprint.get("config") or {})
     config.get("data", {}).pop("path", None)
     return config, fingerprint.get("data_sha256")
   return key(record) == key(want)

@@ -65,12 +65,14 @@ def objective_problems(cfg) -> list:
 
 
 def discriminator_problems(config) -> list:
-  if not adversarial_weight(config) or not isinstance(adversarial_weight(config), (int, float)):
+  """The discriminator an adversarial weight > 0 needs (a bad weight is objective_problems')."""
+  weight = adversarial_weight(config)
+  if not isinstance(weight, (int, float)) or weight <= 0:
     return []
   hidden = config.model.get("latent_discriminator", {}).get("hidden")
   if (not isinstance(hidden, (tuple, list)) or not hidden
       or not all(isinstance(h, int) and h > 0 for h in hidden)):
-    return [f"loss.seq_vae.adversarial={adversarial_weight(config)} needs"
+    return [f"loss.seq_vae.adversarial={weight} needs"
             f" model.latent_discriminator.hidden, a tuple of positive widths (got {hidden!r};"
             " configs/seq_aae_moses_cpu.py has one)"]
   return []
