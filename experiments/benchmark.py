@@ -10,7 +10,8 @@ compilation and `--warmup_calls` untimed calls; calls repeat for `--min_seconds`
 compile) and the peak memory: the device's `peak_bytes_in_use` where it has one (GPU), else
 the process's peak host RSS. Peaks are process high-water marks, so rows run smallest first.
 It also reports the compile time of the first train call of the shipped default configs.
-`--torch` adds a PyTorch eager reference for the MLP VAE (needs `pip install torch`).
+`--torch` adds PyTorch eager references for the MLP VAE and, with `--only=seq_vae_moses_cpu`,
+MOSES' SMILES VAE at that config's sizes (needs `pip install torch`).
 """
 import datetime
 import itertools
@@ -28,6 +29,7 @@ from absl import flags
 from configs import dcgan_digits
 from configs import default
 from configs import gan_ring8
+from configs import seq_vae_moses_cpu
 from configs import wgan_gp_mnist10k
 from genjax import cli
 from genjax import logging as log_lib
@@ -36,6 +38,7 @@ from genjax import parallel
 from genjax import replicas
 from genjax import train
 from genjax.data import feed as feed_lib
+from genjax.data import smiles
 from genjax.data import toy2d
 from genjax.errors import GenjaxError
 from genjax.families import gan as gan_family
@@ -47,7 +50,12 @@ SETUPS = {
     "wgan_gp28_b64": ((28, 28, 1), 64, 1, 50),
     "dcgan64_b128": ((64, 64, 3), 128, 1, 20),
     "dcgan64_b512": ((64, 64, 3), 512, 1, 10),
+    # configs/seq_vae_moses_cpu.py on MOSES-shaped token rows: (T,) = 57 characters + 2.
+    "seq_vae_moses_cpu": ((59,), 128, 50, 200),
 }
+# MOSES' training vocabulary (the 26 characters of its train split) and SMILES lengths.
+MOSES_CHARS = "#()-123456=BCFHNOS[]clnors"
+MOSES_MEAN_LENGTH, MOSES_MAX_LENGTH = 35.9, 57
 # DCGAN-64 takes minutes a step on CPU: name it.
 CPU_DEFAULT = ("vae_mlp", "dcgan32_b64", "wgan_gp28_b64")
 DTYPES = ("float32", "bfloat16")
@@ -63,7 +71,8 @@ _EXAMPLES = flags.DEFINE_integer("num_examples", 60000, "Synthetic training set 
                                   " the pipeline's once-per-epoch permutation grows with it.")
 _FEEDS = flags.DEFINE_list("feeds", ["device"], "Where batches come from: 'device' (the"
                            " train set on device) and/or 'host' (genjax.data.feed.HostFeed).")
-_TORCH = flags.DEFINE_bool("torch", False, "Also time a PyTorch eager MLP VAE reference.")
+_TORCH = flags.DEFINE_bool("torch", False, "Also time PyTorch eager references: the MLP VAE,"
+                           " and MOSES' VAE when seq_vae_moses_cpu runs.")
 _CRITIC_UNROLL = flags.DEFINE_integer(
     "critic_unroll", gan_family.CRITIC_UNROLL, "Critic loops up to this long are unrolled"
     " (genjax.families.gan.CRITIC_UNROLL; 1: every n_critic > 1 loop is a lax.scan).")
@@ -86,6 +95,8 @@ def setup_config(name: str, dtype: str = "float32"):
     config.model.latent_dim = 20
   elif name.startswith("wgan_gp"):
     config = wgan_gp_mnist10k.get_config()
+  elif name.startswith("seq_vae"):
+    config = seq_vae_moses_cpu.get_config()  # GRU 128 -> z 64 -> GRU 256, Adam 1e-3, clip 50.
   else:
     config = dcgan_digits.get_config()  # Non-saturating, Adam(2e-4, b1=0.5), values in [-1, 1].
     config.model.generator.width = config.model.discriminator.width = 64
@@ -96,8 +107,39 @@ def setup_config(name: str, dtype: str = "float32"):
 
 
 def synthetic_arrays(image_shape, num: int, seed: int = 0) -> dict:
-  """{'image': float32[num, H, W, C] uniform in [0, 1]}, what `data.load` would give."""
+  """{'image': float32[num, H, W, C] uniform in [0, 1]}, what `data.load` would give; for a
+  (T,) shape `synthetic_molecules`."""
+  if len(image_shape) == 1 and image_shape[0] == MOSES_MAX_LENGTH + 2:
+    tokens, length = synthetic_molecules(num, seed)
+    return {"tokens": jnp.asarray(tokens), "length": jnp.asarray(length)}
   return {"image": jax.random.uniform(jax.random.PRNGKey(seed), (num,) + tuple(image_shape))}
+
+
+def molecule_vocab() -> smiles.Vocab:
+  return smiles.Vocab.from_chars(MOSES_CHARS)
+
+
+def synthetic_molecules(num: int, seed: int = 0) -> tuple:
+  """(tokens int32[num, 59], length int32[num]) as `smiles.load` encodes MOSES: BOS, n random
+  characters of MOSES' vocabulary, EOS, PAD; n ~ Normal(35.9, 7) clipped to [10, 57] (MOSES'
+  mean and longest). Random characters cost what real ones do: every step runs the GRUs over
+  each row's length (PyTorch) or over all 59 positions (genjax)."""
+  rng = np.random.default_rng(seed)
+  vocab = molecule_vocab()
+  n = np.clip(np.round(rng.normal(MOSES_MEAN_LENGTH, 7, num)), 10, MOSES_MAX_LENGTH).astype(int)
+  tokens = np.full((num, MOSES_MAX_LENGTH + 2), vocab.pad, np.int32)
+  tokens[:, 0] = vocab.bos
+  body = rng.integers(0, len(MOSES_CHARS), (num, MOSES_MAX_LENGTH))
+  cols = np.arange(MOSES_MAX_LENGTH)[None]
+  tokens[:, 1:-1] = np.where(cols < n[:, None], body, vocab.pad)
+  tokens[np.arange(num), n + 1] = vocab.eos
+  return tokens, (n + 2).astype(np.int32)
+
+
+def data_info(image_shape) -> families.DataInfo:
+  if len(image_shape) == 1 and image_shape[0] == MOSES_MAX_LENGTH + 2:
+    return families.DataInfo(image_shape, vocab=molecule_vocab().tokens)
+  return families.DataInfo(image_shape)
 
 
 def flops_of(compiled) -> float:
@@ -130,7 +172,7 @@ def compile_call(config, image_shape, arrays, length: int, feed: str = "device")
   compile, examples per train step). `inputs(step)` gives the call's input: a `DeviceFeed`'s
   on-device arrays and epoch order (feed 'device'), or the next batches of a `HostFeed` over
   `arrays` kept in host memory (feed 'host'); close it with `inputs.close()`."""
-  family = families.build(config, families.DataInfo(image_shape))
+  family = families.build(config, data_info(image_shape))
   mesh = parallel.data_mesh()
   parallel.check_batch(config.batch_size, mesh)
   state = parallel.replicate(replicas.init(family, config), mesh)
@@ -184,6 +226,8 @@ def measure(name: str, dtype: str = "float32", steps: int = 0, warmup_calls: int
     raise GenjaxError(f"{name} ({dtype}) diverged on the synthetic data: metrics {metrics}")
   seconds = float(np.median(call_seconds))  # Robust to other jobs sharing the machine.
   step_flops = flops_of(compiled) / trips_counted(steps)
+  if name.startswith("seq_"):   # The GRUs' time loops are scans too, whose bodies XLA counts
+    step_flops = float("nan")   # once (CPU): their FLOPs would be undercounted ~59x.
   return {"setup": name, "feed": feed, "dtype": dtype, "batch": batch, "steps": steps,
           "calls": len(call_seconds),
           "images_per_s": per_step * steps / seconds, "tflops": step_flops * steps / seconds / 1e12,
@@ -249,6 +293,71 @@ def torch_vae_images_per_s(batch: int = 128, chunk: int = 50, min_seconds: float
   return batch * chunk / float(np.median(chunk_seconds))
 
 
+def torch_seq_vae_molecules_per_s(batch: int = 128, chunk: int = 20, min_seconds: float = 3.0,
+                                  num_examples: int = 60000) -> float:
+  """Molecules/s of MOSES' VAE (moses/vae/model.py: embedding initialised one-hot, GRU
+  encoder on packed sequences -> mean, log variance; z fed to every step of a GRU decoder
+  started from a linear map of z; cross-entropy ignoring PAD + KL weight x KL; Adam, gradients
+  clipped at 50) at configs/seq_vae_moses_cpu.py's sizes (encoder 128, latent 64, one decoder
+  layer of 256, Adam 1e-3), in eager PyTorch on CPU, on `synthetic_molecules` in random batches
+  sorted by length as MOSES' collate does; one thread per usable CPU. The median over
+  `chunk`-step timings (after one untimed chunk)."""
+  import torch  # pylint: disable=g-import-not-at-top
+  from torch import nn  # pylint: disable=g-import-not-at-top
+  torch.manual_seed(0)
+  torch.set_num_threads(len(os.sched_getaffinity(0)))
+  vocab = molecule_vocab()
+  size, pad = len(vocab.tokens), vocab.pad
+  config = seq_vae_moses_cpu.get_config()
+  enc_h, latent = config.model.encoder.hidden, config.model.latent_dim
+  dec_h, layers = config.model.decoder.hidden, config.model.decoder.layers
+  embed = nn.Embedding(size, size, padding_idx=pad)
+  embed.weight.data.copy_(torch.eye(size))
+  encoder = nn.GRU(size, enc_h, batch_first=True)
+  q_mu, q_logvar = nn.Linear(enc_h, latent), nn.Linear(enc_h, latent)
+  decoder_lat = nn.Linear(latent, dec_h)
+  decoder = nn.GRU(size + latent, dec_h, num_layers=layers, batch_first=True)
+  decoder_fc = nn.Linear(dec_h, size)
+  modules = (embed, encoder, q_mu, q_logvar, decoder_lat, decoder, decoder_fc)
+  params = [p for m in modules for p in m.parameters()]
+  opt = torch.optim.Adam(params, lr=config.optim.learning_rate)
+  tokens, length = synthetic_molecules(num_examples)
+  rows = [torch.as_tensor(t[:n], dtype=torch.long) for t, n in zip(tokens, length)]
+  gen = np.random.default_rng(1)
+
+  def step():
+    x = sorted((rows[i] for i in gen.integers(0, num_examples, batch)), key=len, reverse=True)
+    lengths = [len(r) for r in x]
+    _, h = encoder(nn.utils.rnn.pack_sequence([embed(r) for r in x]))
+    mu, logvar = q_mu(h[-1]), q_logvar(h[-1])
+    z = mu + (logvar / 2).exp() * torch.randn_like(mu)
+    kl = 0.5 * (logvar.exp() + mu**2 - 1 - logvar).sum(1).mean()
+    padded = nn.utils.rnn.pad_sequence(x, batch_first=True, padding_value=pad)
+    emb = embed(padded)
+    inputs = torch.cat([emb, z.unsqueeze(1).repeat(1, emb.size(1), 1)], -1)
+    h0 = decoder_lat(z).unsqueeze(0).repeat(layers, 1, 1)
+    out, _ = decoder(nn.utils.rnn.pack_padded_sequence(inputs, lengths, batch_first=True), h0)
+    out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
+    logits = decoder_fc(out)
+    recon = nn.functional.cross_entropy(logits[:, :-1].reshape(-1, size), padded[:, 1:].reshape(-1),
+                                        ignore_index=pad)
+    loss = 0.05 * kl + recon
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(params, config.optim.grad_clip_norm)
+    opt.step()
+
+  for _ in range(chunk):
+    step()
+  chunk_seconds, start = [], time.perf_counter()
+  while not chunk_seconds or time.perf_counter() - start < min_seconds:
+    chunk_start = time.perf_counter()
+    for _ in range(chunk):
+      step()
+    chunk_seconds.append(time.perf_counter() - chunk_start)
+  return batch * chunk / float(np.median(chunk_seconds))
+
+
 def fid_seconds(num: int, weights: str, batch_size: int = 100) -> dict:
   """Seconds of FID on `num` random 28x28x1 images against a reference of as many: the
   Inception features (after one untimed compile batch), the statistics and the distance."""
@@ -275,14 +384,20 @@ def header() -> str:
           f" flax {flax.__version__}; {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
 
 
+def _or_na(value: float, spec: str) -> str:
+  return "n/a" if value != value else format(value, spec)
+
+
 def markdown(rows: list) -> str:
   """The rows (from `measure`) as a Markdown table."""
-  lines = ["| setup | feed | dtype | batch | img/s | TFLOP/s | GFLOP/img | compile s | peak memory |",
+  lines = ["| setup | feed | dtype | batch | examples/s | TFLOP/s | GFLOP/example | compile s |"
+           " peak memory |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
   for r in rows:
     lines.append(f"| {r['setup']} | {r['feed']} | {r['dtype']} | {r['batch']} |"
                  f" {r['images_per_s']:,.0f} |"
-                 f" {r['tflops']:.3f} | {r['gflop_per_image']:.4f} | {r['compile_s']:.1f} |"
+                 f" {_or_na(r['tflops'], '.3f')} | {_or_na(r['gflop_per_image'], '.4f')} |"
+                 f" {r['compile_s']:.1f} |"
                  f" {r['peak_memory']} |")
   return "\n".join(lines)
 
@@ -327,12 +442,22 @@ def main(argv):
             f"{_EXAMPLES.value} synthetic training images; img/s from the median timed call of"
             " (steps per call): " + ", ".join(f"{r['setup']} {r['dtype']} {r['calls']} x {r['steps']}"
                                               for r in rows) + "."]
-  if _TORCH.value:
+  ours = lambda setup: [r["images_per_s"] for r in rows
+                        if (r["setup"], r["dtype"], r["feed"]) == (setup, "float32", "device")]
+  if _TORCH.value and "seq_vae_moses_cpu" in names:
+    reference = torch_seq_vae_molecules_per_s(SETUPS["seq_vae_moses_cpu"][1],
+                                              min_seconds=_MIN_SECONDS.value,
+                                              num_examples=_EXAMPLES.value)
+    mine = ours("seq_vae_moses_cpu")
+    ratio = f"{mine[0] / reference:.2f}x" if mine else "n/a (no float32 device row)"
+    report.append(f"PyTorch {torch.__version__} eager MOSES VAE at seq_vae_moses_cpu's sizes"
+                  f" (batch 128, packed sequences, {torch.get_num_threads()} threads):"
+                  f" {reference:,.0f} molecules/s; genjax/PyTorch: {ratio}.")
+  if _TORCH.value and (not _ONLY.value or "vae_mlp" in names):
     reference = torch_vae_images_per_s(SETUPS["vae_mlp"][1], min_seconds=_MIN_SECONDS.value,
                                        num_examples=_EXAMPLES.value)
-    ours = [r["images_per_s"] for r in rows
-            if (r["setup"], r["dtype"], r["feed"]) == ("vae_mlp", "float32", "device")]
-    ratio = f"{ours[0] / reference:.2f}x" if ours else "n/a (no vae_mlp float32 row)"
+    mine = ours("vae_mlp")
+    ratio = f"{mine[0] / reference:.2f}x" if mine else "n/a (no vae_mlp float32 row)"
     report.append(f"PyTorch {torch.__version__} eager MLP VAE (batch 128, float32,"
                   f" {torch.get_num_threads()} threads): {reference:,.0f} img/s;"
                   f" genjax/PyTorch: {ratio}.")

@@ -22,6 +22,28 @@ def test_measure_vae_gives_finite_rates_and_a_table_row(feed):
   assert f"| vae_mlp | {feed} | float32 | 128 |" in benchmark.markdown([row])
 
 
+def test_molecule_setup_encodes_moses_shaped_rows_and_trains_the_real_seq_vae_step():
+  tokens, length = benchmark.synthetic_molecules(500)
+  vocab = benchmark.molecule_vocab()
+  rows = range(500)
+  assert tokens.shape == (500, 59) and (tokens[:, 0] == vocab.bos).all()
+  assert (tokens[rows, length - 1] == vocab.eos).all() and 12 <= length.min() <= length.max() <= 59
+  assert all((t[n:] == vocab.pad).all() and (t[1:n - 1] < len(benchmark.MOSES_CHARS)).all()
+             for t, n in zip(tokens, length))
+  assert 34 < length.mean() - 2 < 38   # MOSES' mean SMILES length, 35.9.
+  row = benchmark.measure("seq_vae_moses_cpu", "float32", steps=2, warmup_calls=0,
+                          min_seconds=0.0, num_examples=256)
+  assert row["images_per_s"] > 0 and math.isfinite(row["compile_s"])
+  assert "| seq_vae_moses_cpu | device | float32 | 128 |" in benchmark.markdown([row])
+  assert " n/a | n/a |" in benchmark.markdown([row])   # FLOPs of time scans: not counted.
+
+
+def test_torch_reference_of_moses_vae_trains():
+  pytest.importorskip("torch")
+  rate = benchmark.torch_seq_vae_molecules_per_s(16, chunk=2, min_seconds=0.0, num_examples=64)
+  assert math.isfinite(rate) and rate > 0
+
+
 def test_unknown_setup_is_a_one_line_error():
   result = subprocess.run([sys.executable, "-m", "experiments.benchmark", "--only=vae_mlp,nope"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120,

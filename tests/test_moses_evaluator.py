@@ -95,12 +95,13 @@ def test_valid_unique_novelty_are_the_hand_counts(data, generated, tmp_path):
 
 @pytest.fixture(scope="module")
 def answer(data, generated, weights):  # pylint: disable=redefined-outer-name
-  """moses.all_metrics of `generated` against the first 50 of test and test_scaffolds, with
+  """moses.all_metrics of `generated` against 50 drawn of test and test_scaffolds, with
   'unique@40' (all 40) named 'unique' as the evaluator names it."""
   _, train, test, test_sf = data
   with warnings.catch_warnings():
     warnings.simplefilter("ignore")   # unique@40 of only 35 valid molecules.
-    metrics = moses.all_metrics(generated, train, test[:50], test_sf[:50], k=40,
+    metrics = moses.all_metrics(generated, train, smiles_lib.subset(test, 50),  # Drawn, not heads.
+                                smiles_lib.subset(test_sf, 50), k=40,
                                 chemnet_path=weights[0], cache_dir=None)
   metrics["unique"] = metrics.pop("unique@40")
   return metrics

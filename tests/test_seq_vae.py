@@ -75,8 +75,20 @@ def test_sources_csv_columns_smi_names_folders_and_the_molsets_wheel(tmp_path):
       z.write(f, f"{smiles.WHEEL_DIR}/{f.name}")
   for path in (folder, wheel):
     mols = smiles.load(data_config(str(path), max_length=12, max_train=4))
-    assert mols.vocab.decode(mols.train_tokens) == train[:4] and mols.train_total == 5
-    assert mols.vocab.decode(mols.eval_tokens) == ["CCN", "CO"] and mols.train_tokens.shape[1] == 14
+    assert mols.vocab.decode(mols.train_tokens) == smiles.subset(train, 4) and mols.train_total == 5
+    # num_eval=2 of test's 3, drawn (seed 0), not its first two.
+    assert mols.vocab.decode(mols.eval_tokens) == ["CO", "CCC"] and mols.train_tokens.shape[1] == 14
+
+
+def test_subsets_are_seeded_draws_in_file_order_not_heads():
+  molecules = [f"C{'C' * (i % 7)}O{i}" for i in range(100)]
+  flat = np.frombuffer("\n".join(molecules).encode(), np.uint8)
+  for num in (1, 10, 99, 100, 0, 150):
+    drawn = smiles.subset(molecules, num)
+    assert drawn == [molecules[i] for i in sorted(
+        np.random.RandomState(0).permutation(100)[:num or 100])]
+    assert smiles._strings(smiles._draw(flat, num or 100)) == drawn   # Same draw from bytes.
+  assert smiles.subset(molecules, 10) != molecules[:10]
 
 
 @pytest.mark.parametrize("content,message", [

@@ -6,12 +6,13 @@ Sources (`data.name='smiles'`, `data.path`):
     the eval split;
   a folder holding `<split>.csv(.gz)` or `<split>.smi` files, or the molsets wheel (a zip
     whose `moses/dataset/data/` holds them): splits `data.train_split` and `data.eval_split`
-    ('train', 'test', 'test_scaffolds'), the eval split's first `data.num_eval` molecules.
+    ('train', 'test', 'test_scaffolds'), `data.num_eval` molecules of the eval split drawn at
+    random (seed 0, in file order: `subset_indices`; MOSES' files are ordered).
 
 The vocabulary is MOSES' `CharVocab` (moses/utils.py): one token per character of the
 training file (so 'Cl' is 'C', 'l', as in MOSES), sorted, then '<bos>', '<eos>', '<pad>'
 (no '<unk>': a character outside the vocabulary is an error, not a silent token). It is
-built from the whole training file even when `data.max_train` keeps only its first molecules,
+built from the whole training file even when `data.max_train` keeps a random draw of it,
 so a quick run and a full one share it, and a workdir stores it (`vocab.json`) so sampling
 needs no dataset.
 
@@ -207,10 +208,32 @@ def _molecules(flat: np.ndarray) -> int:
   return int((flat == ord("\n")).sum()) + 1 if len(flat) else 0
 
 
-def _head(flat: np.ndarray, num: int) -> np.ndarray:
-  """The first `num` molecules of `flat`."""
-  newline = np.flatnonzero(flat == ord("\n"))
-  return flat if num > len(newline) else flat[:newline[num - 1]]
+def subset_indices(total: int, num: int) -> np.ndarray:
+  """Sorted indices of `num` of `total` molecules drawn uniformly without replacement with
+  numpy's RandomState(0) (the draw of the MOSES known answers in the README), all of them when
+  num is 0 or >= total. A draw, not the first `num`: MOSES' split files are ordered (the
+  first 10,000 test molecules lie FCD 3.5 from a random 10,000, two random 10,000s 0.25)."""
+  if not num or num >= total:
+    return np.arange(total)
+  return np.sort(np.random.RandomState(0).permutation(total)[:num])
+
+
+def subset(smiles_list: Sequence[str], num: int) -> list:
+  """The molecules `subset_indices(len(smiles_list), num)` picks, in list order."""
+  return [smiles_list[i] for i in subset_indices(len(smiles_list), num)]
+
+
+def _draw(flat: np.ndarray, num: int) -> np.ndarray:
+  """The `num` molecules of `flat` that `subset_indices` picks, in file order."""
+  is_newline = flat == ord("\n")
+  total = int(is_newline.sum()) + 1
+  if num >= total:
+    return flat
+  chosen = np.zeros(total, bool)
+  chosen[subset_indices(total, num)] = True
+  molecule_of_byte = np.cumsum(is_newline) - is_newline   # A newline ends its molecule.
+  out = flat[chosen[molecule_of_byte]]
+  return out[:-1] if len(out) and out[-1] == ord("\n") else out
 
 
 def _tail(flat: np.ndarray, num: int) -> Tuple[np.ndarray, np.ndarray]:
@@ -254,7 +277,7 @@ def load(data_config) -> Molecules:
     where = (path, path)
   else:
     train = read_split(path, data_config.train_split)
-    evals = _head(read_split(path, data_config.eval_split), num_eval)
+    evals = _draw(read_split(path, data_config.eval_split), num_eval)
     where = (f"{path} split {data_config.train_split!r}", f"{path} split {data_config.eval_split!r}")
   vocab = Vocab.from_chars({chr(c) for c in np.flatnonzero(np.bincount(train, minlength=256))
                             if c != ord("\n")})
@@ -271,7 +294,7 @@ def load(data_config) -> Molecules:
   if not isinstance(max_train, int) or max_train < 0:
     raise GenjaxError(f"data.max_train={max_train!r} must be a non-negative integer (0: all)")
   if max_train:
-    train = _head(train, max_train)
+    train = _draw(train, max_train)
   train_tokens, train_lengths = encode_bytes(train, vocab, max_length, where[0])
   eval_tokens, eval_lengths = encode_bytes(evals, vocab, max_length, where[1])
   return Molecules(train_tokens, train_lengths, eval_tokens, eval_lengths, vocab, total)

@@ -4,10 +4,11 @@ sequence family: `num_samples` token rows from its `sample` (fixed key from `see
 own data source (`config.data`, read through `genjax.data.smiles`, never a fixed path):
 
   Novelty       against the whole training split (data.train_split, not cut to max_train);
-  */Test        against the first `num_reference` (0: all) molecules of the eval split
+  */Test        against `num_reference` (0: all) molecules of the eval split drawn at random
+                (seed 0, `smiles.subset`: MOSES' files are ordered, so a head is no sample)
                 (data.eval_split, not cut to num_eval; one SMILES file: its last num_eval);
-  */TestSF      against the first `num_reference` of split `scaffold_split` of a folder or
-                the molsets wheel ('': none; a source without it is refused).
+  */TestSF      against as many drawn from split `scaffold_split` of a folder or the molsets
+                wheel ('': none; a source without it is refused).
 
 `metrics` chooses comma-separated groups of `moses.GROUPS` ('all': every one), each costing
 only itself. Logged as `moses/<MOSES' name>` (eval/moses/valid in TensorBoard):
@@ -106,17 +107,18 @@ def make(family, config, options):
 
   def load_references():
     """{'train': training SMILES or None, 'refs': {'Test': stats, 'TestSF': stats}}."""
-    first = options["num_reference"] or None
+    num = options["num_reference"]
     stats = functools.partial(moses.reference_stats,
                               chemnet_path=options["chemnet"] if "fcd" in groups else None,
                               cache_dir=options["cache_dir"] or None, n_jobs=options["n_jobs"])
     refs = {}
     if with_references:
-      refs["Test"] = stats(smiles_lib.split_smiles(config.data, "eval")[:first],
+      refs["Test"] = stats(smiles_lib.subset(smiles_lib.split_smiles(config.data, "eval"), num),
                            properties="properties" in groups)
       if scaffold_split:
-        refs["TestSF"] = stats(smiles_lib.split_smiles(config.data, scaffold_split)[:first],
-                               properties=False)   # MOSES compares properties with Test only.
+        refs["TestSF"] = stats(
+            smiles_lib.subset(smiles_lib.split_smiles(config.data, scaffold_split), num),
+            properties=False)   # MOSES compares properties with Test only.
     train = set(smiles_lib.split_smiles(config.data, "train")) if "novelty" in groups else None
     return {"train": train, "refs": refs}
 
@@ -131,9 +133,9 @@ def make(family, config, options):
                                   chemnet_params, options["n_jobs"])
     return {f"moses/{name}": float(value) for name, value in result.items()}
 
-  first = f"first {options['num_reference']}" if options["num_reference"] else "all"
-  references = [f"Test: {first} of the eval split"] + (
-      [f"TestSF: {first} of split {scaffold_split!r}"] if scaffold_split else [])
+  drawn = f"{options['num_reference']} drawn (seed 0)" if options["num_reference"] else "all"
+  references = [f"Test: {drawn} of the eval split"] + (
+      [f"TestSF: {drawn} of split {scaffold_split!r}"] if scaffold_split else [])
   run.about = {"metrics": ",".join(groups), "num_samples": num, "seed": options["seed"],
                "temperature": options["temperature"], "data": config.data.path,
                "references": "; ".join(references) if with_references else "none",
