@@ -39,7 +39,7 @@ def get_config():
   ))
   config.optim.update(learning_rate=3e-4, grad_clip_norm=50.0)
   # The MOSES metrics (genjax/evaluators/moses.py) of 1,000 samples every eval_every steps and
-  # at the end, against the first 10,000 molecules of test and test_scaffolds (their
+  # at the end, against 10,000 molecules drawn from test and test_scaffolds (their
   # statistics computed on the first evaluation, then cached on disk). MOSES' own protocol, on
   # a workdir: experiments.evaluate --workdir=DIR --set=evals.moses.num_samples=30000
   # --set=evals.moses.num_reference=0. Needs RDKit and ChemNet's weights (README, "Molecules").

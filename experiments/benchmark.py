@@ -439,7 +439,7 @@ def main(argv):
   except GenjaxError as e:
     cli.fail(e)
   report = [header(), "", markdown(rows), "",
-            f"{_EXAMPLES.value} synthetic training images; img/s from the median timed call of"
+            f"{_EXAMPLES.value} synthetic training examples; examples/s from the median timed call of"
             " (steps per call): " + ", ".join(f"{r['setup']} {r['dtype']} {r['calls']} x {r['steps']}"
                                               for r in rows) + "."]
   ours = lambda setup: [r["images_per_s"] for r in rows
