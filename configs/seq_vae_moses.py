@@ -31,7 +31,9 @@ def get_config():
       latent_dim=128,
       embed_dim=0,              # Token embedding width (0: the vocabulary size, as MOSES'
                                 # one-hot-initialised embedding).
-      encoder=dict(hidden=256, bidirectional=False),
+      # type 'gru' (MOSES'), or 'transformer': `layers` pre-LN blocks of `heads` heads at
+      # width `hidden`, mean-pooled (layers and heads are read by the transformer only).
+      encoder=dict(type="gru", hidden=256, bidirectional=False, layers=2, heads=4),
       decoder=dict(hidden=512, layers=3),
   ))
   config.loss = ml_collections.ConfigDict(dict(

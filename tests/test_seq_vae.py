@@ -3,6 +3,7 @@ log-probabilities and stopping, a short training run whose samples become valid 
 and one-line errors for bad files and characters."""
 import gzip
 import os
+import re
 import zipfile
 
 import jax
@@ -154,13 +155,47 @@ def test_the_decoder_is_causal(small):
   assert np.abs(new[:, k:] - logits[:, k:]).max(-1).min() > 1e-6  # Every later position moved.
 
 
-def test_encoder_reads_each_row_up_to_its_length_only(small):
-  family, state, dataset = small
+@pytest.fixture(scope="module")
+def small_transformer():
+  """(family, an untrained state, the tiny data) with the transformer encoder."""
+  config = tiny_seq_vae()
+  config.model.encoder.update(type="transformer", hidden=16, layers=1, heads=2,
+                              bidirectional=False)
+  dataset = data_lib.load(config.data)
+  family = families.build(config, train.data_info(dataset))
+  return family, family.init_state(0), dataset
+
+
+@pytest.mark.parametrize("case", ["small", "small_transformer"])
+def test_encoder_reads_each_row_up_to_its_length_only(case, request):
+  family, state, dataset = request.getfixturevalue(case)
   tokens, length = dataset.train_tokens[:4], dataset.train_lengths[:4]
   noisy = np.where(np.arange(tokens.shape[1])[None] >= length[:, None], 3, tokens)  # Not PAD.
   for a, b in zip(family.predict["encode"](state, tokens, length),
                   family.predict["encode"](state, noisy, length)):
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_a_transformer_encoder_learns_codes_the_decoder_uses():
+  """KL off, 150 steps: the rows' own codes explain them far better than other rows' codes
+  (the encoder carries information), and bad transformer settings are one line each."""
+  config = _autoencoder(0.0)
+  config.model.encoder.update(type="transformer", hidden=32, layers=1, heads=2)
+  family, state, _ = _steps(config, 150)
+  dataset = data_lib.load(config.data)
+  tokens, length = dataset.eval_tokens[:64], dataset.eval_lengths[:64]
+  mean, _ = family.predict["encode"](state, tokens, length)
+  own = family.predict["log_likelihood"](state, tokens, length, mean)
+  other = family.predict["log_likelihood"](state, tokens, length, jnp.roll(mean, 1, axis=0))
+  assert float(jnp.mean(own)) > float(jnp.mean(other)) + 2.0, (jnp.mean(own), jnp.mean(other))
+  for update, message in ((dict(type="lstm"), "model.encoder.type='lstm': valid are ('gru', 'transformer')"),
+                          (dict(heads=3), "model.encoder.hidden=32 must be a multiple of model.encoder.heads=3"),
+                          (dict(bidirectional=True), "bidirectional=True is for the GRU encoder")):
+    bad = _autoencoder(0.0)
+    bad.model.encoder.update(type="transformer", hidden=32, layers=1, heads=2)
+    bad.model.encoder.update(update)
+    with pytest.raises(GenjaxError, match=r"^[^\n]*" + re.escape(message)):
+      seq_vae.check(bad)
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +287,7 @@ def test_sample_main_writes_smiles_deterministically(trained, tmp_path):
 
 
 # --- the adversarial autoencoder (loss.seq_vae.adversarial > 0) -------------------------------
-def _autoencoder(adversarial: float, start: int = 0):
+def _autoencoder(adversarial: float, start: int = 0, ramp: int = 0):
   """A small seq_vae without KL, with or without the latent discriminator."""
   config = tiny_seq_vae()
   config.batch_size = 32
@@ -260,7 +295,7 @@ def _autoencoder(adversarial: float, start: int = 0):
   config.model.encoder.update(hidden=32, bidirectional=False)
   config.model.decoder.update(hidden=32, layers=1)
   config.loss.seq_vae.update(kl_start=0.0, kl_end=0.0, adversarial=adversarial,
-                             adversarial_start=start)
+                             adversarial_start=start, adversarial_ramp=ramp)
   config.model.latent_discriminator = dict(hidden=(32, 32))
   config.optim.learning_rate = 3e-3
   return config
@@ -299,6 +334,17 @@ def test_the_adversarial_term_adds_to_the_same_step_loss_and_needs_a_discriminat
                                         r" model.latent_discriminator.hidden, a tuple"):
     families.build(config, train.data_info(data_lib.load(config.data)))
   seq_vae.check(seq_aae_moses_cpu.get_config())   # The shipped AAE config is valid.
+
+
+def test_the_adversarial_weight_ramps_in_linearly_after_the_start():
+  cfg = ml_collections.ConfigDict(dict(adversarial_start=10, adversarial_ramp=4))
+  got = [float(seq_vae.adversarial_ramp(step, cfg)) for step in (0, 9, 10, 11, 12, 13, 14, 99)]
+  assert got == [0, 0, 0.25, 0.5, 0.75, 1, 1, 1]
+  cfg.adversarial_ramp = 0   # At once, as before the ramp existed (and when it is absent).
+  assert [float(seq_vae.adversarial_ramp(s, cfg)) for s in (9, 10)] == [0, 1]
+  # In a step: the encoder feels w / 4 of D's term at the ramp's first step.
+  (_, _, ramped), (_, _, off) = (_steps(_autoencoder(2.0, start, ramp=4), 1) for start in (0, 1000))
+  assert ramped["loss"] == pytest.approx(off["loss"] + 2.0 / 4 * ramped["adversarial"], rel=1e-5)
 
 
 def test_before_adversarial_start_the_autoencoder_trains_alone_then_d_learns():

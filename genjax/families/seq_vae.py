@@ -38,10 +38,12 @@ from genjax.models import seq
 NET, DISC = "seq_vae", "latent_disc"
 OBJECTIVE = {**schema.leaves("kl_start", "kl_end", "kl_anneal_steps"),  # config.loss.seq_vae
              "adversarial": schema.MAYBE,   # Absent (configs before the AAE): 0.
-             "adversarial_start": schema.MAYBE}  # Absent: 0.
+             "adversarial_start": schema.MAYBE,   # Absent: 0.
+             "adversarial_ramp": schema.MAYBE}    # Absent: 0.
 SPEC = {
     "model": {**schema.leaves("name", "latent_dim", "embed_dim"),
-              "encoder": schema.leaves("hidden", "bidirectional"),
+              "encoder": {**schema.leaves("hidden", "bidirectional"),   # GRU (absent type)
+                          **schema.leaves("type", "layers", "heads", kind=schema.MAYBE)},
               "decoder": schema.leaves("hidden", "layers"),
               "latent_discriminator": schema.optional(schema.leaves("hidden"))},
     "loss": {"seq_vae": OBJECTIVE},
@@ -57,7 +59,7 @@ def objective_problems(cfg) -> list:
   found = [f"loss.seq_vae.{k}={cfg.get(k, 0.0)!r} must be a non-negative number"
            for k in ("kl_start", "kl_end", "adversarial")
            if not isinstance(cfg.get(k, 0.0), (int, float)) or cfg.get(k, 0.0) < 0]
-  for k in ("kl_anneal_steps", "adversarial_start"):
+  for k in ("kl_anneal_steps", "adversarial_start", "adversarial_ramp"):
     if not isinstance(cfg.get(k, 0), int) or cfg.get(k, 0) < 0:
       found.append(f"loss.seq_vae.{k}={cfg.get(k)!r} must be a non-negative integer"
                    + (" (0: num_steps)" if k == "kl_anneal_steps" else ""))
@@ -88,6 +90,14 @@ def check(config, data_info: DataInfo = None) -> None:
                  f" data.name={config.data.name!r})")
   nets = (NET, DISC) if adversarial_weight(config) else (NET,)
   schema.raise_if(found + optim.problems(config.optim, nets))
+
+
+def adversarial_ramp(step, cfg):
+  """The fraction of loss.seq_vae.adversarial the encoder feels at train step `step`: 0 before
+  adversarial_start, then linear to 1 over adversarial_ramp steps (0: at once)."""
+  start, ramp = cfg.get("adversarial_start", 0), cfg.get("adversarial_ramp", 0)
+  since = jnp.asarray(step, jnp.float32) - start
+  return jnp.where(since < 0, 0.0, jnp.clip((since + 1) / max(ramp, 1), 0.0, 1.0))
 
 
 def kl_weight(step, cfg, num_steps: int):
@@ -174,7 +184,7 @@ def build(config, data_info: DataInfo) -> Family:
                  "kl_weight": weight}
       if adversarial:   # The encoder's codes should pass D as prior draws.
         fool = jnp.mean(jax.nn.softplus(-score(state.nets[DISC], z)))
-        loss = loss + jnp.where(adversarial_on, adversarial, 0.0) * fool
+        loss = loss + adversarial * adversarial_ramp(state.step, loss_cfg) * fool
         metrics["adversarial"] = fool
       return loss, ({"loss": loss, **metrics}, z)
 

@@ -1,5 +1,6 @@
-"""Sequence networks: a GRU encoder (optionally bidirectional) to a diagonal Gaussian, and an
-autoregressive GRU decoder conditioned on z, as in the MOSES VAE (Polykovskiy et al. 2020).
+"""Sequence networks: a GRU encoder (optionally bidirectional; or a small transformer) to a
+diagonal Gaussian, and an autoregressive GRU decoder conditioned on z, as in the MOSES VAE
+(Polykovskiy et al. 2020).
 
 Tokens are int32 [B, T] (BOS chars EOS PAD...), `length_B` the tokens before the padding.
 The GRU is PyTorch's (r, z, n gates; n = tanh(W_n x + b_in + r * (U_n h + b_hn))). Its input
@@ -76,6 +77,43 @@ class Encoder(nn.Module):
     return nn.Dense(self.latent_dim, name="mean")(h), nn.Dense(self.latent_dim, name="log_std")(h)
 
 
+def sinusoidal_positions(num: int, width: int):
+  """float32 [num, width] sine/cosine position codes (Vaswani et al. 2017)."""
+  pos = jnp.arange(num, dtype=jnp.float32)[:, None]
+  freq = jnp.exp(-jnp.log(10_000.0) * jnp.arange(0, width, 2, dtype=jnp.float32) / width)
+  codes = jnp.zeros((num, width), jnp.float32)
+  codes = codes.at[:, 0::2].set(jnp.sin(pos * freq))
+  return codes.at[:, 1::2].set(jnp.cos(pos * freq[:width // 2]))
+
+
+class TransformerEncoder(nn.Module):
+  """tokens -> (mean_BxZ, log_std_BxZ): `layers` pre-LayerNorm blocks of `heads`-head
+  self-attention and a GELU MLP (4 x `hidden`) at width `hidden`, sine positions, keys past
+  each row's length masked; then the mean over the row's first `length` positions."""
+  hidden: int
+  latent_dim: int
+  layers: int = 2
+  heads: int = 4
+
+  @nn.compact
+  def __call__(self, emb_BxTxE, length_B):
+    num = emb_BxTxE.shape[1]
+    x = nn.Dense(self.hidden, name="input")(emb_BxTxE)
+    x = x + sinusoidal_positions(num, self.hidden).astype(x.dtype)
+    valid_BxT = jnp.arange(num)[None] < length_B[:, None]
+    mask = nn.make_attention_mask(valid_BxT, valid_BxT)
+    for i in range(self.layers):
+      h = nn.LayerNorm(name=f"ln_attn_{i}")(x)
+      x = x + nn.MultiHeadDotProductAttention(self.heads, name=f"attn_{i}")(h, h, mask=mask)
+      h = nn.LayerNorm(name=f"ln_mlp_{i}")(x)
+      h = nn.Dense(4 * self.hidden, name=f"mlp_in_{i}")(h)
+      x = x + nn.Dense(self.hidden, name=f"mlp_out_{i}")(nn.gelu(h))
+    x = nn.LayerNorm(name="ln_out")(x)
+    weights_BxT = valid_BxT.astype(x.dtype) / jnp.maximum(length_B, 1)[:, None].astype(x.dtype)
+    h = jnp.einsum("bt,btd->bd", weights_BxT, x)
+    return nn.Dense(self.latent_dim, name="mean")(h), nn.Dense(self.latent_dim, name="log_std")(h)
+
+
 class Decoder(nn.Module):
   """p(x | z): a stack of GRUs whose every step reads the previous token's embedding and z,
   started from a linear map of z (the same for every layer, as MOSES)."""
@@ -119,10 +157,17 @@ class SeqVAE(nn.Module):
   bidirectional: bool
   decoder_hidden: int
   decoder_layers: int
+  encoder_type: str = "gru"
+  encoder_layers: int = 2
+  encoder_heads: int = 4
 
   def setup(self):
     self.embed = nn.Embed(self.vocab_size, self.embed_dim, name="embed")
-    self.encoder = Encoder(self.encoder_hidden, self.latent_dim, self.bidirectional)
+    if self.encoder_type == "transformer":
+      self.encoder = TransformerEncoder(self.encoder_hidden, self.latent_dim, self.encoder_layers,
+                                        self.encoder_heads)
+    else:
+      self.encoder = Encoder(self.encoder_hidden, self.latent_dim, self.bidirectional)
     self.decoder = Decoder(self.decoder_hidden, self.decoder_layers, self.vocab_size)
 
   def __call__(self, tokens_BxT, length_B, z_BxZ):  # For init: every parameter.
@@ -144,8 +189,13 @@ class SeqVAE(nn.Module):
 
 def build(cfg, vocab_size: int) -> SeqVAE:
   """The SeqVAE of a `seq_vae` config's model section."""
-  return SeqVAE(vocab_size, cfg.embed_dim or vocab_size, cfg.latent_dim, cfg.encoder.hidden,
-                cfg.encoder.bidirectional, cfg.decoder.hidden, cfg.decoder.layers)
+  enc = cfg.encoder
+  return SeqVAE(vocab_size, cfg.embed_dim or vocab_size, cfg.latent_dim, enc.hidden,
+                enc.bidirectional, cfg.decoder.hidden, cfg.decoder.layers,
+                enc.get("type", "gru"), enc.get("layers", 2), enc.get("heads", 4))
+
+
+ENCODERS = ("gru", "transformer")
 
 
 def problems(cfg) -> list:
@@ -158,7 +208,22 @@ def problems(cfg) -> list:
   if not isinstance(cfg.embed_dim, int) or cfg.embed_dim < 0:
     found.append(f"model.embed_dim={cfg.embed_dim!r} must be a non-negative integer (0: the"
                  " vocabulary size)")
-  if not isinstance(cfg.encoder.bidirectional, bool):
-    found.append(f"model.encoder.bidirectional={cfg.encoder.bidirectional!r} must be True or False")
+  enc = cfg.encoder
+  if not isinstance(enc.bidirectional, bool):
+    found.append(f"model.encoder.bidirectional={enc.bidirectional!r} must be True or False")
+  kind = enc.get("type", "gru")
+  if kind not in ENCODERS:
+    found.append(f"model.encoder.type={kind!r}: valid are {ENCODERS}")
+  elif kind == "transformer":
+    layers, heads = enc.get("layers", 2), enc.get("heads", 4)
+    for name, value in (("layers", layers), ("heads", heads)):
+      if not isinstance(value, int) or value <= 0:
+        found.append(f"model.encoder.{name}={value!r} must be a positive integer")
+    if enc.bidirectional:
+      found.append("model.encoder.bidirectional=True is for the GRU encoder: a transformer"
+                   " reads both ways already (set it False)")
+    if isinstance(heads, int) and heads > 0 and isinstance(enc.hidden, int) and enc.hidden % heads:
+      found.append(f"model.encoder.hidden={enc.hidden} must be a multiple of"
+                   f" model.encoder.heads={heads}")
   return found
 
