@@ -249,6 +249,20 @@ def shipped_compile_seconds(path: str) -> float:
   return seconds
 
 
+def median_chunk_seconds(step, chunk: int, min_seconds: float) -> float:
+  """Median seconds of `chunk` calls of `step()`, after one untimed chunk; chunks repeat for
+  at least `min_seconds`."""
+  for _ in range(chunk):
+    step()
+  chunk_seconds, start = [], time.perf_counter()
+  while not chunk_seconds or time.perf_counter() - start < min_seconds:
+    chunk_start = time.perf_counter()
+    for _ in range(chunk):
+      step()
+    chunk_seconds.append(time.perf_counter() - chunk_start)
+  return float(np.median(chunk_seconds))
+
+
 def torch_vae_images_per_s(batch: int = 128, chunk: int = 50, min_seconds: float = 3.0,
                            num_examples: int = 60000) -> float:
   """Images/s of pytorch/examples' VAE (784-400-20, Adam 1e-3) in eager PyTorch on CPU: per
@@ -282,15 +296,7 @@ def torch_vae_images_per_s(batch: int = 128, chunk: int = 50, min_seconds: float
     loss.backward()
     opt.step()
 
-  for _ in range(chunk):
-    step()
-  chunk_seconds, start = [], time.perf_counter()
-  while not chunk_seconds or time.perf_counter() - start < min_seconds:
-    chunk_start = time.perf_counter()
-    for _ in range(chunk):
-      step()
-    chunk_seconds.append(time.perf_counter() - chunk_start)
-  return batch * chunk / float(np.median(chunk_seconds))
+  return batch * chunk / median_chunk_seconds(step, chunk, min_seconds)
 
 
 def torch_seq_vae_molecules_per_s(batch: int = 128, chunk: int = 20, min_seconds: float = 3.0,
@@ -347,15 +353,7 @@ def torch_seq_vae_molecules_per_s(batch: int = 128, chunk: int = 20, min_seconds
     nn.utils.clip_grad_norm_(params, config.optim.grad_clip_norm)
     opt.step()
 
-  for _ in range(chunk):
-    step()
-  chunk_seconds, start = [], time.perf_counter()
-  while not chunk_seconds or time.perf_counter() - start < min_seconds:
-    chunk_start = time.perf_counter()
-    for _ in range(chunk):
-      step()
-    chunk_seconds.append(time.perf_counter() - chunk_start)
-  return batch * chunk / float(np.median(chunk_seconds))
+  return batch * chunk / median_chunk_seconds(step, chunk, min_seconds)
 
 
 def fid_seconds(num: int, weights: str, batch_size: int = 100) -> dict:
@@ -442,25 +440,19 @@ def main(argv):
             f"{_EXAMPLES.value} synthetic training examples; examples/s from the median timed call of"
             " (steps per call): " + ", ".join(f"{r['setup']} {r['dtype']} {r['calls']} x {r['steps']}"
                                               for r in rows) + "."]
-  ours = lambda setup: [r["images_per_s"] for r in rows
-                        if (r["setup"], r["dtype"], r["feed"]) == (setup, "float32", "device")]
-  if _TORCH.value and "seq_vae_moses_cpu" in names:
-    reference = torch_seq_vae_molecules_per_s(SETUPS["seq_vae_moses_cpu"][1],
-                                              min_seconds=_MIN_SECONDS.value,
-                                              num_examples=_EXAMPLES.value)
-    mine = ours("seq_vae_moses_cpu")
-    ratio = f"{mine[0] / reference:.2f}x" if mine else "n/a (no float32 device row)"
-    report.append(f"PyTorch {torch.__version__} eager MOSES VAE at seq_vae_moses_cpu's sizes"
-                  f" (batch 128, packed sequences, {torch.get_num_threads()} threads):"
-                  f" {reference:,.0f} molecules/s; genjax/PyTorch: {ratio}.")
-  if _TORCH.value and (not _ONLY.value or "vae_mlp" in names):
-    reference = torch_vae_images_per_s(SETUPS["vae_mlp"][1], min_seconds=_MIN_SECONDS.value,
-                                       num_examples=_EXAMPLES.value)
-    mine = ours("vae_mlp")
-    ratio = f"{mine[0] / reference:.2f}x" if mine else "n/a (no vae_mlp float32 row)"
-    report.append(f"PyTorch {torch.__version__} eager MLP VAE (batch 128, float32,"
-                  f" {torch.get_num_threads()} threads): {reference:,.0f} img/s;"
-                  f" genjax/PyTorch: {ratio}.")
+  references = (  # (setup, its PyTorch reference's rate, what it is, unit)
+      ("seq_vae_moses_cpu", torch_seq_vae_molecules_per_s, "eager MOSES VAE at"
+       " seq_vae_moses_cpu's sizes (batch 128, packed sequences", "molecules/s"),
+      ("vae_mlp", torch_vae_images_per_s, "eager MLP VAE (batch 128, float32", "img/s"))
+  for setup, rate, what, unit in references:
+    if not _TORCH.value or setup not in names:
+      continue
+    reference = rate(SETUPS[setup][1], min_seconds=_MIN_SECONDS.value, num_examples=_EXAMPLES.value)
+    mine = [r["images_per_s"] for r in rows
+            if (r["setup"], r["dtype"], r["feed"]) == (setup, "float32", "device")]
+    ratio = f"{mine[0] / reference:.2f}x" if mine else f"n/a (no {setup} float32 device row)"
+    report.append(f"PyTorch {torch.__version__} {what}, {torch.get_num_threads()} threads):"
+                  f" {reference:,.0f} {unit}; genjax/PyTorch: {ratio}.")
   if _FID.value:
     timed = fid_seconds(_FID.value, _FID_WEIGHTS.value)
     report.append(f"FID on {_FID.value:,} samples (28x28, resized to 299; reference features"
