@@ -56,7 +56,11 @@ def get_config():
       exclude_labels="",        # '3' or '3,5': train without these classes (the eval split
                                 # keeps them), as in one-class-out anomaly detection.
       max_length=0,             # smiles: characters per molecule (0: the longest in train).
-      max_train=0,              # smiles: keep the first max_train training molecules (0: all).
+      max_train=0,              # smiles: keep a random draw of max_train training molecules
+                                # (seed 0, file order kept; 0: all).
+      length_buckets=(),        # smiles: token widths, e.g. (32, 36, 40, 44, 48): each step
+                                # takes molecules of similar length and runs at the smallest
+                                # width that holds its longest (same result, less padding).
       mutation_rate=0.0,        # train images only: each pixel replaced by U(0, 1) with this
                                 # probability (Ren et al. 2019's background model).
       pseudo_labels="",         # 'kmeans<K>': balanced k-means clusters of the train images

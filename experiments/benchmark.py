@@ -10,8 +10,9 @@ compilation and `--warmup_calls` untimed calls; calls repeat for `--min_seconds`
 compile) and the peak memory: the device's `peak_bytes_in_use` where it has one (GPU), else
 the process's peak host RSS. Peaks are process high-water marks, so rows run smallest first.
 It also reports the compile time of the first train call of the shipped default configs.
-`--torch` adds PyTorch eager references for the MLP VAE and, with `--only=seq_vae_moses_cpu`,
-MOSES' SMILES VAE at that config's sizes (needs `pip install torch`).
+`--torch` adds PyTorch eager references for the MLP VAE and, with `--only=seq_vae_moses_cpu`
+(and/or `seq_vae_moses_cpu_buckets`, the same with `data.length_buckets`), MOSES' SMILES VAE at
+that config's sizes (needs `pip install torch`).
 """
 import datetime
 import itertools
@@ -52,7 +53,10 @@ SETUPS = {
     "dcgan64_b512": ((64, 64, 3), 512, 1, 10),
     # configs/seq_vae_moses_cpu.py on MOSES-shaped token rows: (T,) = 57 characters + 2.
     "seq_vae_moses_cpu": ((59,), 128, 50, 200),
+    # The same with data.length_buckets: steps of similar lengths at the width they need.
+    "seq_vae_moses_cpu_buckets": ((59,), 128, 50, 200),
 }
+LENGTH_BUCKETS = (32, 36, 40, 44, 48)
 # MOSES' training vocabulary (the 26 characters of its train split) and SMILES lengths.
 MOSES_CHARS = "#()-123456=BCFHNOS[]clnors"
 MOSES_MEAN_LENGTH, MOSES_MAX_LENGTH = 35.9, 57
@@ -97,6 +101,8 @@ def setup_config(name: str, dtype: str = "float32"):
     config = wgan_gp_mnist10k.get_config()
   elif name.startswith("seq_vae"):
     config = seq_vae_moses_cpu.get_config()  # GRU 128 -> z 64 -> GRU 256, Adam 1e-3, clip 50.
+    if name.endswith("_buckets"):
+      config.data.length_buckets = LENGTH_BUCKETS
   else:
     config = dcgan_digits.get_config()  # Non-saturating, Adam(2e-4, b1=0.5), values in [-1, 1].
     config.model.generator.width = config.model.discriminator.width = 64
@@ -445,12 +451,13 @@ def main(argv):
        " seq_vae_moses_cpu's sizes (batch 128, packed sequences", "molecules/s"),
       ("vae_mlp", torch_vae_images_per_s, "eager MLP VAE (batch 128, float32", "img/s"))
   for setup, rate, what, unit in references:
-    if not _TORCH.value or setup not in names:
+    variants = [n for n in names if n == setup or n.startswith(setup + "_")]
+    if not _TORCH.value or not variants:
       continue
     reference = rate(SETUPS[setup][1], min_seconds=_MIN_SECONDS.value, num_examples=_EXAMPLES.value)
-    mine = [r["images_per_s"] for r in rows
-            if (r["setup"], r["dtype"], r["feed"]) == (setup, "float32", "device")]
-    ratio = f"{mine[0] / reference:.2f}x" if mine else f"n/a (no {setup} float32 device row)"
+    mine = [f"{r['images_per_s'] / reference:.2f}x" + (f" ({r['setup']})" if len(variants) > 1 else "")
+            for r in rows if r["setup"] in variants and (r["dtype"], r["feed"]) == ("float32", "device")]
+    ratio = ", ".join(mine) or f"n/a (no {setup} float32 device row)"
     report.append(f"PyTorch {torch.__version__} {what}, {torch.get_num_threads()} threads):"
                   f" {reference:,.0f} {unit}; genjax/PyTorch: {ratio}.")
   if _FID.value:

@@ -37,7 +37,8 @@ SHARED = {
                    "train_split", "eval_split", "tfds_data_dir", "image_size", "value_range",
                    "dynamic_binarization", "radius", "spacing", "std", "placement",
                    "device_limit_mb", "num_shards", "prefetch", "exclude_labels",
-                   "max_length", "max_train", "mutation_rate", "pseudo_labels"),
+                   "max_length", "max_train", "mutation_rate", "pseudo_labels",
+                   "length_buckets"),
     "optim": leaves("learning_rate", "schedule", "warmup_steps", "final_lr_fraction",
                     "grad_clip_norm", "weight_decay", "b1", "b2"),
     "eval": leaves("num_samples_png"),
@@ -127,7 +128,7 @@ def check(config, family_spec: dict) -> None:
 
 
 NEWER_DATA_FIELDS = {"exclude_labels": "", "max_length": 0, "max_train": 0,
-                     "mutation_rate": 0.0, "pseudo_labels": ""}
+                     "mutation_rate": 0.0, "pseudo_labels": "", "length_buckets": []}
 NEWER_GAN_FIELDS = {"generator": {"noise_injection": 0.0}, "discriminator": {"pack": 1}}
 
 

@@ -215,6 +215,53 @@ def test_carried_epoch_order_gives_the_batches_of_fresh_draws():
                                     indices(root, step, sampling))
 
 
+def test_length_buckets_regroup_each_epoch_into_steps_of_similar_length():
+  """Every row still once per epoch (per shard), a step's rows share a bucket but where the
+  sorted order crosses one, steps are not sorted by length, the order is a function of
+  (seed, step), with carried orders alike; bad buckets and non-sequence data are one line."""
+  lengths = np.random.RandomState(0).randint(5, 60, 1003).astype(np.int32)
+  buckets = (20, 30, 40, 50)
+  root = jax.random.PRNGKey(2)
+  for shards in (1, 2):
+    plain = pipeline.Sampling(1003, 20, num_shards=shards)
+    sampling = pipeline.Sampling(1003, 20, num_shards=shards, length_buckets=buckets)
+    per_step = []
+    for step in range(sampling.steps_per_epoch):
+      rows = np.asarray(pipeline.batch_indices(root, step, sampling,
+                                               pipeline.epoch_order(root, step, sampling,
+                                                                    lengths=lengths)))
+      per_step.append(rows)
+    rows = np.concatenate(per_step)
+    assert len(set(rows)) == len(rows) == sampling.steps_per_epoch * 20  # No row twice.
+    bucket = np.searchsorted(buckets, lengths)
+    spread = [len(set(bucket[r])) for r in per_step]
+    assert np.mean(np.array(spread) == 1) > 0.8 and max(spread) <= 2 * shards, spread
+    random_spread = [len(set(bucket[np.asarray(pipeline.batch_indices(root, s, plain))]))
+                     for s in range(10)]
+    assert min(random_spread) >= 4   # Without buckets a step mixes all of them.
+    firsts = [lengths[r].max() for r in per_step]
+    assert firsts != sorted(firsts)   # The steps are shuffled, not a length curriculum.
+    again = pipeline.epoch_order(root, 3, sampling, lengths=lengths)
+    np.testing.assert_array_equal(again, pipeline.epoch_order(root, 0, sampling, lengths=lengths))
+    later = pipeline.epoch_order(root, sampling.steps_per_epoch, sampling, lengths=lengths)
+    assert not np.array_equal(later, again)   # A new epoch, a new order.
+    carried = jax.jit(pipeline.carried_order, static_argnums=3)
+    order = pipeline.epoch_order(root, 3, sampling, lengths=lengths)
+    for step in range(3, sampling.steps_per_epoch + 4):
+      order = carried(order, root, step, sampling, None, lengths)
+      np.testing.assert_array_equal(order, pipeline.epoch_order(root, step, sampling,
+                                                                lengths=lengths))
+  cfg = tiny().data
+  with pytest.raises(GenjaxError, match=r"^data.length_buckets=\(20,\) is for token sequences"
+                                        r" \(data.name='smiles'\), not data.name='digits'"):
+    pipeline.check(cfg, pipeline.Sampling(100, 10, length_buckets=(20,)))
+  cfg.name = "smiles"
+  for bad in ((30, 20), (2, 20), (20, 20)):
+    with pytest.raises(GenjaxError, match=r"^data.length_buckets=.* must be increasing token"
+                                          r" widths >= 3"):
+      pipeline.check(cfg, pipeline.Sampling(100, 10, length_buckets=bad))
+
+
 def test_unrolled_threefry_is_jax_threefry_bit_for_bit():
   from jax.extend.random import threefry2x32_p  # pylint: disable=g-import-not-at-top
   key = jax.random.PRNGKey(7)

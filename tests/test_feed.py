@@ -15,6 +15,7 @@ from genjax.data import pipeline
 from genjax.errors import GenjaxError
 from tests.conftest import tiny
 from tests.conftest import tiny_gan
+from tests.conftest import tiny_seq_vae
 
 
 def test_a_sharded_step_takes_an_equal_share_of_every_shard_in_each_slice():
@@ -65,6 +66,7 @@ def _digits_gan():
 @pytest.mark.parametrize("make_config, data, num_seeds", [
     (tiny, dict(num_shards=2), 2),                # VAE: binarized in the step, labels fed too.
     (_digits_gan, dict(num_shards=4), 1),         # GAN: two critic slices per step.
+    (tiny_seq_vae, dict(num_shards=2, length_buckets=(36,)), 1),  # Grouped by length.
 ])
 def test_the_host_feed_trains_exactly_like_the_device_feed_and_resumes(tmp_path, make_config,
                                                                       data, num_seeds, caplog):

@@ -198,6 +198,33 @@ def test_a_transformer_encoder_learns_codes_the_decoder_uses():
       seq_vae.check(bad)
 
 
+def test_a_step_runs_at_the_smallest_bucket_width_holding_its_longest_row_with_the_same_result():
+  """at_smallest_width picks the smallest width >= the longest row (T past the last bucket);
+  a step of short molecules with data.length_buckets equals the step without (loss, every
+  updated parameter), and the widths fall back to T alone with num_seeds > 1."""
+  width = lambda length, widths: int(seq_vae.at_smallest_width(
+      lambda t, l: jnp.float32(t.shape[1]), widths, jnp.zeros((2, 48), jnp.int32),
+      jnp.asarray(length, jnp.int32)))
+  assert [width([10, l], (32, 36, 48)) for l in (20, 32, 33, 36, 37, 48)] == [32, 32, 36, 36, 48, 48]
+  dataset = data_lib.load(tiny_seq_vae().data)
+  short = np.argsort(dataset.train_lengths)[:32]   # Lengths up to ~30 of T = 48.
+  batch = {"tokens": dataset.train_tokens[short], "length": dataset.train_lengths[short]}
+  results = []
+  for buckets in ((), (32, 36, 40)):
+    config = _autoencoder(0.0)
+    config.loss.seq_vae.kl_end = 0.1   # The KL term and the posterior draw are in the step.
+    config.data.length_buckets = buckets
+    family = families.build(config, train.data_info(dataset))
+    assert seq_vae.step_widths(config, 48) == buckets + (48,)
+    results.append(jax.jit(family.train_step)(family.init_state(0), batch, jax.random.PRNGKey(1)))
+  (plain, plain_metrics), (bucketed, bucketed_metrics) = results
+  assert float(plain_metrics["loss"]) == pytest.approx(float(bucketed_metrics["loss"]), rel=1e-5)
+  for a, b in zip(jax.tree.leaves(plain.nets), jax.tree.leaves(bucketed.nets)):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+  config.num_seeds = 2
+  assert seq_vae.step_widths(config, 48) == (48,)
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
   """(family, state, workdir, untrained state) of a short run on the 1,000 tiny molecules."""

@@ -95,8 +95,11 @@ class DeviceFeed:
     if self._mixture:
       self._order = lambda roots, _: np.zeros(roots.shape[:-1] + (0,), np.int32)
     else:
-      order = lambda root, step: pipeline.epoch_order(root, step, sampling)
-      self._order = jax.jit(order if self._roots.ndim == 1 else jax.vmap(order, (0, None)))
+      lengths = arrays.get("length")  # Token sequences: for sampling.length_buckets.
+      order = lambda root, step, lengths: pipeline.epoch_order(root, step, sampling,
+                                                               lengths=lengths)
+      order = jax.jit(order if self._roots.ndim == 1 else jax.vmap(order, (0, None, None)))
+      self._order = lambda roots, step: order(roots, step, lengths)
     self._epoch = (None, None)  # (epoch, its placed order)
 
   def inputs(self, step: int, length: int):  # pylint: disable=unused-argument
@@ -130,8 +133,10 @@ class HostFeed:
     self.replicated = self.roots.ndim == 2
     cpu = jax.local_devices(backend="cpu")[0]
     self._to_cpu = lambda x: jax.device_put(x, cpu)
-    self._order = jax.jit(lambda root, step: pipeline.epoch_order(root, step, sampling,
-                                                                  self.shards))
+    order = jax.jit(lambda root, step, lengths: pipeline.epoch_order(root, step, sampling,
+                                                                     self.shards, lengths))
+    lengths = arrays.get("length")  # This process's shards' rows, in order.
+    self._order = lambda root, step: order(root, step, lengths)
     self._indices = jax.jit(lambda order, step: pipeline.batch_indices(
         None, step, sampling, order, self.shards))
     self._epochs = {}  # replica -> (epoch, order on the host CPU)

@@ -7,6 +7,10 @@ would, on any number of devices and processes, whether batches are gathered on d
 fed from the host (`genjax.data.feed`). Permutations are drawn once per epoch: the device
 feed gives a call those of its first step's epoch, carried through its steps
 (`carried_order`).
+
+With `Sampling.length_buckets` (token sequences), each epoch's order is regrouped so that a
+step's rows have similar lengths (`group_by_length`): a sequence step then runs at the width
+of its longest row (`genjax.families.seq_vae`) instead of the padded maximum.
 """
 import dataclasses
 
@@ -31,11 +35,15 @@ class Sampling:
   slices; 1 otherwise), each slice `batch_size / num_shards` examples from every shard, in
   the shard's own epoch permutation. The batch of a step therefore does not depend on how
   many processes read the shards (see `genjax.data.feed`).
+
+  `length_buckets` (token widths, increasing; () off): steps take rows of similar length
+  (`group_by_length`).
   """
   num_examples: int
   batch_size: int
   groups: int = 1
   num_shards: int = 1
+  length_buckets: tuple = ()
 
   @property
   def shard_size(self) -> int:
@@ -60,6 +68,14 @@ def check(data_config, sampling: Sampling) -> None:
   if not 0.0 <= rate < 1.0:
     raise GenjaxError(f"data.mutation_rate={rate} must be in [0, 1): the probability that a"
                       " training pixel is replaced by noise")
+  buckets = sampling.length_buckets
+  if buckets and data_config.name != "smiles":
+    raise GenjaxError(f"data.length_buckets={buckets} is for token sequences"
+                      f" (data.name='smiles'), not data.name={data_config.name!r}: set it to ()")
+  if buckets and (not all(isinstance(b, int) and b >= 3 for b in buckets)
+                  or list(buckets) != sorted(set(buckets))):
+    raise GenjaxError(f"data.length_buckets={buckets} must be increasing token widths >= 3"
+                      " (characters + BOS and EOS), e.g. (32, 36, 40, 44, 48); () is off")
   size, num, shards = sampling.batch_size, sampling.num_examples, sampling.num_shards
   if size <= 0:
     raise GenjaxError(f"batch_size={size} must be positive")
@@ -98,27 +114,54 @@ def to_unit(images, value_range: str) -> np.ndarray:
   return np.clip(x, 0.0, 1.0)
 
 
-def epoch_order(root_key, step, sampling: Sampling, shards=None):
+def epoch_order(root_key, step, sampling: Sampling, shards=None, lengths=None):
   """int32[len(shards), shard_size]: the permutation of each of `shards` (default: all) in
-  the epoch that `step` belongs to. One shard permutes with the epoch's key itself."""
+  the epoch that `step` belongs to. One shard permutes with the epoch's key itself.
+  `lengths` (int32, the rows of `shards` in order; needed with `sampling.length_buckets`):
+  the permutations are regrouped by length (`group_by_length`)."""
   shards = range(sampling.num_shards) if shards is None else shards
   epoch_key = jax.random.fold_in(rng_lib.purpose_key(root_key, "data"),
                                  step // sampling.steps_per_epoch)
   if sampling.num_shards == 1:
-    return jax.random.permutation(epoch_key, sampling.num_examples)[None]
-  return jax.vmap(lambda d: jax.random.permutation(jax.random.fold_in(epoch_key, d),
-                                                   sampling.shard_size))(jnp.asarray(shards))
+    order = jax.random.permutation(epoch_key, sampling.num_examples)[None]
+  else:
+    order = jax.vmap(lambda d: jax.random.permutation(jax.random.fold_in(epoch_key, d),
+                                                      sampling.shard_size))(jnp.asarray(shards))
+  if not sampling.length_buckets:
+    return order
+  if lengths is None:
+    raise ValueError("sampling.length_buckets needs the rows' lengths")
+  return group_by_length(order, lengths, sampling, epoch_key)
 
 
-def carried_order(order, root_key, step, sampling: Sampling, shards=None):
+def group_by_length(order_NxS, lengths, sampling: Sampling, epoch_key):
+  """Shard orders regrouped so that each step's slice of every shard holds rows of similar
+  length: each shard's random order sorted (stably: random within a bucket) by the bucket of
+  its rows' length (`sampling.length_buckets`), cut into the epoch's steps_per_epoch slices
+  of per_shard rows, and the slices shuffled with one permutation shared by the shards (so a
+  step takes the same length quantile of every shard). Every row still appears once per
+  epoch; the epoch's remainder (dropped) stays last."""
+  num, size = order_NxS.shape
+  bucket = jnp.searchsorted(jnp.asarray(sampling.length_buckets, jnp.int32),
+                            jnp.asarray(lengths)[:num * size]).reshape(num, size)
+  by_bucket = jnp.argsort(jnp.take_along_axis(bucket, order_NxS, 1), axis=1, stable=True)
+  ordered = jnp.take_along_axis(order_NxS, by_bucket, 1)
+  steps, per = sampling.steps_per_epoch, sampling.per_shard
+  slices = jax.random.permutation(rng_lib.purpose_key(epoch_key, "length_buckets"), steps)
+  head = ordered[:, :steps * per].reshape(num, steps, per)[:, slices].reshape(num, -1)
+  return jnp.concatenate([head, ordered[:, steps * per:]], 1)
+
+
+def carried_order(order, root_key, step, sampling: Sampling, shards=None, lengths=None):
   """The epoch order of `step`, given `order`, that of step - 1 (or of any earlier step of
   the same epoch; None: drawn): redrawn only at an epoch's first step. A scan carries it, so
   the permutation (for MNIST-sized data several times an MLP's train step) is drawn once per
   epoch instead of once per step."""
   if order is None:
-    return epoch_order(root_key, step, sampling, shards)
+    return epoch_order(root_key, step, sampling, shards, lengths)
   return jax.lax.cond(step % sampling.steps_per_epoch == 0,
-                      lambda: epoch_order(root_key, step, sampling, shards), lambda: order)
+                      lambda: epoch_order(root_key, step, sampling, shards, lengths),
+                      lambda: order)
 
 
 def batch_indices(root_key, step, sampling: Sampling, order=None, shards=None):
@@ -189,7 +232,7 @@ def train_batch(arrays, root_key, step, step_key, data_config, sampling: Samplin
     if "centroids" in arrays:  # data.pseudo_labels: each point's cluster.
       return {"image": points, "label": pseudo_labels.nearest(points, arrays["centroids"])}, order
     return {"image": points}, order
-  order = carried_order(order, root_key, step, sampling)
+  order = carried_order(order, root_key, step, sampling, lengths=arrays.get("length"))
   idx = batch_indices(root_key, step, sampling, order)
   # Gather the rows first: XLA:CPU emits a gather fused into an elementwise consumer
   # element by element, several times slower.

@@ -6,7 +6,9 @@ Objective (MOSES' VAE trainer): reconstruction in nats per token (the mean over 
 target token of the global batch) + kl_weight * KL (nats per molecule, batch mean), with
 kl_weight annealed linearly from loss.seq_vae.kl_start to kl_end over kl_anneal_steps train
 steps (0: num_steps). Keys: the step's `rng` gives 'reparam'; sampling takes 'prior' and
-'tokens' from its key.
+'tokens' from its key. With data.length_buckets (batches grouped by length,
+`genjax.data.pipeline.group_by_length`) a step runs at the smallest width holding its longest
+row (`at_smallest_width`): the same loss and update, less padding.
 
 Adversarial fusion (the AAE of Makhzani et al. 2016, MOSES' `aae` row): with
 loss.seq_vae.adversarial = w > 0, an MLP discriminator D on the latent space
@@ -124,6 +126,25 @@ def token_log_probs(logits_BxTxV, tokens_BxT, length_B, vocab: smiles.Vocab):
   return logp * mask, mask
 
 
+def step_widths(config, num_tokens: int) -> tuple:
+  """The token widths a train step may run at: data.length_buckets below T, then T. One
+  width (T) with num_seeds > 1: vmapped over replicas, `lax.switch` would run every width."""
+  if config.get("num_seeds", 1) > 1:
+    return (num_tokens,)
+  return tuple(w for w in config.data.get("length_buckets", ()) if w < num_tokens) + (num_tokens,)
+
+
+def at_smallest_width(fn, widths, tokens_BxT, length_B, *args):
+  """fn(tokens_BxT[:, :w], length_B, *args) at the smallest of `widths` holding the batch's
+  longest row (`lax.switch`: only that width runs). Exact: every row's tokens lie within w,
+  and nothing of a row reads past its length. Under pmap each device picks its own width."""
+  if len(widths) == 1:
+    return fn(tokens_BxT, length_B, *args)
+  index = jnp.minimum(jnp.searchsorted(jnp.asarray(widths), jnp.max(length_B)), len(widths) - 1)
+  return jax.lax.switch(index, [lambda t, *a, w=w: fn(t[:, :w], *a) for w in widths],
+                        tokens_BxT, length_B, *args)
+
+
 def build(config, data_info: DataInfo) -> Family:
   """The seq_vae family of `config` for token sequences of `data_info` (shape (T,), vocab)."""
   check(config, data_info)
@@ -133,6 +154,7 @@ def build(config, data_info: DataInfo) -> Family:
   opt = optim.make(config.optim, config.num_steps, NET)
   loss_cfg, latent_dim = config.loss.seq_vae, config.model.latent_dim
   (num_tokens,) = data_info.shape
+  widths = step_widths(config, num_tokens)
   adversarial = adversarial_weight(config)
   if adversarial:
     disc = gan_models.MLPDiscriminator(tuple(config.model.latent_discriminator.hidden),
@@ -168,16 +190,12 @@ def build(config, data_info: DataInfo) -> Family:
     # gradients wreck the autoencoder: measured, reconstruction 0.47 -> 2.6 nats/token).
     adversarial_on = state.step >= loss_cfg.get("adversarial_start", 0)
 
-    def loss_fn(params):
+    def loss_fn(params, tokens, length, eps_BxZ, num_targets):   # Holds no collective.
       mean, log_std = apply(params, tokens, length, method="encode")
-      if adversarial:   # MOSES' AAE: deterministic codes (noise could satisfy D alone).
-        z = mean
-      else:
-        z = mean + jnp.exp(log_std) * rt.draw(jax.random.normal, key, mean.shape)
-      log_px_B, count_B = log_px(params, tokens, length, z)
-      # Per token over the global batch: the devices' sums over their mean token count, so
-      # that pmap's gradient mean is the global one.
-      recon = -jnp.sum(log_px_B) / rt.mean(jnp.sum(count_B))
+      # MOSES' AAE: deterministic codes (noise could satisfy D alone).
+      z = mean if adversarial else mean + jnp.exp(log_std) * eps_BxZ
+      log_px_B, _ = log_px(params, tokens, length, z)
+      recon = -jnp.sum(log_px_B) / num_targets
       kl = jnp.mean(losses.kl_diag_gaussian_standard_normal(mean, log_std))
       loss = recon + weight * kl
       metrics = {"reconstruction": recon, "kl": kl, "reconstruction_mol": -jnp.mean(log_px_B),
@@ -188,7 +206,15 @@ def build(config, data_info: DataInfo) -> Family:
         metrics["adversarial"] = fool
       return loss, ({"loss": loss, **metrics}, z)
 
-    grads, (metrics, z_BxZ) = jax.grad(loss_fn, has_aux=True)(net.params)
+    eps_BxZ = rt.draw(jax.random.normal, key, (tokens.shape[0], latent_dim))
+    # Reconstruction per token over the global batch: the devices' sums over their mean
+    # target count (BOS predicts nothing), so that pmap's gradient mean is the global one.
+    num_targets = rt.mean(jnp.sum(length - 1).astype(jnp.float32))
+    # The gradient is taken inside each width's branch: differentiating through the switch
+    # would make every branch write (zeros for) the others' residuals.
+    grads, (metrics, z_BxZ) = at_smallest_width(
+        lambda *args: jax.grad(loss_fn, has_aux=True)(net.params, *args),
+        widths, tokens, length, eps_BxZ, num_targets)
     nets = {NET: common.apply_gradients(net, opt, grads, state.step, rt)}
     if adversarial:
       prior_BxZ = rt.draw(jax.random.normal, rng_lib.purpose_key(rng, "prior"), z_BxZ.shape)
