@@ -255,41 +255,103 @@ def shipped_compile_seconds(path: str) -> float:
   return seconds
 
 
-def median_chunk_seconds(step, chunk: int, min_seconds: float) -> float:
+def median_chunk_seconds(step, chunk: int, min_seconds: float, sync=lambda: None) -> float:
   """Median seconds of `chunk` calls of `step()`, after one untimed chunk; chunks repeat for
-  at least `min_seconds`."""
+  at least `min_seconds`. `sync()` waits for queued device work (CUDA) before each clock."""
   for _ in range(chunk):
     step()
+  sync()
   chunk_seconds, start = [], time.perf_counter()
   while not chunk_seconds or time.perf_counter() - start < min_seconds:
     chunk_start = time.perf_counter()
     for _ in range(chunk):
       step()
+    sync()
     chunk_seconds.append(time.perf_counter() - chunk_start)
   return float(np.median(chunk_seconds))
 
 
-def torch_vae_images_per_s(batch: int = 128, chunk: int = 50, min_seconds: float = 3.0,
-                           num_examples: int = 60000) -> float:
-  """Images/s of pytorch/examples' VAE (784-400-20, Adam 1e-3) in eager PyTorch on CPU: per
-  step a batch of an epoch's shuffle, dynamically binarized, Bernoulli BCE-with-logits
-  summed per image + KL, averaged over the batch; one thread per CPU this process may run
-  on. The median over `chunk`-step timings (after one untimed chunk)."""
+def torch_device():
+  """(device, sync, where): CUDA when PyTorch sees a GPU, else the CPU with one thread per CPU
+  this process may run on."""
+  import torch  # pylint: disable=g-import-not-at-top
+  if torch.cuda.is_available():
+    return torch.device("cuda"), torch.cuda.synchronize, torch.cuda.get_device_name()
+  torch.set_num_threads(len(os.sched_getaffinity(0)))
+  return torch.device("cpu"), lambda: None, f"{torch.get_num_threads()} CPU threads"
+
+
+def torch_dcgan64_images_per_s(batch: int = 128, chunk: int = 10, min_seconds: float = 3.0,
+                               num_examples: int = 60000, amp: bool = False) -> float:
+  """Images/s of pytorch/examples' DCGAN (64x64 RGB, nz=100, ngf=ndf=64, BCE on D's logits,
+  Adam 2e-4 b1=0.5; one D and one G update per step) in eager PyTorch, on the GPU when there
+  is one; `amp`: bf16 autocast and channels_last. Real images: a random batch of up to 4,096
+  uniform [-1, 1] images held on the device."""
   import torch  # pylint: disable=g-import-not-at-top
   from torch import nn  # pylint: disable=g-import-not-at-top
+  device, sync, _ = torch_device()
   torch.manual_seed(0)
-  torch.set_num_threads(len(os.sched_getaffinity(0)))
+
+  def block(conv, c_in, c_out, norm=True, act=None):
+    layers = [conv(c_in, c_out, 4, 2, 1, bias=False)]
+    return layers + ([nn.BatchNorm2d(c_out)] if norm else []) + [act or nn.ReLU(True)]
+
+  up, down, leaky = nn.ConvTranspose2d, nn.Conv2d, nn.LeakyReLU(0.2, True)
+  g = nn.Sequential(nn.ConvTranspose2d(100, 512, 4, 1, 0, bias=False), nn.BatchNorm2d(512),
+                    nn.ReLU(True), *block(up, 512, 256), *block(up, 256, 128),
+                    *block(up, 128, 64), nn.ConvTranspose2d(64, 3, 4, 2, 1, bias=False), nn.Tanh())
+  d = nn.Sequential(*block(down, 3, 64, norm=False, act=leaky), *block(down, 64, 128, act=leaky),
+                    *block(down, 128, 256, act=leaky), *block(down, 256, 512, act=leaky),
+                    nn.Conv2d(512, 1, 4, 1, 0, bias=False), nn.Flatten())
+  layout = torch.channels_last if amp else torch.contiguous_format
+  g, d = g.to(device, memory_format=layout), d.to(device, memory_format=layout)
+  opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+  opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+  data = (torch.rand(min(num_examples, 4096), 3, 64, 64, device=device) * 2 - 1).contiguous(
+      memory_format=layout)
+  bce = nn.functional.binary_cross_entropy_with_logits
+  ones, zeros = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
+
+  def step():
+    with torch.autocast(device.type, torch.bfloat16, enabled=amp):
+      real = data[torch.randint(0, len(data), (batch,), device=device)]
+      fake = g(torch.randn(batch, 100, 1, 1, device=device))
+      loss_d = bce(d(real).float(), ones) + bce(d(fake.detach()).float(), zeros)
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+    with torch.autocast(device.type, torch.bfloat16, enabled=amp):
+      loss_g = bce(d(fake).float(), ones)
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+
+  return batch * chunk / median_chunk_seconds(step, chunk, min_seconds, sync)
+
+
+def torch_vae_images_per_s(batch: int = 128, chunk: int = 50, min_seconds: float = 3.0,
+                           num_examples: int = 60000) -> float:
+  """Images/s of pytorch/examples' VAE (784-400-20, Adam 1e-3) in eager PyTorch (on the GPU
+  when there is one, else one thread per CPU this process may run on): per step a batch of an
+  epoch's shuffle, dynamically binarized, Bernoulli BCE-with-logits summed per image + KL,
+  averaged over the batch. The median over `chunk`-step timings (after one untimed chunk)."""
+  import torch  # pylint: disable=g-import-not-at-top
+  from torch import nn  # pylint: disable=g-import-not-at-top
+  device, sync, _ = torch_device()
+  torch.manual_seed(0)
   encoder, mean, log_std = nn.Sequential(nn.Linear(784, 400), nn.ReLU()), nn.Linear(400, 20), nn.Linear(400, 20)
   decoder = nn.Sequential(nn.Linear(20, 400), nn.ReLU(), nn.Linear(400, 784))
+  for module in (encoder, mean, log_std, decoder):
+    module.to(device)
   params = [p for m in (encoder, mean, log_std, decoder) for p in m.parameters()]
   opt = torch.optim.Adam(params, lr=1e-3)
-  data = torch.rand(num_examples, 784)
-  order, cursor = torch.randperm(num_examples), 0
+  data = torch.rand(num_examples, 784, device=device)
+  order, cursor = torch.randperm(num_examples, device=device), 0
 
   def step():
     nonlocal order, cursor
     if cursor + batch > num_examples:
-      order, cursor = torch.randperm(num_examples), 0
+      order, cursor = torch.randperm(num_examples, device=device), 0
     x = torch.bernoulli(data[order[cursor:cursor + batch]])
     cursor += batch
     h = encoder(x)
@@ -302,7 +364,7 @@ def torch_vae_images_per_s(batch: int = 128, chunk: int = 50, min_seconds: float
     loss.backward()
     opt.step()
 
-  return batch * chunk / median_chunk_seconds(step, chunk, min_seconds)
+  return batch * chunk / median_chunk_seconds(step, chunk, min_seconds, sync)
 
 
 def torch_seq_vae_molecules_per_s(batch: int = 128, chunk: int = 20, min_seconds: float = 3.0,
@@ -446,20 +508,27 @@ def main(argv):
             f"{_EXAMPLES.value} synthetic training examples; examples/s from the median timed call of"
             " (steps per call): " + ", ".join(f"{r['setup']} {r['dtype']} {r['calls']} x {r['steps']}"
                                               for r in rows) + "."]
-  references = (  # (setup, its PyTorch reference's rate, what it is, unit)
+  amp = lambda *a, **k: torch_dcgan64_images_per_s(*a, amp=True, **k)
+  references = (  # (setup, its PyTorch reference's rate, what it is, unit, genjax dtype)
       ("seq_vae_moses_cpu", torch_seq_vae_molecules_per_s, "eager MOSES VAE at"
-       " seq_vae_moses_cpu's sizes (batch 128, packed sequences", "molecules/s"),
-      ("vae_mlp", torch_vae_images_per_s, "eager MLP VAE (batch 128, float32", "img/s"))
-  for setup, rate, what, unit in references:
+       " seq_vae_moses_cpu's sizes (batch 128, packed sequences", "molecules/s", "float32"),
+      ("vae_mlp", torch_vae_images_per_s, "eager MLP VAE (batch 128, float32", "img/s", "float32"),
+      ("dcgan64_b128", torch_dcgan64_images_per_s, "eager DCGAN-64 (batch 128, float32", "img/s",
+       "float32"),
+      ("dcgan64_b512", torch_dcgan64_images_per_s, "eager DCGAN-64 (batch 512, float32", "img/s",
+       "float32"),
+      ("dcgan64_b512", amp, "eager DCGAN-64 (batch 512, bf16 autocast, channels_last", "img/s",
+       "bfloat16"))
+  for setup, rate, what, unit, dtype in references:
     variants = [n for n in names if n == setup or n.startswith(setup + "_")]
     if not _TORCH.value or not variants:
       continue
     reference = rate(SETUPS[setup][1], min_seconds=_MIN_SECONDS.value, num_examples=_EXAMPLES.value)
     mine = [f"{r['images_per_s'] / reference:.2f}x" + (f" ({r['setup']})" if len(variants) > 1 else "")
-            for r in rows if r["setup"] in variants and (r["dtype"], r["feed"]) == ("float32", "device")]
-    ratio = ", ".join(mine) or f"n/a (no {setup} float32 device row)"
-    report.append(f"PyTorch {torch.__version__} {what}, {torch.get_num_threads()} threads):"
-                  f" {reference:,.0f} {unit}; genjax/PyTorch: {ratio}.")
+            for r in rows if r["setup"] in variants and (r["dtype"], r["feed"]) == (dtype, "device")]
+    ratio = ", ".join(mine) or f"n/a (no {setup} {dtype} device row)"
+    report.append(f"PyTorch {torch.__version__} {what}, {torch_device()[2]}):"
+                  f" {reference:,.0f} {unit}; genjax {dtype}/PyTorch: {ratio}.")
   if _FID.value:
     timed = fid_seconds(_FID.value, _FID_WEIGHTS.value)
     report.append(f"FID on {_FID.value:,} samples (28x28, resized to 299; reference features"

@@ -52,3 +52,11 @@ def test_unknown_setup_is_a_one_line_error():
   lines = [line for line in result.stderr.strip().splitlines() if line.startswith("error:")]
   assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
   assert "'nope'" in lines[0] and "valid are vae_mlp, dcgan32_b64" in lines[0]
+
+
+def test_torch_reference_of_dcgan64_trains_in_fp32_and_bf16_autocast():
+  pytest.importorskip("torch")
+  for amp in (False, True):
+    rate = benchmark.torch_dcgan64_images_per_s(2, chunk=1, min_seconds=0.0, num_examples=4,
+                                                amp=amp)
+    assert 0 < rate < float("inf")
