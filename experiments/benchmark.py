@@ -10,7 +10,8 @@ compilation and `--warmup_calls` untimed calls; calls repeat for `--min_seconds`
 compile) and the peak memory: the device's `peak_bytes_in_use` where it has one (GPU), else
 the process's peak host RSS. Peaks are process high-water marks, so rows run smallest first.
 It also reports the compile time of the first train call of the shipped default configs.
-`--torch` adds PyTorch eager references for the MLP VAE and, with `--only=seq_vae_moses_cpu`
+`--torch` adds PyTorch eager references (on CUDA when PyTorch sees a GPU) for the MLP VAE, for
+DCGAN-64 (fp32; bf16 autocast + channels_last at batch 512) and, with `--only=seq_vae_moses_cpu`
 (and/or `seq_vae_moses_cpu_buckets`, the same with `data.length_buckets`), MOSES' SMILES VAE at
 that config's sizes (needs `pip install torch`).
 """
