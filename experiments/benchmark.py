@@ -31,6 +31,7 @@ from absl import flags
 from configs import dcgan_digits
 from configs import default
 from configs import gan_ring8
+from configs import seq_vae_moses_30min
 from configs import seq_vae_moses_cpu
 from configs import wgan_gp_mnist10k
 from genjax import cli
@@ -57,7 +58,6 @@ SETUPS = {
     # The same with data.length_buckets: steps of similar lengths at the width they need.
     "seq_vae_moses_cpu_buckets": ((59,), 128, 50, 200),
 }
-LENGTH_BUCKETS = (32, 36, 40, 44, 48)
 # MOSES' training vocabulary (the 26 characters of its train split) and SMILES lengths.
 MOSES_CHARS = "#()-123456=BCFHNOS[]clnors"
 MOSES_MEAN_LENGTH, MOSES_MAX_LENGTH = 35.9, 57
@@ -103,7 +103,7 @@ def setup_config(name: str, dtype: str = "float32"):
   elif name.startswith("seq_vae"):
     config = seq_vae_moses_cpu.get_config()  # GRU 128 -> z 64 -> GRU 256, Adam 1e-3, clip 50.
     if name.endswith("_buckets"):
-      config.data.length_buckets = LENGTH_BUCKETS
+      config.data.length_buckets = seq_vae_moses_30min.LENGTH_BUCKETS
   else:
     config = dcgan_digits.get_config()  # Non-saturating, Adam(2e-4, b1=0.5), values in [-1, 1].
     config.model.generator.width = config.model.discriminator.width = 64
@@ -272,11 +272,11 @@ def median_chunk_seconds(step, chunk: int, min_seconds: float, sync=lambda: None
   return float(np.median(chunk_seconds))
 
 
-def torch_device():
-  """(device, sync, where): CUDA when PyTorch sees a GPU, else the CPU with one thread per CPU
-  this process may run on."""
+def torch_device(cpu_only: bool = False):
+  """(device, sync, where): CUDA when PyTorch sees a GPU (and not `cpu_only`), else the CPU
+  with one thread per CPU this process may run on."""
   import torch  # pylint: disable=g-import-not-at-top
-  if torch.cuda.is_available():
+  if torch.cuda.is_available() and not cpu_only:
     return torch.device("cuda"), torch.cuda.synchronize, torch.cuda.get_device_name()
   torch.set_num_threads(len(os.sched_getaffinity(0)))
   return torch.device("cpu"), lambda: None, f"{torch.get_num_threads()} CPU threads"
@@ -379,8 +379,8 @@ def torch_seq_vae_molecules_per_s(batch: int = 128, chunk: int = 20, min_seconds
   `chunk`-step timings (after one untimed chunk)."""
   import torch  # pylint: disable=g-import-not-at-top
   from torch import nn  # pylint: disable=g-import-not-at-top
+  torch_device(cpu_only=True)
   torch.manual_seed(0)
-  torch.set_num_threads(len(os.sched_getaffinity(0)))
   vocab = molecule_vocab()
   size, pad = len(vocab.tokens), vocab.pad
   config = seq_vae_moses_cpu.get_config()
@@ -510,17 +510,19 @@ def main(argv):
             " (steps per call): " + ", ".join(f"{r['setup']} {r['dtype']} {r['calls']} x {r['steps']}"
                                               for r in rows) + "."]
   amp = lambda *a, **k: torch_dcgan64_images_per_s(*a, amp=True, **k)
-  references = (  # (setup, its PyTorch reference's rate, what it is, unit, genjax dtype)
+  # (setup, its PyTorch reference's rate, what it is, unit, genjax dtype, CPU only)
+  references = (
       ("seq_vae_moses_cpu", torch_seq_vae_molecules_per_s, "eager MOSES VAE at"
-       " seq_vae_moses_cpu's sizes (batch 128, packed sequences", "molecules/s", "float32"),
-      ("vae_mlp", torch_vae_images_per_s, "eager MLP VAE (batch 128, float32", "img/s", "float32"),
+       " seq_vae_moses_cpu's sizes (batch 128, packed sequences", "molecules/s", "float32", True),
+      ("vae_mlp", torch_vae_images_per_s, "eager MLP VAE (batch 128, float32", "img/s", "float32",
+       False),
       ("dcgan64_b128", torch_dcgan64_images_per_s, "eager DCGAN-64 (batch 128, float32", "img/s",
-       "float32"),
+       "float32", False),
       ("dcgan64_b512", torch_dcgan64_images_per_s, "eager DCGAN-64 (batch 512, float32", "img/s",
-       "float32"),
+       "float32", False),
       ("dcgan64_b512", amp, "eager DCGAN-64 (batch 512, bf16 autocast, channels_last", "img/s",
-       "bfloat16"))
-  for setup, rate, what, unit, dtype in references:
+       "bfloat16", False))
+  for setup, rate, what, unit, dtype, cpu_only in references:
     variants = [n for n in names if n == setup or n.startswith(setup + "_")]
     if not _TORCH.value or not variants:
       continue
@@ -528,7 +530,7 @@ def main(argv):
     mine = [f"{r['images_per_s'] / reference:.2f}x" + (f" ({r['setup']})" if len(variants) > 1 else "")
             for r in rows if r["setup"] in variants and (r["dtype"], r["feed"]) == (dtype, "device")]
     ratio = ", ".join(mine) or f"n/a (no {setup} {dtype} device row)"
-    report.append(f"PyTorch {torch.__version__} {what}, {torch_device()[2]}):"
+    report.append(f"PyTorch {torch.__version__} {what}, {torch_device(cpu_only)[2]}):"
                   f" {reference:,.0f} {unit}; genjax {dtype}/PyTorch: {ratio}.")
   if _FID.value:
     timed = fid_seconds(_FID.value, _FID_WEIGHTS.value)

@@ -131,12 +131,7 @@ def sampling_of(family, config, num_examples: int) -> pipeline.Sampling:
   """How train steps draw from `num_examples` training examples (0: a 2-D mixture)."""
   groups = family.examples_per_step // config.batch_size  # A GAN step's critic slices.
   return pipeline.Sampling(num_examples, config.batch_size, groups, config.data.num_shards,
-                           length_buckets(config))
-
-
-def length_buckets(config) -> tuple:
-  """config.data.length_buckets as a tuple (absent in configs before it: ())."""
-  return tuple(config.data.get("length_buckets", ()))
+                           pipeline.length_buckets(config.data))
 
 
 def arrays_sampling(family, config, arrays) -> pipeline.Sampling:

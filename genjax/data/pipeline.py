@@ -59,6 +59,11 @@ class Sampling:
     return self.shard_size // self.per_shard
 
 
+def length_buckets(data_config) -> tuple:
+  """data.length_buckets as a tuple (absent in configs written before it: ())."""
+  return tuple(data_config.get("length_buckets", ()))
+
+
 def check(data_config, sampling: Sampling) -> None:
   """Validates preprocessing fields, the batch size and its split over the shards
   (`sampling.num_examples` 0: a 2-D mixture, unlimited; `feed.plan` checks num_shards)."""

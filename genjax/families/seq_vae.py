@@ -31,6 +31,7 @@ from genjax import losses
 from genjax import optim
 from genjax import rng as rng_lib
 from genjax import schema
+from genjax.data import pipeline
 from genjax.data import smiles
 from genjax.families import common
 from genjax.families.contract import DataInfo, Family, State
@@ -131,7 +132,8 @@ def step_widths(config, num_tokens: int) -> tuple:
   width (T) with num_seeds > 1: vmapped over replicas, `lax.switch` would run every width."""
   if config.get("num_seeds", 1) > 1:
     return (num_tokens,)
-  return tuple(w for w in config.data.get("length_buckets", ()) if w < num_tokens) + (num_tokens,)
+  buckets = pipeline.length_buckets(config.data)
+  return tuple(w for w in buckets if w < num_tokens) + (num_tokens,)
 
 
 def at_smallest_width(fn, widths, tokens_BxT, length_B, *args):
