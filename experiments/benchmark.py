@@ -33,6 +33,7 @@ from configs import default
 from configs import gan_ring8
 from configs import seq_vae_moses_30min
 from configs import seq_vae_moses_cpu
+from configs import seq_vae_moses_gpu
 from configs import wgan_gp_mnist10k
 from genjax import cli
 from genjax import logging as log_lib
@@ -57,6 +58,8 @@ SETUPS = {
     "seq_vae_moses_cpu": ((59,), 128, 50, 200),
     # The same with data.length_buckets: steps of similar lengths at the width they need.
     "seq_vae_moses_cpu_buckets": ((59,), 128, 50, 200),
+    # configs/seq_vae_moses_gpu.py: MOSES' VAE (3-layer GRU decoder 512, batch 512), buckets.
+    "seq_vae_moses_gpu": ((59,), 512, 5, 100),
 }
 # MOSES' training vocabulary (the 26 characters of its train split) and SMILES lengths.
 MOSES_CHARS = "#()-123456=BCFHNOS[]clnors"
@@ -100,6 +103,8 @@ def setup_config(name: str, dtype: str = "float32"):
     config.model.latent_dim = 20
   elif name.startswith("wgan_gp"):
     config = wgan_gp_mnist10k.get_config()
+  elif name == "seq_vae_moses_gpu":
+    config = seq_vae_moses_gpu.get_config()
   elif name.startswith("seq_vae"):
     config = seq_vae_moses_cpu.get_config()  # GRU 128 -> z 64 -> GRU 256, Adam 1e-3, clip 50.
     if name.endswith("_buckets"):
