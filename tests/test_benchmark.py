@@ -38,6 +38,15 @@ def test_molecule_setup_encodes_moses_shaped_rows_and_trains_the_real_seq_vae_st
   assert " n/a | n/a |" in benchmark.markdown([row])   # FLOPs of time scans: not counted.
 
 
+def test_gpu_molecule_setup_times_the_shipped_gpu_config():
+  from configs import seq_vae_moses_30min, seq_vae_moses_gpu  # pylint: disable=g-import-not-at-top
+  config, shipped = benchmark.setup_config("seq_vae_moses_gpu"), seq_vae_moses_gpu.get_config()
+  assert config.batch_size == shipped.batch_size == benchmark.SETUPS["seq_vae_moses_gpu"][1] == 512
+  assert config.model.to_dict() == shipped.model.to_dict() and config.model.decoder.layers == 3
+  assert tuple(config.data.length_buckets) == seq_vae_moses_30min.LENGTH_BUCKETS
+  assert config.optim.to_dict() == shipped.optim.to_dict()
+
+
 def test_torch_reference_of_moses_vae_trains():
   pytest.importorskip("torch")
   rate = benchmark.torch_seq_vae_molecules_per_s(16, chunk=2, min_seconds=0.0, num_examples=64)
