@@ -1,5 +1,6 @@
 """Mode-coverage study: trains a 2-D GAN config with several seeds and reports the
-mean and spread of modes covered, % high-quality samples and KL to uniform.
+mean and std over seeds of modes covered, % high-quality samples, KL to uniform and the
+modes' spread (their width over the data's: genjax.metrics.modes).
 
 python -m experiments.mode_coverage --config=configs/gan_ring8.py --workdir=DIR --seeds=5
 
@@ -29,7 +30,8 @@ _CONFIG = config_flags.DEFINE_config_file("config", "configs/gan_ring8.py", "A 2
 _WORKDIR = flags.DEFINE_string("workdir", None, "The run's workdir.")
 _SEEDS = flags.DEFINE_integer("seeds", 5, "Number of seeds (config.seed .. config.seed+seeds-1).")
 flags.mark_flags_as_required(["workdir"])
-METRICS = ("modes", "high_quality", "kl", "raw/modes", "raw/high_quality", "raw/kl")
+METRICS = ("modes", "high_quality", "kl", "spread", "raw/modes", "raw/high_quality", "raw/kl",
+           "raw/spread")
 
 
 def run(config, workdir: str, seeds: int) -> dict:
@@ -51,8 +53,10 @@ def run(config, workdir: str, seeds: int) -> dict:
 
 
 def markdown(report: dict) -> str:
-  lines = ["| seed | generator | modes | high quality | KL |", "| --- | --- | --- | --- | --- |"]
-  cell = lambda r, p: f"{r[p + 'modes']} | {100 * r[p + 'high_quality']:.1f}% | {r[p + 'kl']:.4f}"
+  lines = ["| seed | generator | modes | high quality | KL | spread |",
+           "| --- | --- | --- | --- | --- | --- |"]
+  cell = lambda r, p: (f"{r[p + 'modes']} | {100 * r[p + 'high_quality']:.1f}% | {r[p + 'kl']:.4f}"
+                       f" | {r[p + 'spread']:.2f}")
   for r in report["seeds"]:
     for label, prefix in (("EMA", ""), ("raw", "raw/")):
       lines.append(f"| {r['seed']} | {label} | {cell(r, prefix)} |")
@@ -61,7 +65,8 @@ def markdown(report: dict) -> str:
     lines.append(f"| mean +- std | {label} | {s[p + 'modes']['mean']:.1f} +-"
                  f" {s[p + 'modes']['std']:.1f} | {100 * s[p + 'high_quality']['mean']:.1f}% +-"
                  f" {100 * s[p + 'high_quality']['std']:.1f} | {s[p + 'kl']['mean']:.4f} +-"
-                 f" {s[p + 'kl']['std']:.4f} |")
+                 f" {s[p + 'kl']['std']:.4f} | {s[p + 'spread']['mean']:.2f} +-"
+                 f" {s[p + 'spread']['std']:.2f} |")
   return "\n".join(lines)
 
 

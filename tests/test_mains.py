@@ -231,10 +231,10 @@ def test_mode_coverage_study_writes_per_seed_rows_and_their_spread(tmp_path):
   with open(os.path.join(out, "mode_coverage.json")) as f:
     report = json.load(f)
   assert [r["seed"] for r in report["seeds"]] == [0, 1]
-  for name in ("modes", "high_quality", "raw/modes", "raw/high_quality"):
+  for name in ("modes", "high_quality", "spread", "raw/modes", "raw/high_quality"):
     values = [r[name] for r in report["seeds"]]
     assert report["summary"][name] == pytest.approx({"mean": np.mean(values), "std": np.std(values)})
-  assert "| mean +- std |" in result.stdout
+  assert "| mean +- std |" in result.stdout and "| KL | spread |" in result.stdout
   bad = run("experiments.mode_coverage", "--config=configs/default.py", f"--workdir={out}_bad")
   assert bad.returncode == 2 and "the study needs ring8 or grid25" in bad.stderr
 
