@@ -279,7 +279,7 @@ def test_sample_and_evaluate_mains_on_a_gan_workdir(tmp_path):
     workdirs.sample(workdir, 5, seed=0, label=3)
   step, metrics = workdirs.evaluate(workdir)
   assert step == 20 and set(metrics) == {f"eval/{raw}{m}" for raw in ("", "raw/")
-                                         for m in ("modes", "high_quality", "kl")}
+                                         for m in ("modes", "high_quality", "kl", "spread")}
 
 
 # --- fixes found in review (each fails on the code before the family contract) ---------------
