@@ -1,5 +1,6 @@
 """Mode coverage of a 2-D mixture (ring8, grid25): modes hit, the fraction of high-quality
-samples (within 3 std of a mode) and KL(mode histogram || uniform), as in VEEGAN/PacGAN.
+samples (within 3 std of a mode) and KL(mode histogram || uniform), as in VEEGAN/PacGAN, and
+`spread` (the modes' width over the data's: genjax.metrics.modes).
 
 Both generators of a family with an EMA are scored, labelled: `modes`, ... for `sample` (the
 EMA generator) and `raw/modes`, ... for `sample_raw` (the raw weights, what PacGAN and
