@@ -117,8 +117,14 @@ def set_eval_field(config, item: str) -> None:
     raise GenjaxError(f"--set={item!r}: only evaluator options can be set, as"
                       f" evals.NAME.FIELD=VALUE with NAME in {tuple(evals)}")
   name, field = parts[1], parts[2]
+  if field == "type":
+    raise GenjaxError(f"--set={item!r}: an evaluator's type cannot be changed; run another"
+                      " config's evaluators with --evals_from=FILE")
   evaluators_lib.options_of(name, {**evals[name], field: None})  # Refuses an unknown field.
-  default = evals[name].get(field, evaluators_lib.TYPES[evals[name]["type"]].OPTIONS[field])
+  if field == "every_steps":  # Turns an evaluator that training ran without (-1) back on.
+    default = 0
+  else:
+    default = evals[name].get(field, evaluators_lib.TYPES[evals[name]["type"]].OPTIONS[field])
   try:
     evals[name][field] = type(default)(value)
   except ValueError:

@@ -90,3 +90,17 @@ def test_evaluate_main_sets_evaluator_options_and_refuses_others(tmp_path):
     workdirs.evaluate(workdir, ["eval.iwae_examples=5"])
   with pytest.raises(GenjaxError, match="evals.nll.iwae_exampels is not an option"):
     workdirs.evaluate(workdir, ["evals.nll.iwae_exampels=5"])
+
+
+def test_an_evaluator_turned_off_in_training_is_turned_on_for_evaluate():
+  """--set=evals.NAME.every_steps=0 runs an evaluator that training ran without (-1); an
+  evaluator's type is not an option (one line)."""
+  config = tiny()
+  config.evals.nll.every_steps = -1
+  workdirs.set_eval_field(config, "evals.nll.every_steps=0")
+  assert config.evals.nll.every_steps == 0
+  assert len(evaluators.build(config, families.build(config, DataInfo((8, 8, 1))))) == 1
+  with pytest.raises(GenjaxError, match="every_steps takes a int"):
+    workdirs.set_eval_field(config, "evals.nll.every_steps=often")
+  with pytest.raises(GenjaxError, match="an evaluator's type cannot be changed"):
+    workdirs.set_eval_field(config, "evals.nll.type=modes")
