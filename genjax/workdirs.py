@@ -109,7 +109,8 @@ def sample(workdir: str, num: int, seed: int, label: int = -1, seed_index: int =
 
 
 def set_eval_field(config, item: str) -> None:
-  """Applies `--set=evals.NAME.FIELD=VALUE` (an evaluator's option, typed as its default)."""
+  """Applies `--set=evals.NAME.FIELD=VALUE`: an evaluator's option or its every_steps (0 turns
+  on one that training ran without), typed as its value or default."""
   key, _, value = item.partition("=")
   parts = key.split(".")
   evals = config.get("evals", {})
@@ -121,10 +122,7 @@ def set_eval_field(config, item: str) -> None:
     raise GenjaxError(f"--set={item!r}: an evaluator's type cannot be changed; run another"
                       " config's evaluators with --evals_from=FILE")
   evaluators_lib.options_of(name, {**evals[name], field: None})  # Refuses an unknown field.
-  if field == "every_steps":  # Turns an evaluator that training ran without (-1) back on.
-    default = 0
-  else:
-    default = evals[name].get(field, evaluators_lib.TYPES[evals[name]["type"]].OPTIONS[field])
+  default = evals[name].get(field, evaluators_lib.default_of(evals[name], field))
   try:
     evals[name][field] = type(default)(value)
   except ValueError:

@@ -36,6 +36,12 @@ class Evaluator(NamedTuple):
     return final or step % self.every_steps == 0
 
 
+def default_of(section, field: str):
+  """What `field` of an evals section is when unset: every_steps 0 (config.eval_every), an
+  option its type's default."""
+  return 0 if field == "every_steps" else TYPES[section["type"]].OPTIONS[field]
+
+
 def options_of(name: str, section) -> dict:
   """The section's options over its type's defaults; unknown ones are refused."""
   kind = TYPES[section["type"]]
@@ -51,7 +57,7 @@ def build(config, family) -> list:
   """The evaluators of `config.evals` for `family` (checked before anything runs)."""
   evaluators = []
   for name, section in config.get("evals", {}).items():
-    if section.get("every_steps", 0) < 0:
+    if section.get("every_steps", default_of(section, "every_steps")) < 0:
       continue  # Turned off (e.g. --config.evals.modes.every_steps=-1).
     kind_name = section.get("type", "")
     if kind_name not in TYPES:
@@ -62,7 +68,7 @@ def build(config, family) -> list:
       raise GenjaxError(f"evals.{name} (type {kind_name!r}) needs the predict functions"
                         f" {kind.NEEDS}, which family {family.name!r} lacks ({', '.join(missing)});"
                         f" it has {tuple(family.predict)}")
-    every = section.get("every_steps", 0) or config.eval_every
+    every = section.get("every_steps", default_of(section, "every_steps")) or config.eval_every
     if not isinstance(every, int) or every < 0 or every % config.steps_per_call:
       raise GenjaxError(f"evals.{name}.every_steps={every!r} must be a multiple of"
                         f" steps_per_call={config.steps_per_call} (0: eval_every, -1: off)")
