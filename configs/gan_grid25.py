@@ -5,8 +5,8 @@ plus instance noise (std 0.5 on D's real and fake inputs, annealed linearly to 0
 first 5,000 steps) and a cosine decay of both learning rates to 0 over 10,000 steps. Measured
 (experiments.mode_coverage, seeds 0-4 in one vmapped program, 6 min 20 s): 25.0 +- 0.0 modes,
 93.9% +- 1.0 high quality (93.6, 93.2, 92.6, 94.8, 95.4%), KL 0.012 +- 0.002, the raw generator
-the same; just short of the >= 95% goal: the misses are mostly thin bridges between
-neighbouring modes. Earlier runs, not repeated: at batch 512: 25.0 modes, 90.6% +- 2.6;
+the same; just short of the >= 95% goal (where the misses lie, measured on the
+self-conditioned variant: README, "GAN benchmarks"). Earlier runs, not repeated: at batch 512: 25.0 modes, 90.6% +- 2.6;
 at batch 2048: 25.0 modes, 93.3% +- 1.3; with EMA 0.999: 93.5% +- 1.0. Worse on 1-2 seeds:
 latent_codes=25/100, R1 (0.01-0.1), noise annealed over 4k steps or from std 1.0, 15k steps,
 MLP 3 x 256; MLP 4 x 128 reaches 95-96% but drops 1-3 modes; latent_dim 16 (18.0 modes);
