@@ -11,7 +11,6 @@ def get_config():
   config.data.dynamic_binarization = False
   config.model.generator.net = config.model.discriminator.net = "dcgan"
   config.model.generator.width = config.model.discriminator.width = 32
-  config.model.generator.noise_injection = 0.0  # The ring's per-layer noise: off for images.
   config.model.latent_dim = 32
   config.batch_size = 64
   config.num_steps = 3000
@@ -22,6 +21,9 @@ def get_config():
   config.eval_every = config.checkpoint_every = 1000
   config.optim.learning_rate = 2e-4  # Radford et al.: Adam(2e-4, b1=0.5).
   config.optim.b1 = 0.5
+  config.optim.schedule = "constant"
+  config.loss.gan.instance_noise = 0.0  # The ring's annealed instance noise: off for images.
+  config.loss.gan.instance_noise_steps = 0
   config.ema_decay = 0.99
   config.evals = ml_collections.ConfigDict()  # Mode coverage is for 2-D mixtures only.
   return config

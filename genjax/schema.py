@@ -129,7 +129,8 @@ def check(config, family_spec: dict) -> None:
 
 NEWER_DATA_FIELDS = {"exclude_labels": "", "max_length": 0, "max_train": 0,
                      "mutation_rate": 0.0, "pseudo_labels": "", "length_buckets": []}
-NEWER_GAN_FIELDS = {"generator": {"noise_injection": 0.0}, "discriminator": {"pack": 1}}
+NEWER_GAN_FIELDS = {"generator": {"noise_injection": 0.0},
+                    "discriminator": {"pack": 1, "fourier_features": 0, "fourier_scale": 1.0}}
 
 
 def upgrade(saved: dict) -> dict:

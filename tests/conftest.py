@@ -89,6 +89,12 @@ def tiny_gan(**loss):
   config.batch_size = 32
   config.model.generator.hidden = config.model.discriminator.hidden = (32, 32)
   config.evals.modes.num_samples = 200
+  # The ring recipe before annealed instance noise and the cosine decay (the golden values,
+  # the hand-rebuilt losses and the resume-with-more-steps tests assume a constant rate and
+  # noise-free D inputs), per-layer noise in G included so the tests exercise it.
+  config.optim.schedule = "constant"
+  config.loss.gan.instance_noise, config.loss.gan.instance_noise_steps = 0.0, 0
+  config.model.generator.noise_injection = 0.1
   for k, v in loss.items():
     config.loss.gan[k] = v
   return config

@@ -39,7 +39,8 @@ OBJECTIVE = {**schema.leaves("name", "n_critic", "weight_clip", "instance_noise"
 SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
     **schema.leaves("ema_decay"),
     "model": {**schema.leaves("name", "latent_dim", "latent_codes", "conditioning"),
-              "generator": GENERATOR, "discriminator": {**DISCRIMINATOR, "pack": schema.LEAF}},
+              "generator": GENERATOR, "discriminator": {**DISCRIMINATOR,
+                                **schema.leaves("pack", "fourier_features", "fourier_scale")}},
     "loss": {"gan": OBJECTIVE},
     "optim": {GEN: schema.optim_overrides(), DISC: schema.optim_overrides()},
 }

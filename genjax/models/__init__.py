@@ -113,6 +113,15 @@ def gan_problems(cfg, data_shape=None, num_classes=None) -> list:
   elif pack > 1 and cfg.conditioning != "none":
     found.append(f"model.discriminator.pack={pack} packs examples of different classes: use it"
                  " with model.conditioning='none'")
+  disc = cfg.discriminator
+  if not isinstance(disc.fourier_features, int) or disc.fourier_features < 0:
+    found.append(f"model.discriminator.fourier_features={disc.fourier_features!r} must be an"
+                 " integer >= 0 (0: off)")
+  elif disc.fourier_features and disc.net != "mlp":
+    found.append(f"model.discriminator.fourier_features={disc.fourier_features} needs"
+                 f" model.discriminator.net='mlp', not {disc.net!r}")
+  if not disc.fourier_scale > 0:
+    found.append(f"model.discriminator.fourier_scale={disc.fourier_scale} must be > 0")
   if cfg.latent_codes < 0:
     found.append(f"model.latent_codes={cfg.latent_codes} must be >= 0 (0: Gaussian prior only)")
   return found
@@ -126,7 +135,8 @@ def build_discriminator(cfg, data_shape, num_classes, dtype=None, axis_name=None
   concat = cfg.conditioning == "concat"
   if disc.net == "mlp":
     return gan.MLPDiscriminator(tuple(disc.hidden), classes, disc.spectral_norm, concat,
-                                dtype=dtype)
+                                dtype=dtype, fourier_features=disc.get("fourier_features", 0),
+                                fourier_scale=disc.get("fourier_scale", 1.0))
   return gan.DCGANDiscriminator(disc.width, classes, disc.spectral_norm, concat, dtype=dtype,
                                 batch_norm=disc.batch_norm, axis_name=axis_name)
 

@@ -91,10 +91,19 @@ class MLPDiscriminator(nn.Module):
   concat_labels: bool = False  # Conditional: one-hot labels as inputs instead of projection.
   act: Callable = nn.relu
   dtype: Any = None  # Compute dtype of spectrally normalized layers (None: float32).
+  fourier_features: int = 0  # > 0: the input x_BxD also enters as sin/cos(x W_DxF), W learned.
+  fourier_scale: float = 1.0  # W's initial std (angular frequency per unit of x).
 
   @nn.compact
   def __call__(self, x, y_B=None, train: bool = True):
     h = x.reshape(x.shape[0], -1)
+    if self.fourier_features:
+      # A ReLU MLP resolves fine detail of its input slowly (spectral bias); sinusoids of
+      # frequency ~1/detail let D see a mode's width at the data's scale (Tancik et al. 2020).
+      w_DxF = self.param("fourier", nn.initializers.normal(self.fourier_scale),
+                         (h.shape[-1], self.fourier_features))
+      angle_BxF = h @ w_DxF.astype(h.dtype)
+      h = jnp.concatenate([h, jnp.sin(angle_BxF), jnp.cos(angle_BxF)], -1)
     if self.num_classes and self.concat_labels:
       h = jnp.concatenate([h, nn.one_hot(y_B, self.num_classes)], -1)
     for width in self.hidden:
