@@ -363,6 +363,20 @@ def test_the_adversarial_term_adds_to_the_same_step_loss_and_needs_a_discriminat
   seq_vae.check(seq_aae_moses_cpu.get_config())   # The shipped AAE config is valid.
 
 
+def test_an_aae_logs_a_kl_only_when_its_objective_has_one():
+  """Deterministic codes leave q(z|x)'s scale untrained: without a KL weight its KL is not
+  logged; with one, the loss holds it (the reconstruction and adversarial terms as without)."""
+  _, _, plain = _steps(_autoencoder(1.0), 1)
+  assert "kl" not in plain and "kl_weight" not in plain
+  config = _autoencoder(1.0)
+  config.loss.seq_vae.update(kl_start=0.5, kl_end=0.5)
+  _, _, with_kl = _steps(config, 1)
+  assert with_kl["reconstruction"] == pytest.approx(plain["reconstruction"], rel=1e-6)
+  assert with_kl["loss"] == pytest.approx(
+      plain["loss"] + 0.5 * with_kl["kl"], rel=1e-5)
+  assert with_kl["kl"] > 0 and with_kl["kl_weight"] == pytest.approx(0.5)
+
+
 def test_the_adversarial_weight_ramps_in_linearly_after_the_start():
   cfg = ml_collections.ConfigDict(dict(adversarial_start=10, adversarial_ramp=4))
   got = [float(seq_vae.adversarial_ramp(step, cfg)) for step in (0, 9, 10, 11, 12, 13, 14, 99)]

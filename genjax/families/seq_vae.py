@@ -17,7 +17,8 @@ draws z ~ N(0, I) (label 1) from the batch's codes (label 0), and the encoder ad
 w * softplus(-D(z)) (non-saturating; batch mean) to its loss: the codes' distribution is pushed
 onto the prior, which sampling decodes. The codes are the posterior means, as MOSES' AAE's
 deterministic encoder (with posterior draws, noise alone could satisfy D while the decoder
-learns to ignore z); a KL weight, if any, still applies to q(z|x). D's loss is the mean of
+learns to ignore z); a KL weight, if any, still applies to q(z|x) (without one, no `kl` is
+logged: its q(z|x) scale would be an untrained output). D's loss is the mean of
 its two cross-entropies (as MOSES'). MOSES alternates autoencoder and discriminator batches;
 here both nets update in every step from the same draws (D on the codes before the encoder's
 update), which is a simultaneous GAN step. loss.seq_vae.adversarial_start steps of
@@ -191,6 +192,7 @@ def build(config, data_info: DataInfo) -> Family:
     # acts on the encoder (a D trained meanwhile is so sure of itself at the switch that its
     # gradients wreck the autoencoder: measured, reconstruction 0.47 -> 2.6 nats/token).
     adversarial_on = state.step >= loss_cfg.get("adversarial_start", 0)
+    kl_in_objective = not adversarial or loss_cfg.kl_start > 0 or loss_cfg.kl_end > 0
 
     def loss_fn(params, tokens, length, eps_BxZ, num_targets):   # Holds no collective.
       mean, log_std = apply(params, tokens, length, method="encode")
@@ -198,10 +200,12 @@ def build(config, data_info: DataInfo) -> Family:
       z = mean if adversarial else mean + jnp.exp(log_std) * eps_BxZ
       log_px_B, _ = log_px(params, tokens, length, z)
       recon = -jnp.sum(log_px_B) / num_targets
-      kl = jnp.mean(losses.kl_diag_gaussian_standard_normal(mean, log_std))
-      loss = recon + weight * kl
-      metrics = {"reconstruction": recon, "kl": kl, "reconstruction_mol": -jnp.mean(log_px_B),
-                 "kl_weight": weight}
+      loss = recon
+      metrics = {"reconstruction": recon, "reconstruction_mol": -jnp.mean(log_px_B)}
+      if kl_in_objective:   # An AAE without a KL weight would log the KL of an unused q(z|x).
+        kl = jnp.mean(losses.kl_diag_gaussian_standard_normal(mean, log_std))
+        loss = loss + weight * kl
+        metrics.update(kl=kl, kl_weight=weight)
       if adversarial:   # The encoder's codes should pass D as prior draws.
         fool = jnp.mean(jax.nn.softplus(-score(state.nets[DISC], z)))
         loss = loss + adversarial * adversarial_ramp(state.step, loss_cfg) * fool
