@@ -80,6 +80,15 @@ TINY_FLAGS = ["--config=configs/default.py", "--config.num_steps=20", "--config.
               "--config.evals.nll.iwae_examples=20", "--config.eval.num_samples_png=16"]
 
 
+def ring8_recipe_before(config):
+  """The ring recipe before annealed instance noise and the cosine decay (README, "GAN
+  benchmarks"): per-layer noise in G (0.1), a constant rate, no instance noise."""
+  config.optim.schedule = "constant"
+  config.loss.gan.instance_noise, config.loss.gan.instance_noise_steps = 0.0, 0
+  config.model.generator.noise_injection = 0.1
+  return config
+
+
 def tiny_gan(**loss):
   """The ring8 GAN config, shrunk; `loss` fields overridden."""
   config = gan_ring8.get_config()
@@ -89,12 +98,9 @@ def tiny_gan(**loss):
   config.batch_size = 32
   config.model.generator.hidden = config.model.discriminator.hidden = (32, 32)
   config.evals.modes.num_samples = 200
-  # The ring recipe before annealed instance noise and the cosine decay (the golden values,
-  # the hand-rebuilt losses and the resume-with-more-steps tests assume a constant rate and
-  # noise-free D inputs), per-layer noise in G included so the tests exercise it.
-  config.optim.schedule = "constant"
-  config.loss.gan.instance_noise, config.loss.gan.instance_noise_steps = 0.0, 0
-  config.model.generator.noise_injection = 0.1
+  # The golden values, the hand-rebuilt losses and the resume-with-more-steps tests assume a
+  # constant rate and noise-free D inputs; per-layer noise in G so the tests exercise it.
+  ring8_recipe_before(config)
   for k, v in loss.items():
     config.loss.gan[k] = v
   return config

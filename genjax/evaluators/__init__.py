@@ -57,7 +57,8 @@ def build(config, family) -> list:
   """The evaluators of `config.evals` for `family` (checked before anything runs)."""
   evaluators = []
   for name, section in config.get("evals", {}).items():
-    if section.get("every_steps", default_of(section, "every_steps")) < 0:
+    every = section.get("every_steps", default_of(section, "every_steps"))
+    if every < 0:
       continue  # Turned off (e.g. --config.evals.modes.every_steps=-1).
     kind_name = section.get("type", "")
     if kind_name not in TYPES:
@@ -68,7 +69,7 @@ def build(config, family) -> list:
       raise GenjaxError(f"evals.{name} (type {kind_name!r}) needs the predict functions"
                         f" {kind.NEEDS}, which family {family.name!r} lacks ({', '.join(missing)});"
                         f" it has {tuple(family.predict)}")
-    every = section.get("every_steps", default_of(section, "every_steps")) or config.eval_every
+    every = every or config.eval_every
     if not isinstance(every, int) or every < 0 or every % config.steps_per_call:
       raise GenjaxError(f"evals.{name}.every_steps={every!r} must be a multiple of"
                         f" steps_per_call={config.steps_per_call} (0: eval_every, -1: off)")
