@@ -1,7 +1,9 @@
 """The mode-collapse remedies, measured: a GAN config trained as shipped and with each
 remedy (gradient penalty, per-layer noise in G, n_critic 2 and 5, PacGAN packs of 2 and 4),
 several seeds each, every replica scored (2-D mixtures: modes and high quality; images: FCD
-and classes covered in a genjax classifier's features).
+and classes covered in a genjax classifier's features). The gradient penalty trains a D
+without batch norm, as WGAN-GP's: on a DCGAN D with batch norm (dcgan_digits) it turns it
+off, and the table's notes say so.
 
 python -m experiments.remedies --config=configs/gan_ring8.py --workdir=/tmp/genjax/remedies/ring8
 python -m experiments.remedies --config=configs/dcgan_digits.py --workdir=DIR \

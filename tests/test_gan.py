@@ -358,6 +358,7 @@ def test_conditional_gradient_penalty_interpolates_within_a_class(monkeypatch):
   monkeypatch.setattr(gan_family, "generate", recording)
   for gp, labels_from_real in ((10.0, True), (0.0, False)):
     config = tiny_dcgan(conditioning="projection")
+    config.model.discriminator.batch_norm = False  # A penalized critic has none.
     config.loss.gan.name = "wasserstein"
     config.loss.gan.penalties.gp = gp
     family = families.build(config, DataInfo((8, 8, 1), 10))
@@ -365,6 +366,29 @@ def test_conditional_gradient_penalty_interpolates_within_a_class(monkeypatch):
     family.train_step(family.init_state(0), _image_batch(family), jax.random.PRNGKey(0))
     assert (seen[0] is not None) == labels_from_real  # The critic's fakes.
     assert seen[-1] is None  # The generator update draws its own labels.
+
+
+@pytest.mark.parametrize("penalty", ["gp", "r1"])
+def test_a_penalty_on_a_batch_norm_discriminator_is_refused_in_one_line(penalty):
+  """The penalty is taken in eval mode (running statistics) while D trains on batch
+  statistics: it would constrain another function. Refused among the config's problems."""
+  config = tiny_dcgan()
+  assert config.model.discriminator.batch_norm
+  config.loss.gan.penalties[penalty] = 10.0
+  config.loss.gan.n_critic = 0  # Another problem: both lines come at once.
+  with pytest.raises(GenjaxError) as refused:
+    families.build(config, DataInfo((8, 8, 1)))
+  lines = str(refused.value).splitlines()
+  assert len(lines) == 2 and "loss.gan.n_critic=0" in lines[0], lines
+  assert lines[1] == (f"loss.gan.penalties.{penalty}=10.0 needs a discriminator without batch"
+                      " norm (a per-example input gradient through batch statistics is not the"
+                      " penalty the papers define): set model.discriminator.batch_norm=False")
+  config.loss.gan.n_critic = 1
+  config.model.discriminator.batch_norm = False
+  families.build(config, DataInfo((8, 8, 1)))
+  ring = tiny_gan()  # An MLP D has no batch norm, whatever the flag says.
+  ring.loss.gan.penalties[penalty] = 10.0
+  families.build(ring, DataInfo((2,)))
 
 
 @pytest.mark.parametrize("name", sorted(losses.GAN_LOSSES))

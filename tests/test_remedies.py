@@ -4,9 +4,10 @@ import os
 
 import pytest
 
+from genjax import families
 from genjax.applications import remedies
 from genjax.errors import GenjaxError
-from tests.conftest import assert_one_line_error, run_main, tiny_gan
+from tests.conftest import assert_one_line_error, run_main, tiny_dcgan_sn, tiny_gan
 
 
 def test_each_remedy_changes_exactly_its_fields():
@@ -24,6 +25,29 @@ def test_each_remedy_changes_exactly_its_fields():
     changed = {k for k in ("loss", "model") if config[k] != base[k]}
     assert bool(changed) == bool(overrides), name
   assert base.num_seeds == 1 and base.model.discriminator.pack == 1  # The base is untouched.
+
+
+def test_the_gp_remedy_takes_batch_norm_out_of_a_dcgan_critic_and_says_so():
+  """A gradient penalty through batch statistics is refused (genjax.families.gan.check): on a
+  DCGAN D with batch norm, `gp` trains WGAN-GP's critic, without it, and the report says so;
+  an MLP D (no batch norm whatever the flag) and the other remedies keep the flag as given."""
+  base = tiny_dcgan_sn()
+  assert base.model.discriminator.net == "dcgan" and base.model.discriminator.batch_norm
+  config = remedies.variant_config(base, "gp", 1)
+  assert config.loss.gan.penalties.gp == 10.0 and not config.model.discriminator.batch_norm
+  families.gan.check(config)
+  assert remedies.variant_config(base, "pack2", 1).model.discriminator.batch_norm
+  (note,) = remedies.variant_notes(base, "gp")
+  assert note.startswith("gp: model.discriminator.batch_norm=False"), note
+  assert not remedies.variant_notes(base, "pack2")
+  ring = remedies.variant_config(tiny_gan(), "gp", 1)
+  assert ring.model.discriminator.batch_norm and not remedies.variant_notes(tiny_gan(), "gp")
+  stat = {"mean": 1.0, "std": 0.0}
+  report = {"summary": {"gp": {"classifier/fid": stat, "classifier/classes_covered": stat,
+                               "classifier/class_entropy": stat, "seconds": 1.0}},
+            "rows": [], "notes": [note]}
+  table = remedies.markdown(report).splitlines()
+  assert table[2].startswith("| gp |") and table[-1] == note
 
 
 def test_unknown_remedies_are_refused_with_the_valid_ones():
@@ -50,7 +74,7 @@ def test_the_study_trains_every_remedy_on_every_seed_and_scores_each(tmp_path):
   assert again["summary"]["pack2"]["seconds"] == trained  # Reused: its training time, kept.
   table = remedies.markdown(report).splitlines()
   assert table[0].startswith("| remedy | modes (EMA) |") and len(table) == 4
-  assert table[3].startswith("| pack2 |")
+  assert table[3].startswith("| pack2 |") and report["notes"] == []
 
 
 def test_the_main_refuses_a_bad_variant_in_one_line(tmp_path):

@@ -3,7 +3,10 @@ remedy, `num_seeds` seeds each (one vmapped program per remedy), every replica s
 
 Remedies (`VARIANTS`, each a set of config overrides on top of the config as given):
   baseline      the config as given;
-  gp            WGAN-GP's gradient penalty (Gulrajani et al. 2017) on D's loss, weight 10;
+  gp            WGAN-GP's gradient penalty (Gulrajani et al. 2017) on D's loss, weight 10, on
+                a D without batch norm as theirs: a DCGAN D with batch norm loses it (a
+                penalty through batch statistics is refused, `genjax.families.gan.check`),
+                and the report names the change (`variant_notes`);
   noise         StyleGAN's per-layer noise in G (Karras et al. 2019), learned per-unit /
                 channel scales starting at 0.1 (`model.generator.noise_injection`);
   n_critic2/5   2 or 5 D updates per G update;
@@ -27,6 +30,7 @@ from genjax import schema
 from genjax import train
 from genjax import workdirs
 from genjax.errors import GenjaxError
+from genjax.families import gan
 
 VARIANTS = {
     "baseline": {},
@@ -37,6 +41,10 @@ VARIANTS = {
     "pack2": {"model.discriminator.pack": 2},
     "pack4": {"model.discriminator.pack": 4},
 }
+# Settings a remedy needs beside its own on some configs: (field, value, when, why).
+NEEDS = {"gp": [("model.discriminator.batch_norm", False, gan.batch_norm_critic,
+                 "WGAN-GP's critic has no batch norm; a gradient penalty through batch"
+                 " statistics is refused")]}
 MODE_METRICS = ("modes", "high_quality", "kl", "raw/modes", "raw/high_quality")
 IMAGE_METRICS = ("classifier/fid", "classifier/classes_covered", "classifier/class_entropy")
 
@@ -45,11 +53,24 @@ def parse_variants(spec: str) -> tuple:
   return schema.comma_names("variants", spec, VARIANTS)
 
 
+def needed(config, name: str) -> list:
+  """The (field, value, why) of `NEEDS[name]` that apply to `config`'s discriminator."""
+  return [(path, value, why) for path, value, when, why in NEEDS.get(name, ())
+          if when(config.model.discriminator)]
+
+
+def variant_notes(config, name: str) -> list:
+  """One line per setting remedy `name` changes in `config` beside its own (`NEEDS`)."""
+  return [f"{name}: {path}={value} ({why})" for path, value, why in needed(config, name)]
+
+
 def variant_config(config, name: str, seeds: int):
-  """`config` with the overrides of remedy `name`, trained as `seeds` vmapped replicas."""
+  """`config` with the overrides of remedy `name` (and those it needs on this config,
+  `NEEDS`), trained as `seeds` vmapped replicas."""
+  overrides = {**VARIANTS[name], **{path: value for path, value, _ in needed(config, name)}}
   config = copy.deepcopy(config)
   config.unlock()
-  for path, value in VARIANTS[name].items():
+  for path, value in overrides.items():
     *sections, field = path.split(".")
     node = config
     for section in sections:
@@ -94,7 +115,8 @@ def run(config, workdir: str, seeds: int, variants, extractor_path: str = "",
         num_samples: int = 2000, log=print) -> dict:
   """Trains every remedy of `variants` in `workdir/<name>` (rerunning resumes) and scores
   each replica: {'rows': [{variant, seed, seconds, <metric>: value}], 'summary': {variant:
-  {metric: {'mean', 'std'}}}}. `seconds`: the wall time the remedy's training took."""
+  {metric: {'mean', 'std'}}}, 'notes': [line]}. `seconds`: the wall time the remedy's training
+  took; `notes`: the settings a remedy changed beside its own (`variant_notes`)."""
   evals = scoring_evals(config, extractor_path, num_samples)
   metrics = MODE_METRICS if "modes" in evals else IMAGE_METRICS
   rows, summary = [], {}
@@ -117,11 +139,14 @@ def run(config, workdir: str, seeds: int, variants, extractor_path: str = "",
     summary[name]["seconds"] = seconds
     log(f"{name}: " + ", ".join(f"{k} {summary[name][k]['mean']:.3f} +- "
                                   f"{summary[name][k]['std']:.3f}" for k in metrics))
-  return {"dataset": config.data.name, "seeds": seeds, "rows": rows, "summary": summary}
+  notes = [line for name in variants for line in variant_notes(config, name)]
+  return {"dataset": config.data.name, "seeds": seeds, "rows": rows, "summary": summary,
+          "notes": notes}
 
 
 def markdown(report: dict) -> str:
-  """One row per remedy: mean +- std over seeds (and the worst seed's mode count)."""
+  """One row per remedy: mean +- std over seeds (and the worst seed's mode count), then the
+  report's notes, one line each."""
   rows = []
   for name, s in report["summary"].items():
     seeds = [r for r in report["rows"] if r["variant"] == name]
@@ -139,4 +164,5 @@ def markdown(report: dict) -> str:
               "modes (raw)", "high quality % (raw)", "train s"]
   else:
     header = ["remedy", "FCD", "classes covered", "class entropy (nats)", "train s"]
-  return apps.markdown_table(header, rows)
+  notes = report.get("notes", [])  # Reports written before notes have none.
+  return apps.markdown_table(header, rows) + "".join(f"\n\n{line}" for line in notes)

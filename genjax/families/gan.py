@@ -31,6 +31,8 @@ GEN, DISC = "gen", "disc"
 GENERATOR = schema.leaves("net", "hidden", "width", "noise_injection")
 DISCRIMINATOR = schema.leaves("net", "hidden", "width", "spectral_norm", "batch_norm",
                               "sigmoid_output")  # Shared with the VAE-GAN.
+# The penalties on D's input gradient, refused on a batch-norm D (`penalty_problems`).
+INPUT_GRADIENT_PENALTIES = ("gp", "r1")
 # Critic loops up to this long are unrolled (genjax.loops: 4x faster for a conv critic on CPU).
 CRITIC_UNROLL = 8
 OBJECTIVE = {**schema.leaves("name", "n_critic", "weight_clip", "instance_noise",  # loss.gan
@@ -191,6 +193,23 @@ def objective_problems(cfg, sigmoid_output: bool = False, is_image: bool = True)
   return found
 
 
+def batch_norm_critic(disc_cfg) -> bool:
+  """Whether the discriminator of `disc_cfg` (config.model.discriminator) has batch norm."""
+  return disc_cfg.net == "dcgan" and bool(disc_cfg.batch_norm)
+
+
+def penalty_problems(penalties, disc_cfg) -> list:
+  """One line per input-gradient penalty of `penalties` (config.loss.gan.penalties) switched on
+  for a batch-norm discriminator: the penalty runs D in eval mode (running statistics) while
+  D's loss trains it on batch statistics, so it would constrain another function."""
+  if not batch_norm_critic(disc_cfg):
+    return []
+  return [f"loss.gan.penalties.{name}={weight} needs a discriminator without batch norm (a"
+          " per-example input gradient through batch statistics is not the penalty the papers"
+          " define): set model.discriminator.batch_norm=False"
+          for name, weight in penalties.items() if name in INPUT_GRADIENT_PENALTIES and weight > 0]
+
+
 def check(config, data_info: DataInfo = None) -> None:
   """Every problem of a GAN config, one line each (see `genjax.schema`); the data checks
   only with `data_info`."""
@@ -200,6 +219,7 @@ def check(config, data_info: DataInfo = None) -> None:
                                             if data_info else (None, None)))
   found += objective_problems(config.loss.gan, model_cfg.discriminator.sigmoid_output,
                               data_info is None or data_info.is_image)
+  found += penalty_problems(config.loss.gan.penalties, model_cfg.discriminator)
   if not 0.0 <= config.ema_decay < 1.0:
     found.append(f"ema_decay={config.ema_decay} must lie in [0, 1)")
   pack = model_cfg.discriminator.pack
@@ -223,7 +243,7 @@ def build(config, data_info: DataInfo) -> Family:
   d_opt = optim.make(config.optim, config.num_steps, DISC)
   # Conditional WGAN-GP: interpolate between a real and a fake of the same class.
   fake_labels_from_real = bool(num_classes and "gp" in penalties)
-  d_batch_norm = model_cfg.discriminator.net == "dcgan" and model_cfg.discriminator.batch_norm
+  d_batch_norm = batch_norm_critic(model_cfg.discriminator)
   pack = model_cfg.discriminator.pack
   packed_shape = gan_nets.pack(jnp.zeros((pack,) + shape), pack).shape[1:]
 

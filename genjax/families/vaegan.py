@@ -9,12 +9,18 @@ routes them), all from the same state, then three optimizer updates in one step:
   discriminator <- L_GAN(D) only                 (reconstructions and prior samples are fakes)
 with L_prior = KL(q(z|x) || N(0, I)) and L_llike = -log N(D_l(x); D_l(x~), I), D_l the output
 of D's intermediate layer `loss.vaegan.feature_layer` (nats per example, constant dropped).
-L_GAN is any `genjax.losses.GAN_LOSSES` objective, with its penalties (`loss.gan`).
-Balancing (`loss.vaegan.balance`, the reference code's): with D's cross-entropies on real
-and on fake data, D's update is skipped when either is below equilibrium - margin (D is
-winning), the decoder's when either is above equilibrium + margin (it is losing badly), both
-run when both would be skipped; `d_skipped` / `dec_skipped` log how often.
-Keys: 'reparam' (posterior draw), 'noise' (prior draw), 'critic' (D's update, penalties).
+x~ is the decoder's mean as it comes out (a Gaussian decoder's unclipped, so it has a
+gradient everywhere; the predict functions clip it to the data range).
+L_GAN is any `genjax.losses.GAN_LOSSES` objective, with its penalties (`loss.gan`; gp and r1
+need a D without batch norm). A conditional model's prior samples draw uniform classes, or
+with gp the batch's, so the penalty interpolates a real and a fake of one class.
+Balancing (`loss.vaegan.balance`, the reference code's; minimax and non-saturating losses
+only): with D's cross-entropies on real and on fake data, D's update is skipped when either
+is below equilibrium - margin (D is winning), the decoder's when either is above
+equilibrium + margin (it is losing badly), both run when both would be skipped;
+`d_skipped` / `dec_skipped` log how often.
+Keys: 'reparam' (posterior draw), 'noise' (prior draw), 'labels' (the prior samples'
+classes), 'critic' (D's update, penalties).
 """
 import jax
 import jax.numpy as jnp
@@ -31,6 +37,9 @@ from genjax.families import vae
 from genjax.families.contract import DataInfo, Family, NetState, State
 
 ENC, DEC, DISC = "enc", "dec", "disc"
+# The GAN losses whose D loss is the cross-entropy softplus(-D(x)) + softplus(D(x~)) that
+# balancing reads (RaGAN's is on relative scores D(x) - E D(x~): not these).
+CROSS_ENTROPY_LOSSES = ("minimax", "non_saturating")
 OBJECTIVE = schema.leaves("beta", "gamma", "feature_layer", "balance", "equilibrium", "margin")
 SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
     "model": {**schema.leaves("name", "latent_dim", "conditioning"), "encoder": vae.ENCODER,
@@ -97,6 +106,13 @@ def check(config, data_info: DataInfo = None) -> None:
     if name not in losses.PENALTIES or weight < 0:
       found.append(f"loss.gan.penalties.{name}={weight}: valid are weights >= 0 of"
                    f" {tuple(losses.PENALTIES)}")
+  found += gan.penalty_problems(config.loss.gan.penalties, cfg.discriminator)
+  if config.loss.vaegan.balance and config.loss.gan.name not in CROSS_ENTROPY_LOSSES:
+    found.append(f"loss.vaegan.balance=True reads D's cross-entropies on real and fake data:"
+                 f" it needs loss.gan.name in {CROSS_ENTROPY_LOSSES}, not"
+                 f" {config.loss.gan.name!r} (or set loss.vaegan.balance=False)")
+  if cfg.decoder.likelihood == "bernoulli" and config.data.value_range != "0,1":
+    found.append("model.decoder.likelihood='bernoulli' needs data.value_range='0,1'")
   if data_info is not None and not data_info.is_image:
     found.append("the VAE-GAN models images; 2-D data has none")
   schema.raise_if(found + optim.problems(config.optim, (ENC, DEC, DISC)))
@@ -114,7 +130,10 @@ def build(config, data_info: DataInfo) -> Family:
   objective = losses.GAN_LOSSES[config.loss.gan.name]
   penalties = {k: float(w) for k, w in config.loss.gan.penalties.items() if w > 0}
   opts = {net: optim.make(config.optim, config.num_steps, net) for net in (ENC, DEC, DISC)}
-  d_batch_norm = cfg.discriminator.net == "dcgan" and cfg.discriminator.batch_norm
+  d_batch_norm = gan.batch_norm_critic(cfg.discriminator)
+  # Conditional with gp: the prior samples take the batch's classes, so the penalty pairs each
+  # real with a fake of its class (its critic scores both with the real labels), as the GAN's.
+  prior_labels_from_real = bool(num_classes and penalties.get("gp"))
   if loss_cfg.feature_layer == "score":
     raise GenjaxError("loss.vaegan.feature_layer='score' is D's output: name an intermediate"
                       " layer (e.g. 'Conv_0', 'Dense_1')")
@@ -129,7 +148,10 @@ def build(config, data_info: DataInfo) -> Family:
     return common.run(vae_module, rt, {"params": params}, *args, method=method)
 
   def decode_image(nets, z, y):
-    return vae.mean_image(apply(nets, z, None, y, method="decode"), likelihood, value_range)
+    """The image the step trains on: a Gaussian decoder's mean unclipped (clipping would stop
+    its gradient wherever the mean leaves the data range), a Bernoulli one's sigmoid."""
+    out = apply(nets, z, None, y, method="decode")
+    return jax.nn.sigmoid(out) if likelihood == "bernoulli" else out
 
   def init_state(seed: int) -> State:
     root = jax.random.PRNGKey(seed)
@@ -154,10 +176,11 @@ def build(config, data_info: DataInfo) -> Family:
     z_prior = vae.prior_latents(rng_lib.purpose_key(rng, "noise"), x.shape[0], cfg.latent_dim,
                                 rt)
     y = y_prior = y_fakes = None
-    if num_classes:  # Prior samples of uniform classes; reconstructions keep x's.
+    if num_classes:  # Prior samples of uniform classes (with gp, x's); reconstructions x's.
       y = batch["label"]
-      y_prior = rt.draw(jax.random.randint, rng_lib.purpose_key(rng, "labels"), y.shape,
-                        minval=0, maxval=num_classes)
+      y_prior = y if prior_labels_from_real else rt.draw(
+          jax.random.randint, rng_lib.purpose_key(rng, "labels"), y.shape, minval=0,
+          maxval=num_classes)
       y_fakes = jnp.concatenate([y, y_prior])
     features = lambda images: gan.disc_features(d, rt, disc_vars, images, y,
                                                 loss_cfg.feature_layer)
@@ -231,6 +254,7 @@ def build(config, data_info: DataInfo) -> Family:
     return sample_at(state, mean, labels_of(labels))
 
   def sample_at(state, z_BxZ, y=None):
+    """The decoder's mean image, in the data range (a Gaussian decoder's clipped to it)."""
     params = {**state.nets[ENC].params, **state.nets[DEC].params}
     out = common.run(vae_module, outside, {"params": params}, z_BxZ, None, y, method="decode")
     return vae.mean_image(out, likelihood, value_range)
