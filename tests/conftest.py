@@ -204,6 +204,27 @@ CONTRACT_CASES = {"vae": tiny, "gan": contract_gan, "vaegan": tiny_vaegan,
                   "classifier": tiny_classifier, "seq_vae": tiny_seq_vae}
 
 
+def eleven_step_epochs(config):
+  """`config` with a batch size that makes an epoch of its training data 11 steps long and
+  checkpoints every 5 steps: a run of 20 steps interrupted after step 15 resumes in the
+  middle of its second epoch (a 2-D mixture, drawn fresh each step, is left as it is)."""
+  from genjax import data as data_lib  # pylint: disable=g-import-not-at-top
+  from genjax import families  # pylint: disable=g-import-not-at-top
+  from genjax import train  # pylint: disable=g-import-not-at-top
+  from genjax.data import pipeline  # pylint: disable=g-import-not-at-top
+  config.checkpoint_every, config.max_to_keep = 5, 4
+  if config.data.name in ("ring8", "grid25"):
+    return config
+  dataset = data_lib.load(config.data)
+  groups = families.build(config, train.data_info(dataset)).examples_per_step
+  groups //= config.batch_size
+  examples, shards = pipeline.num_examples(dataset.train_arrays()), config.data.num_shards
+  config.batch_size = examples // (11 * groups) // shards * shards
+  steps = pipeline.Sampling(examples, config.batch_size, groups, shards).steps_per_epoch
+  assert steps == 11, (examples, config.batch_size, steps)
+  return config
+
+
 @pytest.fixture
 def tiny_config():
   return tiny()

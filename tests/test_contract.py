@@ -23,7 +23,7 @@ from genjax import workdirs
 from genjax.data import smiles
 from genjax.errors import GenjaxError
 from genjax.families import DataInfo
-from tests.conftest import CONTRACT_CASES, tiny, tiny_dcgan_sn
+from tests.conftest import CONTRACT_CASES, eleven_step_epochs, tiny, tiny_dcgan_sn
 
 FAMILIES = sorted(families.FAMILIES)
 
@@ -112,20 +112,23 @@ def test_every_problem_of_a_config_is_one_line_of_one_error(name):
 
 @pytest.fixture(scope="module", params=FAMILIES)
 def trained(request, tmp_path_factory):
-  """(family name, config, workdir, final state) of a 20-step run with checkpoints at 10, 20."""
-  config = CONTRACT_CASES[request.param]()
+  """(family name, config, workdir, final state) of a 20-step run of 11-step epochs with
+  checkpoints at 5, 10, 15, 20."""
+  config = eleven_step_epochs(CONTRACT_CASES[request.param]())
   workdir = str(tmp_path_factory.mktemp(request.param) / "run")
   return request.param, config, workdir, train.train_and_evaluate(config, workdir)
 
 
 def test_resume_restores_the_checkpoint_and_ends_bit_exact(trained, tmp_path, caplog):
+  """Killed after step 15, in the second epoch: the resumed run draws that epoch's order
+  again and ends where the uninterrupted one did."""
   name, config, workdir, straight = trained
   interrupted = str(tmp_path / "interrupted")
   shutil.copytree(workdir, interrupted)
-  shutil.rmtree(os.path.join(interrupted, "checkpoints", "20"))  # As if killed after step 10.
+  shutil.rmtree(os.path.join(interrupted, "checkpoints", "20"))  # As if killed after step 15.
   with caplog.at_level(logging.INFO):
     resumed = train.train_and_evaluate(config, interrupted)
-  assert re.search(r"Resumed from .* at step 10\b", caplog.text), name
+  assert re.search(r"Resumed from .* at step 15\b", caplog.text), name
   for a, b in zip(_leaves(straight), _leaves(resumed), strict=True):
     np.testing.assert_array_equal(a, b)
 
@@ -251,43 +254,109 @@ def test_unknown_dtype_lists_the_valid_ones():
     families.build(config, DataInfo((8, 8, 1)))
 
 
-# Metrics of one train step from seed 0 on `_batch(family)` with key 1. A change that moves
-# them changes what every run computes: if that is intended (a fix, a new default), rerun
-# `python -m tests.test_contract` and paste the printed values here, saying why in the commit.
+# Two train steps from seed 0 (batches `_batch(family, 0)`, `_batch(family, 1)`, keys 1, 2):
+# the metrics of each, and a checksum of every network's parameters and optimizer state
+# after the second (Adam's moments record the gradients' sizes, so a wrong weight or sign
+# in any loss moves them). A change that moves them changes what every run computes: if
+# that is intended (a fix, a new default), rerun `python -m tests.test_contract` and paste
+# the printed values here, saying why in the commit.
 GOLDEN = {
-    "classifier": {"loss": 2.3430593013763428, "xent": 2.342829465866089},
-    "gan": {"d_fake": 0.012749085202813148, "d_loss": 1.3800649642944336,
-            "d_real": 0.025471266359090805, "g_loss": 0.6882423758506775},
-    "vae": {"kl": 0.8809620141983032, "loss": 51.71768569946289,
-            "reconstruction": 50.83673095703125},
-    "vaegan": {"d_fake": -0.8233180046081543, "d_loss": 1.5011937618255615,
-               "d_real": -0.7443654537200928, "d_skipped": 0.0, "dec_skipped": 0.0,
-               "fake_cost": 0.3656594753265381, "g_loss": 1.1889774799346924,
-               "kl": 0.8809620141983032, "llike": 5.7385687828063965,
-               "real_cost": 1.1355340480804443},
-    "seq_vae": {"kl": 0.4501752257347107, "kl_weight": 0.0, "loss": 3.385727643966675,
-                "reconstruction": 3.385727643966675, "reconstruction_mol": 61.57792282104492},
+    'classifier': {'step1/loss': 2.3430593013763428, 'step1/xent': 2.342829704284668, 'step2/loss':
+        2.3636791706085205, 'step2/xent': 2.366788864135742, 'classifier/params':
+        -5.341050184012994, 'classifier/opt_state': -0.04608408700222414},
+    'gan': {'step1/d_fake': 0.012749083340168, 'step1/d_loss': 1.3800649642944336, 'step1/d_real':
+        0.025471266359090805, 'step1/g_loss': 0.6882423758506775, 'step2/d_fake':
+        0.016377970576286316, 'step2/d_loss': 1.3815654516220093, 'step2/d_real':
+        0.026168085634708405, 'step2/g_loss': 0.682360053062439, 'disc/params': -1.5730963283563184,
+        'disc/opt_state': 0.003505550813970298, 'gen/params': 1.9003436791590378, 'gen/opt_state':
+        -0.0004417631604538326},
+    'seq_vae': {'step1/kl': 0.4501752555370331, 'step1/kl_weight': 0.0, 'step1/loss': 3.385727643966675,
+        'step1/reconstruction': 3.385727643966675, 'step1/reconstruction_mol': 61.57792282104492,
+        'step2/kl': 0.4416632056236267, 'step2/kl_weight': 0.005000000353902578, 'step2/loss':
+        3.3590948581695557, 'step2/reconstruction': 3.356886625289917, 'step2/reconstruction_mol':
+        92.73399353027344, 'seq_vae/params': -9.485950223579763, 'seq_vae/opt_state':
+        -0.02427571349107933},
+    'vae': {'step1/kl': 0.8809619545936584, 'step1/loss': 51.71768569946289, 'step1/reconstruction':
+        50.83672332763672, 'step2/kl': 0.6604906320571899, 'step2/loss': 50.13759231567383,
+        'step2/reconstruction': 49.47710037231445, 'vae/params': 13.410420318973907,
+        'vae/opt_state': -0.6625610581252652},
+    'vaegan': {'step1/d_fake': -0.8233180046081543, 'step1/d_loss': 1.5011937618255615, 'step1/d_real':
+        -0.7443654537200928, 'step1/d_skipped': 0.0, 'step1/dec_skipped': 0.0, 'step1/fake_cost':
+        0.36565953493118286, 'step1/g_loss': 1.1889774799346924, 'step1/kl': 0.8809620141983032,
+        'step1/llike': 5.738568305969238, 'step1/real_cost': 1.1355340480804443, 'step2/d_fake':
+        -0.8099335432052612, 'step2/d_loss': 1.5257518291473389, 'step2/d_real':
+        -0.7739549279212952, 'step2/d_skipped': 0.0, 'step2/dec_skipped': 0.0, 'step2/fake_cost':
+        0.36973336338996887, 'step2/g_loss': 1.1796669960021973, 'step2/kl': 0.7322283387184143,
+        'step2/llike': 5.615079879760742, 'step2/real_cost': 1.156018614768982, 'dec/params':
+        14.001907889963071, 'dec/opt_state': 0.2506771908120546, 'disc/params': 1.3113754487836093,
+        'disc/opt_state': -0.36243628506274056, 'enc/params': 1.5980368054463274, 'enc/opt_state':
+        2.2056292195946674},
 }
 
 
-def golden_metrics(name):
+def checksum(tree) -> float:
+  """A fixed random projection of every float leaf of `tree` (float64): any change of any
+  element moves it."""
+  total = 0.0
+  for i, leaf in enumerate(jax.tree.leaves(jax.device_get(tree))):
+    leaf = np.asarray(leaf)
+    if not np.issubdtype(leaf.dtype, np.floating):
+      continue
+    weights = np.cos(np.arange(leaf.size) * 0.7 + i)
+    total += float(np.dot(leaf.astype(np.float64).ravel(), weights))
+  return total
+
+
+def golden_values(name):
   config = CONTRACT_CASES[name]()
   family = families.build(config, _data_info(config))
-  _, metrics = jax.jit(family.train_step)(family.init_state(0), _batch(family),
-                                          jax.random.PRNGKey(1))
-  return {k: float(v) for k, v in sorted(metrics.items())}
+  step = jax.jit(family.train_step)
+  state, first = step(family.init_state(0), _batch(family, 0), jax.random.PRNGKey(1))
+  state, second = step(state, _batch(family, 1), jax.random.PRNGKey(2))
+  out = {f"step{i}/{k}": float(v) for i, metrics in ((1, first), (2, second))
+         for k, v in sorted(metrics.items())}
+  for net_name, net in sorted(state.nets.items()):
+    out[f"{net_name}/params"] = checksum(net.params)
+    out[f"{net_name}/opt_state"] = checksum(net.opt_state)
+  return out
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_one_step_metrics_match_the_golden_values(name):
-  assert name in GOLDEN, f"no golden metrics for {name!r}: run python -m tests.test_contract"
-  got = golden_metrics(name)
+def test_two_steps_match_the_golden_metrics_and_parameters(name):
+  assert name in GOLDEN, f"no golden values for {name!r}: run python -m tests.test_contract"
+  got = golden_values(name)
   assert got.keys() == GOLDEN[name].keys()
   for key, value in GOLDEN[name].items():
     assert got[key] == pytest.approx(value, rel=1e-4, abs=1e-6), (
         f"{name}: {key} moved from {value} to {got[key]}; see the comment above GOLDEN")
 
 
+@pytest.mark.parametrize("name", FAMILIES)
+def test_every_ema_is_the_decayed_average_of_its_networks_variables(name):
+  """ema_2 = d^2 ema_0 + d (1 - d) v_1 + (1 - d) v_2 after two steps, v_t the network's
+  variables after step t (a family without EMA skips)."""
+  config = CONTRACT_CASES[name]()
+  family = families.build(config, _data_info(config))
+  step = jax.jit(family.train_step)
+  state0 = family.init_state(0)
+  if not state0.ema:
+    pytest.skip(f"{name} keeps no EMA")
+  state1, _ = step(state0, _batch(family, 0), jax.random.PRNGKey(1))
+  state2, _ = step(state1, _batch(family, 1), jax.random.PRNGKey(2))
+  d = config.ema_decay
+  assert 0 < d < 1
+  for net_name, ema in state2.ema.items():
+    want = jax.tree.map(lambda e0, v1, v2: d * d * e0 + d * (1 - d) * v1 + (1 - d) * v2,
+                        state0.ema[net_name], state1.nets[net_name].variables,
+                        state2.nets[net_name].variables)
+    moved = False
+    for got, expected, start in zip(_leaves(ema), _leaves(want), _leaves(state0.ema[net_name]),
+                                     strict=True):
+      np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7, err_msg=net_name)
+      moved |= not np.array_equal(got, start)
+    assert moved, f"{name}: the EMA of {net_name} never moved"
+
+
 if __name__ == "__main__":
   for family_name in FAMILIES:
-    print(f"    {family_name!r}: {golden_metrics(family_name)},")
+    print(f"    {family_name!r}: {golden_values(family_name)},")

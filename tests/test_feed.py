@@ -13,6 +13,7 @@ from genjax import train
 from genjax.data import feed
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
+from tests.conftest import eleven_step_epochs
 from tests.conftest import tiny
 from tests.conftest import tiny_gan
 from tests.conftest import tiny_seq_vae
@@ -73,14 +74,17 @@ def test_the_host_feed_trains_exactly_like_the_device_feed_and_resumes(tmp_path,
   def config():
     c = make_config()
     c.num_seeds = num_seeds
-    return c
+    c.data.update(data)
+    return eleven_step_epochs(c)
   device = _run(config(), tmp_path / "device", "device", 20, **data)
-  _run(config(), tmp_path / "host", "host", 10, **data, prefetch=1)  # Checkpoint at 10...
+  _run(config(), tmp_path / "host", "host", 15, **data, prefetch=1)  # Checkpoint at 15...
   with caplog.at_level(logging.INFO):
     host = _run(config(), tmp_path / "host", "host", 20, **data)  # ...resumed to 20.
-  assert "at step 10" in caplog.text
+  assert "at step 15" in caplog.text  # In the second epoch.
   _assert_same(device, host)
-  unsharded = _run(config(), tmp_path / "one_shard", "device", 20)
+  unsharded = config()
+  unsharded.data.update({k: make_config().data[k] for k in data})
+  unsharded = _run(unsharded, tmp_path / "one_shard", "device", 20)
   assert not all(np.allclose(x, y) for x, y in zip(jax.tree.leaves(unsharded),
                                                    jax.tree.leaves(device)))  # Order changed.
 

@@ -11,7 +11,7 @@ import tensorflow_datasets as tfds
 from genjax import train
 from genjax import workdirs
 from genjax.errors import GenjaxError
-from tests.conftest import tiny
+from tests.conftest import eleven_step_epochs, tiny
 
 
 def _params(state):
@@ -46,13 +46,14 @@ def test_resume_after_interruption_is_bit_exact(tmp_path, caplog, schedule):
   config = tiny()
   config.optim.schedule = schedule
   config.optim.warmup_steps = 3
+  eleven_step_epochs(config)  # Killed after step 15: mid-way through the second epoch.
   straight = train.train_and_evaluate(config, str(tmp_path / "straight"))
   interrupted = str(tmp_path / "interrupted")
   train.train_and_evaluate(config, interrupted)
-  shutil.rmtree(os.path.join(interrupted, "checkpoints", "20"))  # as if killed after step 10
+  shutil.rmtree(os.path.join(interrupted, "checkpoints", "20"))  # as if killed after step 15
   with caplog.at_level(logging.INFO):
     resumed = train.train_and_evaluate(config, interrupted)
-  assert "at step 10" in caplog.text
+  assert "at step 15" in caplog.text
   for a, b in zip(_params(straight), _params(resumed), strict=True):
     np.testing.assert_array_equal(a, b)
 
