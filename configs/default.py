@@ -109,7 +109,7 @@ def get_config():
   ))
   # Evaluators (genjax/evaluators): name -> {type, every_steps (0: eval_every), options}.
   config.evals = ml_collections.ConfigDict(dict(
-      nll=dict(type="nll",      # -ELBO on the eval set, IWAE NLL on its first examples.
+      nll=dict(type="nll",      # IWAE NLL and -ELBO on the first iwae_examples eval images.
                every_steps=0,
                batch_size=100,
                iwae_samples=1000,   # k of the importance-sampled NLL.

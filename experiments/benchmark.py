@@ -288,11 +288,13 @@ def torch_device(cpu_only: bool = False):
 
 
 def torch_dcgan64_images_per_s(batch: int = 128, chunk: int = 10, min_seconds: float = 3.0,
-                               num_examples: int = 60000, amp: bool = False) -> float:
+                               num_examples: int = 60000, amp: bool = False,
+                               losses: list = None) -> float:
   """Images/s of pytorch/examples' DCGAN (64x64 RGB, nz=100, ngf=ndf=64, BCE on D's logits,
   Adam 2e-4 b1=0.5; one D and one G update per step) in eager PyTorch, on the GPU when there
   is one; `amp`: bf16 autocast and channels_last. Real images: a random batch of up to 4,096
-  uniform [-1, 1] images held on the device."""
+  uniform [-1, 1] images held on the device. `losses` (tests): a list to append each step's
+  D loss to (a sync per step: not for timing)."""
   import torch  # pylint: disable=g-import-not-at-top
   from torch import nn  # pylint: disable=g-import-not-at-top
   device, sync, _ = torch_device()
@@ -331,16 +333,19 @@ def torch_dcgan64_images_per_s(batch: int = 128, chunk: int = 10, min_seconds: f
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     opt_g.step()
+    if losses is not None:
+      losses.append(loss_d.item())
 
   return batch * chunk / median_chunk_seconds(step, chunk, min_seconds, sync)
 
 
 def torch_vae_images_per_s(batch: int = 128, chunk: int = 50, min_seconds: float = 3.0,
-                           num_examples: int = 60000) -> float:
+                           num_examples: int = 60000, losses: list = None) -> float:
   """Images/s of pytorch/examples' VAE (784-400-20, Adam 1e-3) in eager PyTorch (on the GPU
   when there is one, else one thread per CPU this process may run on): per step a batch of an
   epoch's shuffle, dynamically binarized, Bernoulli BCE-with-logits summed per image + KL,
-  averaged over the batch. The median over `chunk`-step timings (after one untimed chunk)."""
+  averaged over the batch. The median over `chunk`-step timings (after one untimed chunk).
+  `losses` (tests): a list to append each step's loss to (a sync per step: not for timing)."""
   import torch  # pylint: disable=g-import-not-at-top
   from torch import nn  # pylint: disable=g-import-not-at-top
   device, sync, _ = torch_device()
@@ -369,19 +374,22 @@ def torch_vae_images_per_s(batch: int = 128, chunk: int = 50, min_seconds: float
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
+    if losses is not None:
+      losses.append(loss.item())
 
   return batch * chunk / median_chunk_seconds(step, chunk, min_seconds, sync)
 
 
 def torch_seq_vae_molecules_per_s(batch: int = 128, chunk: int = 20, min_seconds: float = 3.0,
-                                  num_examples: int = 60000) -> float:
+                                  num_examples: int = 60000, losses: list = None) -> float:
   """Molecules/s of MOSES' VAE (moses/vae/model.py: embedding initialised one-hot, GRU
   encoder on packed sequences -> mean, log variance; z fed to every step of a GRU decoder
   started from a linear map of z; cross-entropy ignoring PAD + KL weight x KL; Adam, gradients
   clipped at 50) at configs/seq_vae_moses_cpu.py's sizes (encoder 128, latent 64, one decoder
   layer of 256, Adam 1e-3), in eager PyTorch on CPU, on `synthetic_molecules` in random batches
   sorted by length as MOSES' collate does; one thread per usable CPU. The median over
-  `chunk`-step timings (after one untimed chunk)."""
+  `chunk`-step timings (after one untimed chunk). `losses` (tests): a list to append each
+  step's loss to."""
   import torch  # pylint: disable=g-import-not-at-top
   from torch import nn  # pylint: disable=g-import-not-at-top
   torch_device(cpu_only=True)
@@ -426,6 +434,8 @@ def torch_seq_vae_molecules_per_s(batch: int = 128, chunk: int = 20, min_seconds
     loss.backward()
     nn.utils.clip_grad_norm_(params, config.optim.grad_clip_norm)
     opt.step()
+    if losses is not None:
+      losses.append(loss.item())
 
   return batch * chunk / median_chunk_seconds(step, chunk, min_seconds)
 

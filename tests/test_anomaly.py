@@ -213,9 +213,28 @@ def test_a_workdir_written_before_exclude_labels_still_samples_and_resumes(tmp_p
   assert int(train.train_and_evaluate(config, str(workdir)).step) == 20
 
 
+def _assert_blank_images_score_above_the_eval_digits(workdir, num_normal=100):
+  """The trained model of `workdir` scores images at the top of the value range everywhere
+  (white: ink on every pixel, far from any digit) above its eval digits, on every score it
+  provides: AUROC of blank (anomalous) against normal >= 0.95."""
+  from genjax import apps  # pylint: disable=g-import-not-at-top
+  m = apps.load(str(workdir))
+  normal = np.asarray(m.eval_data["image"][:num_normal])
+  x = np.concatenate([normal, np.full((20,) + normal.shape[1:], normal.max())]).astype(np.float32)
+  anomalous = np.arange(len(x)) >= num_normal
+  done = {}
+  for name in anomaly.available(m.family):
+    values = done[name] = anomaly.SCORES[name][1](m, x, jax.random.PRNGKey(0), 10, done)
+    assert ranking.auroc(values, anomalous) >= 0.95, (workdir, name,
+                                                      ranking.auroc(values, anomalous))
+  return list(done)
+
+
+@pytest.mark.slow
 def test_a_vaegan_and_a_gan_study_score_with_their_discriminators(tmp_path):
   """In-process studies of one held-out digit: the VAE-GAN adds feature_error and disc to
-  the encoder's scores, the GAN has disc only; every AUROC is a probability."""
+  the encoder's scores, the GAN has disc only; every AUROC is a probability, and each
+  trained model scores blank white images above the eval digits on every score."""
   from tests.conftest import tiny_dcgan_sn, tiny_vaegan  # pylint: disable=g-import-not-at-top
   expected = {"vaegan": {"reconstruction", "latent_knn", "feature_error", "disc"},
               "gan": {"disc"}}
@@ -223,3 +242,109 @@ def test_a_vaegan_and_a_gan_study_score_with_their_discriminators(tmp_path):
     report = anomaly.study(config, str(tmp_path / config.model.name), [3], 1, [], 10)
     assert {r["score"] for r in report["rows"]} == expected[config.model.name]
     assert all(0 <= r["auroc"][0] <= 1 for r in report["rows"])
+    scored = _assert_blank_images_score_above_the_eval_digits(
+        tmp_path / config.model.name / "without_3")
+    assert set(scored) == expected[config.model.name]
+
+
+@pytest.mark.slow
+def test_a_trained_vae_scores_blank_images_above_the_eval_digits(tmp_path):
+  """A VAE trained 300 steps: every score of it ranks blank white images above the eval
+  digits (20 steps are too few for the latent codes to tell them apart)."""
+  config = tiny()
+  config.num_steps = config.checkpoint_every = config.eval_every = config.log_every = 300
+  config.evals = {}
+  train.train_and_evaluate(config, str(tmp_path / "vae"))
+  assert _assert_blank_images_score_above_the_eval_digits(tmp_path / "vae") == [
+      "neg_elbo", "iwae", "complexity", "reconstruction", "latent_knn", "typical_knn"]
+
+
+def _noise_model():
+  """A stand-in whose neg_elbo and iwae are nothing but their key's noise (uniform per image,
+  whatever the image): equal values mean equal keys."""
+  from types import SimpleNamespace  # pylint: disable=g-import-not-at-top
+  noise = lambda key, x: jax.random.uniform(key, (len(x),))
+  predict = {"neg_elbo": lambda state, x, key: noise(key, x),
+             "iwae_nll": lambda state, x, key, k, chunk: noise(key, x)}
+  return SimpleNamespace(family=SimpleNamespace(predict=predict), state=None)
+
+
+def test_each_batch_and_each_score_draws_its_own_key():
+  """Two batches of the same images get different noise, and neg_elbo and iwae (and iwae's
+  reference images in typical_knn) draw from different keys: one key reused for all of them
+  would correlate the scores' errors."""
+  x = np.zeros((2 * anomaly.BATCH, 8, 8, 1), np.float32)  # Two batches of identical images.
+  key, m = jax.random.PRNGKey(0), _noise_model()
+  neg_elbo = anomaly.SCORES["neg_elbo"][1](m, x, key, 1, {})
+  iwae = anomaly.SCORES["iwae"][1](m, x, key, 1, {})
+  assert not np.allclose(neg_elbo[:anomaly.BATCH], neg_elbo[anomaly.BATCH:])
+  assert not np.allclose(iwae[:anomaly.BATCH], iwae[anomaly.BATCH:])
+  assert not np.allclose(neg_elbo, iwae)
+  # And with a real (untrained) VAE: its -ELBO of one image differs between the batches.
+  family = families.build(tiny(), families.DataInfo((8, 8, 1)))
+  from types import SimpleNamespace  # pylint: disable=g-import-not-at-top
+  vae = SimpleNamespace(family=family, state=family.init_state(0))
+  values = anomaly.SCORES["neg_elbo"][1](vae, x + 1.0, key, 1, {})
+  assert not np.allclose(values[:anomaly.BATCH], values[anomaly.BATCH:])
+
+
+def test_typical_knn_scores_its_reference_images_with_their_own_key(monkeypatch):
+  """The training images that set typical_knn's scale draw from another key than the eval
+  images' iwae (and the reference's knn and iwae are of the training images, not `x`)."""
+  rng = np.random.RandomState(0)
+  m = _stand_in_model(rng.rand(50, 8, 8, 1).astype(np.float32))
+  keys = []
+  iwae = anomaly._iwae
+  monkeypatch.setattr(anomaly, "_iwae", lambda m, x, key, k: (keys.append(np.asarray(key)),
+                                                              iwae(m, x, key, k))[1])
+  anomaly._typical_knn(m, rng.rand(3, 8, 8, 1).astype(np.float32), jax.random.PRNGKey(0), 1, {})
+  assert len(keys) == 2 and not np.array_equal(keys[0], keys[1])
+
+
+def _pca_model(components: int = 8, sigma: float = 0.1):
+  """A linear model of the training digits in closed form, with every part the scores use:
+  the reconstruction is the projection on the top principal components, the NLL a Gaussian's
+  of its error plus a standard normal prior on the components, -ELBO that plus positive
+  noise (its key's), the codes the (centred) pixels, D's features the pixels and D's logit
+  minus the squared distance to the mean training image (D calls images far from the digits
+  fake)."""
+  from types import SimpleNamespace  # pylint: disable=g-import-not-at-top
+  config = tiny()
+  dataset = data_lib.load(config.data)
+  train_x = np.asarray(anomaly.pipeline.fixed_eval_images(dataset.train_images, config.seed + 1,
+                                                           config.data)).reshape(-1, 64)
+  mu = train_x.mean(0)
+  u = jnp.asarray(np.linalg.svd(train_x - mu, full_matrices=False)[2][:components].T)
+  flat = lambda x: x.reshape(len(x), -1)
+  code = lambda x: (flat(x) - mu) @ u
+  rebuild = lambda x: (mu + code(x) @ u.T).reshape(x.shape)
+  nll = lambda x: (0.5 * jnp.sum(flat(x - rebuild(x)) ** 2, -1) / sigma**2
+                   + 0.5 * jnp.sum(code(x) ** 2, -1))
+  predict = {
+      "encode": lambda state, x: (flat(x) - mu, jnp.zeros((len(x), 64))),
+      "reconstruct": lambda state, x: rebuild(x),
+      "iwae_nll": lambda state, x, key, k, chunk: nll(x),
+      "neg_elbo": lambda state, x, key: nll(x) + jax.random.uniform(key, (len(x),)),
+      "disc_features": lambda state, x: flat(x),
+      "score": lambda state, x: 5.0 - jnp.sum(flat(x) - mu, -1) ** 2 / 64,
+  }
+  family = SimpleNamespace(predict=predict, num_classes=0, name="pca")
+  eval_x = anomaly.pipeline.fixed_eval_images(dataset.eval_images, config.seed, config.data)
+  return SimpleNamespace(family=family, state=None, dataset=dataset, config=config,
+                         eval_data={"image": np.asarray(eval_x)})
+
+
+def test_every_score_ranks_inverted_digits_above_normal_ones():
+  """Each score is 'higher = more anomalous': with a model of the digits (principal
+  components, in closed form), inverted eval digits (ink where the digits have none) score
+  above the normal eval digits on every score, the discriminator's included."""
+  m = _pca_model()
+  assert anomaly.available(m.family) == list(anomaly.SCORES)
+  normal = m.eval_data["image"][:100]
+  x = np.concatenate([normal, 1.0 - normal]).astype(np.float32)
+  anomalous = np.arange(len(x)) >= len(normal)
+  done = {}
+  for name in anomaly.SCORES:
+    values = done[name] = anomaly.SCORES[name][1](m, x, jax.random.PRNGKey(0), 10, done)
+    assert values.shape == (len(x),) and np.isfinite(values).all(), name
+    assert ranking.auroc(values, anomalous) == 1.0, (name, ranking.auroc(values, anomalous))

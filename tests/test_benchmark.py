@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from experiments import benchmark
@@ -47,10 +48,31 @@ def test_gpu_molecule_setup_times_the_shipped_gpu_config():
   assert config.optim.to_dict() == shipped.optim.to_dict()
 
 
+def _learns(losses, steps, window=5):
+  """`steps` losses were recorded, and the mean of the last `window` lies below the mean of
+  the first by more than twice the first ones' spread (step-to-step noise): the model
+  learns, its optimizer steps applied along the loss's gradients."""
+  assert len(losses) == steps and all(map(math.isfinite, losses)), losses
+  first, last = np.asarray(losses[:window]), np.asarray(losses[-window:])
+  assert last.mean() < first.mean() - 2 * first.std(), np.round(losses, 3)
+
+
 def test_torch_reference_of_moses_vae_trains():
   pytest.importorskip("torch")
-  rate = benchmark.torch_seq_vae_molecules_per_s(16, chunk=2, min_seconds=0.0, num_examples=64)
+  losses = []
+  rate = benchmark.torch_seq_vae_molecules_per_s(16, chunk=15, min_seconds=0.0, num_examples=64,
+                                                 losses=losses)
   assert math.isfinite(rate) and rate > 0
+  _learns(losses, 30)
+
+
+def test_torch_reference_of_the_mlp_vae_learns():
+  pytest.importorskip("torch")
+  losses = []
+  rate = benchmark.torch_vae_images_per_s(32, chunk=20, min_seconds=0.0, num_examples=256,
+                                          losses=losses)
+  assert math.isfinite(rate) and rate > 0
+  _learns(losses, 40)
 
 
 def test_unknown_setup_is_a_one_line_error():
@@ -63,9 +85,14 @@ def test_unknown_setup_is_a_one_line_error():
   assert "'nope'" in lines[0] and "valid are vae_mlp, dcgan32_b64" in lines[0]
 
 
+@pytest.mark.slow
 def test_torch_reference_of_dcgan64_trains_in_fp32_and_bf16_autocast():
+  """Both precisions run, and D's loss falls over 8 steps (D learns to tell G's images from
+  the uniform noise the reference trains on)."""
   pytest.importorskip("torch")
   for amp in (False, True):
-    rate = benchmark.torch_dcgan64_images_per_s(2, chunk=1, min_seconds=0.0, num_examples=4,
-                                                amp=amp)
+    losses = []
+    rate = benchmark.torch_dcgan64_images_per_s(2, chunk=4, min_seconds=0.0, num_examples=8,
+                                                amp=amp, losses=losses)
     assert 0 < rate < float("inf")
+    _learns(losses, 8, window=3)

@@ -74,10 +74,58 @@ def test_the_evaluator_scores_samples_and_computes_the_reference_once(pixels, tm
   assert first["pixels/fid"] > 0 and np.isfinite(list(first.values())).all()
   assert evaluator.run(state, None) == first  # Fixed sample key: the same samples.
   assert len(loads) == 1 and len(os.listdir(tmp_path / "cache")) == 1
+  calls = []
+  monkeypatch.setitem(extractors.EXTRACTORS, "pixels", lambda path, batch: _pixels(
+      path, batch)._replace(fn=lambda x: (calls.append(len(x)), _pixels(path, batch).fn(x))[1]))
   again = _evaluator(config, family, metrics="fid", num_samples=64, batch_size=32,
                      cache_dir=str(tmp_path / "cache"))
   assert again.run(state, None)["pixels/fid"] == pytest.approx(first["pixels/fid"])
-  assert len(loads) == 1  # The reference came from the disk cache.
+  assert calls == [64]  # The samples only: the reference features came from the disk cache.
+
+
+def test_the_reference_cache_is_keyed_by_the_images_not_their_file_path(tmp_path):
+  """A data file replaced at the same path gets the new images' features, not those cached
+  for the old file; the same images again come from the cache (no extractor call)."""
+  rng = np.random.RandomState(0)
+  data_config = tiny().data
+  data_config.update(name="npz", path=str(tmp_path / "data.npz"), num_eval=10)
+  calls = []
+  pixels = _pixels("", 10)
+  extractor = pixels._replace(fn=lambda x: (calls.append(len(x)), pixels.fn(x))[1])
+  reference = lambda: features.reference_features(extractor, data_config, "eval", 0,
+                                                  str(tmp_path / "cache"))
+  for seed in (0, 1):
+    images = np.random.RandomState(seed).randint(0, 256, (30, 8, 8), np.uint8)
+    np.savez(data_config.path, images=images)
+    got = reference()
+    want = pixels.fn(images[-10:, :, :, None].astype(np.float32) / 255)["features"]
+    np.testing.assert_allclose(got["features"], want, rtol=1e-6)
+  assert calls == [10, 10]
+  np.testing.assert_allclose(reference()["features"], want, rtol=1e-6)
+  assert calls == [10, 10] and len(os.listdir(tmp_path / "cache")) == 2
+
+
+def test_the_kid_subsets_are_drawn_with_a_key_no_sample_batch_uses(pixels, tmp_path,
+                                                                     monkeypatch):
+  """The samples' batches and KID's random subsets draw from distinct keys: a KID subset
+  key equal to a batch's sample key would tie the subsets to those samples' noise."""
+  from genjax.metrics import kid  # pylint: disable=g-import-not-at-top
+  config = tiny()
+  family = families.build(config, DataInfo((8, 8, 1), 10))
+  sample_keys, kid_keys = [], []
+
+  def sample(state, key, num, labels=None):
+    jax.debug.callback(lambda k: sample_keys.append(np.asarray(k)), key)
+    return family.predict["sample"](state, key, num)
+  kid_fn = kid.kid
+  monkeypatch.setattr(kid, "kid", lambda real, fake, key, *a: (
+      kid_keys.append(np.asarray(key)), kid_fn(real, fake, key, *a))[1])
+  evaluator = _evaluator(config, family._replace(predict={**family.predict, "sample": sample}),
+                         metrics="kid", num_samples=96, batch_size=32, kid_subsets=4,
+                         kid_subset_size=20, cache_dir=str(tmp_path))
+  evaluator.run(family.init_state(0), None)
+  assert len(sample_keys) == 3 and len(kid_keys) == 1
+  assert len({k.tobytes() for k in sample_keys + kid_keys}) == 4
 
 
 def test_real_images_score_better_than_an_untrained_model(pixels, tmp_path):
@@ -152,6 +200,22 @@ def test_the_torch_reference_dcgan_writes_snapshots_of_samples_in_the_unit_range
   assert len(files) == 1 and files[0].startswith("samples_"), files
   x = np.load(tmp_path / files[0])
   assert x.shape == (10, 28, 28, 1) and x.min() >= 0 and x.max() <= 1 and x.std() > 0
+
+
+@pytest.mark.slow
+def test_the_torch_reference_dcgan_learns(tmp_path):
+  """experiments.torch_dcgan on 128 digits (8x8 scaled to 24x24, padded to 28x28), 6 epochs
+  of 2 steps: D's loss, logged per epoch, falls to under half its first value and well under
+  2 ln 2, the loss of a D that cannot tell real from fake."""
+  pytest.importorskip("torch")
+  from experiments import torch_dcgan  # pylint: disable=g-import-not-at-top
+  digits = np.asarray(data_lib.load(tiny().data).train_images[:128])
+  images = np.pad(np.kron(digits, np.ones((1, 3, 3, 1))), ((0, 0), (2, 2), (2, 2), (0, 0)))
+  lines = []
+  torch_dcgan.train(images, str(tmp_path), epochs=6, num=4, snapshot_every_s=1e9,
+                    log=lines.append)
+  d_loss = [float(line.split("d_loss ")[1].split()[0]) for line in lines]
+  assert len(d_loss) == 6 and d_loss[-1] < 0.5 * d_loss[0] and d_loss[-1] < 0.7, lines
 
 
 def test_metric_baselines_refuse_sample_files_of_the_wrong_shape(tmp_path):

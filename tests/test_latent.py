@@ -1,5 +1,6 @@
 """experiments.latent: the interpolation maths, the manifold grid and the embedding in closed
 form; the main end to end on a tiny VAE (latent_dim=2) and a tiny DCGAN; one-line errors."""
+import collections
 import json
 import os
 
@@ -185,3 +186,76 @@ def test_a_2d_points_config_is_refused_before_training(tmp_path):
   assert_one_line_error(run("--config=configs/gan_ring8.py", f"--workdir={workdir}"),
                         "latent tools need an image model")
   assert not workdir.exists()
+
+
+def _linear_model(eval_x, eval_y, decode):
+  """A stand-in trained model: the posterior mean is the first 4 pixels of the image, the
+  decoder `decode(z_Bx4) -> images` (no state, no labels)."""
+  from types import SimpleNamespace  # pylint: disable=g-import-not-at-top
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  encode = lambda state, x, y=None: (x.reshape(len(x), -1)[:, :4], jnp.zeros((len(x), 4)))
+  family = SimpleNamespace(name="linear", num_classes=0,
+                           predict={"encode": encode, "decode": lambda state, z, y=None: decode(z)})
+  config = default.get_config()
+  state = collections.namedtuple("State", "step")(np.int32(7))  # A pytree, as jit needs.
+  return SimpleNamespace(workdir="/linear", config=config, family=family, state=state,
+                         eval_data={"image": eval_x, "label": eval_y})
+
+
+def _hand_made_eval_set():
+  """100 images of 8x8: labels alternate 0, 1; the first two pixels are (0.8, 0.2) for label
+  0 and (0.2, 0.8) for label 1, pixels 2, 3 are 0 and the others noise."""
+  rng = np.random.default_rng(0)
+  labels = np.arange(100) % 2
+  x = rng.random((100, 64)).astype(np.float32)
+  x[:, :2] = np.where(labels[:, None] == 0, [0.8, 0.2], [0.2, 0.8])
+  x[:, 2:4] = 0.0
+  return x.reshape(100, 8, 8, 1), labels
+
+
+def test_analyse_measures_paths_and_codes_in_closed_form(tmp_path, monkeypatch):
+  """With codes (0.8, 0.2, 0, 0) and (0.2, 0.8, 0, 0) for the two classes and a decoder
+  that writes the code into the image's first 4 pixels (an isometry), a linear path from
+  one class to the other moves |z1 - z0| / (steps - 1) per step, evenly (jump 1), and the
+  spherical one a chord 2 |z| sin(w / (2 (steps - 1))) per step, w the codes' angle, also
+  evenly; the classes are separated in latent space (k-NN accuracy 1) along 2 active units.
+  A decoder that switches the image where z_1 crosses z_2 makes every path jump: all of the
+  change in the middle step of 3, jump = steps - 1 = 3."""
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  x, labels = _hand_made_eval_set()
+  monkeypatch.setattr(latent, "_pick_pairs", lambda n, labels, num_pairs, rng: (
+      np.array([0, 1]), np.array([1, 0])))
+  isometry = lambda z: jnp.pad(z, ((0, 0), (0, 60))).reshape(len(z), 8, 8, 1)
+  row = latent.analyse(_linear_model(x, labels, isometry), "lin", str(tmp_path), pairs=2,
+                       steps=5, seed=0, embedding="pca", num_points=100)
+  z0, z1 = np.array([0.8, 0.2]), np.array([0.2, 0.8])
+  angle = np.arccos(z0 @ z1 / (z0 @ z0))
+  assert row["lin_step"] == pytest.approx(np.linalg.norm(z1 - z0) / 4, rel=1e-5)
+  assert row["slerp_step"] == pytest.approx(2 * np.linalg.norm(z0) * np.sin(angle / 8), rel=1e-5)
+  assert row["lin_jump"] == pytest.approx(1.0, rel=1e-5)
+  assert row["slerp_jump"] == pytest.approx(1.0, rel=1e-5)
+  assert row["knn_acc"] == 1.0 and row["active_units"] == 2 and row["latent_dim"] == 4
+  assert row["knn_pixels"] < 0.9  # The pixels: 2 of 64 carry the class.
+  switch = lambda z: jnp.broadcast_to(
+      (z[:, 0] > z[:, 1]).astype(jnp.float32)[:, None, None, None], (len(z), 8, 8, 1))
+  row = latent.analyse(_linear_model(x, labels, switch), "switch", str(tmp_path), pairs=2,
+                       steps=4, seed=0, embedding="pca", num_points=100)
+  assert row["lin_jump"] == pytest.approx(3.0) and row["slerp_jump"] == pytest.approx(3.0)
+  assert row["lin_step"] == pytest.approx(8.0 / 3)  # One step of |64 pixels of 1| = 8, of 3.
+
+
+def test_knn_accuracy_of_hand_made_codes():
+  """Separated classes: accuracy 1. Twenty far-apart sites, each with 10 tight points of
+  class 1 and one point of class 0 a little off: a class-0 point's 5 nearest neighbours are
+  its site's class-1 points (it is always wrong), a class-1 point's are class-1 points too
+  (always right): accuracy 10/11, whichever fold a point is held out in (the class-1 points
+  are listed site by site in turn, so each fold keeps 8 of every site's 10)."""
+  rng = np.random.default_rng(0)
+  separated = np.concatenate([np.zeros((20, 2)), np.ones((20, 2)) * 10])
+  separated += rng.normal(0, 0.1, separated.shape)
+  assert latent.knn_accuracy(separated, np.repeat([0, 1], 20)) == 1.0
+  sites = 100.0 * np.arange(20)
+  ones = np.tile(sites, 10) + rng.uniform(-0.01, 0.01, 200)  # Site i % 20 for the i-th.
+  codes = np.concatenate([ones, sites + 0.5])[:, None]
+  labels = np.repeat([1, 0], [200, 20])
+  assert latent.knn_accuracy(codes, labels) == pytest.approx(10 / 11)

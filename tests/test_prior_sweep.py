@@ -47,6 +47,26 @@ def test_a_sweep_scores_each_prior_and_flags_copied_training_images(vae_workdir,
   assert copied["rows"][0]["nn"] < 1e-5 and copied["eval_nn"] > 0.1
 
 
+def test_kid_subsets_are_drawn_with_a_key_no_sample_batch_uses(vae_workdir, tmp_path,
+                                                               monkeypatch):
+  """The KID subsets' key is none of the sample batches' keys (two batches of 100 here)."""
+  from genjax.metrics import kid  # pylint: disable=g-import-not-at-top
+  sampler, sample_keys, kid_keys = latent_prior.sampler, [], []
+
+  def recording(*args, **kwargs):
+    sample = sampler(*args, **kwargs)
+    return lambda state, key, num: (sample_keys.append(np.asarray(key)), sample(state, key,
+                                                                               num))[1]
+  kid_fn = kid.kid
+  monkeypatch.setattr(kid, "kid", lambda real, fake, key, *a: (
+      kid_keys.append(np.asarray(key)), kid_fn(real, fake, key, *a))[1])
+  monkeypatch.setattr(latent_prior, "sampler", recording)
+  report = prior_sweep.sweep([vae_workdir], ["standard"], _pixels("", 100), 200, metrics=("kid",),
+                             cache_dir=str(tmp_path))
+  assert "kid" in report["rows"][0] and len(sample_keys) == 2 and len(kid_keys) == 1
+  assert len({k.tobytes() for k in sample_keys + kid_keys}) == 3
+
+
 def test_the_main_refuses_a_bad_prior_in_one_line(vae_workdir):
   result = run_main("experiments.prior_sweep", f"--workdirs={vae_workdir}", "--priors=gmmx",
                     "--extractor_path=/nowhere")

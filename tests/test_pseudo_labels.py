@@ -80,6 +80,33 @@ def test_a_self_conditioned_gan_trains_and_samples_each_cluster(tmp_path):
   assert images.shape == (4, 8, 8, 1) and np.all(np.isfinite(images))
 
 
+@pytest.mark.slow
+def test_samples_of_a_cluster_land_in_that_cluster(tmp_path):
+  """A conditional VAE trained on 6 pseudo-label clusters of the digits (300 steps): the
+  samples drawn for cluster c are assigned to c by the clustering's own rule (the nearest
+  centroid, as eval images are) far above chance (1/6), for every cluster."""
+  from genjax import train, workdirs  # pylint: disable=g-import-not-at-top
+  from genjax.data import pipeline  # pylint: disable=g-import-not-at-top
+  config = tiny()
+  config.data.pseudo_labels, config.model.conditioning = "kmeans6", "concat"
+  config.num_steps = config.checkpoint_every = config.eval_every = config.log_every = 300
+  config.evals = {}
+  train.train_and_evaluate(config, str(tmp_path))
+  dataset = data_lib.load(config.data)
+  flat = lambda images: np.asarray(images, np.float64).reshape(len(images), -1)
+  train_x = flat(dataset.train_images)
+  # The clustering's centroids are its clusters' means (balanced_kmeans ends on a mean step).
+  centroids = np.stack([train_x[dataset.train_labels == c].mean(0) for c in range(6)])
+  eval_d2 = ((flat(dataset.eval_images)[:, None] - centroids[None]) ** 2).sum(-1)
+  np.testing.assert_array_equal(eval_d2.argmin(1), dataset.eval_labels)  # The same rule.
+  hits = []
+  for c in range(6):
+    x = flat(pipeline.to_unit(workdirs.sample(str(tmp_path), 50, seed=c, label=c),
+                              config.data.value_range))
+    hits.append(np.mean(((x[:, None] - centroids[None]) ** 2).sum(-1).argmin(1) == c))
+  assert np.mean(hits) > 0.45 and min(hits) > 0.25, np.round(hits, 2)
+
+
 def test_a_mixture_is_clustered_once_and_each_fresh_point_gets_its_nearest_centroid():
   """ring8 with kmeans16: 16 centroids of a fixed draw, on every mode; a training batch
   labels each fresh point with its nearest centroid, and every cluster's share stays near

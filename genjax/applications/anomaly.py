@@ -27,6 +27,11 @@ Scores (higher = more anomalous), each used where the model family provides its 
                   training images: far from the training codes, or likelier than a typical
                   training image (the held-out 1s: likelihoods favour simple images)
   disc            minus the discriminator's logit (GAN, VAE-GAN): D calls anomalies fake
+
+Keys: each seed's key gives every random score its own purpose key (`genjax.rng.purpose_key`:
+'neg_elbo', 'iwae', and 'typical_knn/reference' for the iwae of typical_knn's training
+images), and each batch of BATCH images folds its index into that (`jax.random.fold_in`), so
+no two batches, and no two scores, share noise.
 """
 import copy
 import io
@@ -40,6 +45,7 @@ from PIL import Image
 from genjax import apps
 from genjax import data as data_lib
 from genjax import families
+from genjax import rng as rng_lib
 from genjax import train
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
@@ -53,16 +59,27 @@ PUBLISHED_VAE = (0.96, 0.73, 0.97, 0.94, 0.73, 0.92, 0.95, 0.77, 0.92, 0.66)
 BATCH = 250
 
 
-def _per_batch(fn, x, *args):
-  """fn(x_batch, *args) over batches of BATCH eval images, concatenated: float[N]."""
-  return np.concatenate([np.asarray(fn(x[i:i + BATCH], *args), np.float64)
-                         for i in range(0, len(x), BATCH)])
+def _per_batch(fn, x, key=None):
+  """fn(x_batch) over batches of BATCH eval images, concatenated: float[N]; with `key`,
+  fn(x_batch, batch_key), batch_key = fold_in(key, the batch's index)."""
+  return np.concatenate([
+      np.asarray(fn(x[i:i + BATCH]) if key is None else
+                 fn(x[i:i + BATCH], jax.random.fold_in(key, i // BATCH)), np.float64)
+      for i in range(0, len(x), BATCH)])
 
 
 def _iwae(m, x, key, k):
+  """The IWAE bound (k samples) of each image; `key`: this purpose's key (a fresh one per
+  batch is folded in)."""
   chunk = max(c for c in range(1, min(k, 25) + 1) if k % c == 0)
   fn = jax.jit(lambda s, xb, key: m.family.predict["iwae_nll"](s, xb, key, k, chunk))
-  return _per_batch(lambda xb: fn(m.state, xb, key), x)
+  return _per_batch(lambda xb, batch_key: fn(m.state, xb, batch_key), x, key)
+
+
+def _eval_iwae(m, x, key, k, done):
+  """iwae's values of the eval images (computed once per model: complexity and typical_knn
+  reuse them)."""
+  return done["iwae"] if "iwae" in done else _iwae(m, x, rng_lib.purpose_key(key, "iwae"), k)
 
 
 def png_nats(x01_NxHxWxC) -> np.ndarray:
@@ -92,8 +109,9 @@ def _feature_error(m, x, key):
 
 
 def _neg_elbo(m, x, key):
+  """One-sample -ELBO of each image; `key`: this purpose's key (fresh per batch)."""
   fn = jax.jit(m.family.predict["neg_elbo"])
-  return _per_batch(lambda xb: fn(m.state, xb, key), x)
+  return _per_batch(lambda xb, batch_key: fn(m.state, xb, batch_key), x, key)
 
 
 def _train_images(m):
@@ -136,9 +154,10 @@ def _typical_knn(m, x, key, k, done):
   and a typical normal digit is not that simple."""
   reference = _train_images(m)[:REFERENCE_IMAGES]
   knn = done["latent_knn"] if "latent_knn" in done else _latent_knn(m, x, key)
-  nll = done["iwae"] if "iwae" in done else _iwae(m, x, key, k)
+  nll = _eval_iwae(m, x, key, k, done)
   knn_z = _robust_z(knn, _latent_knn(m, reference, key, exclude_self=True))
-  nll_z = _robust_z(nll, _iwae(m, reference, key, k))
+  nll_z = _robust_z(nll, _iwae(m, reference, rng_lib.purpose_key(key, "typical_knn/reference"),
+                               k))
   return knn_z + np.maximum(-nll_z, 0.0)
 
 
@@ -147,14 +166,15 @@ def _disc(m, x, key):
   return _per_batch(lambda xb: fn(m.state, xb), x)
 
 
-# name -> (predict functions it needs, fn(trained model, eval images, key, iwae k, the scores
-# already computed for that model {name: float[N]}) -> float[N]).
+# name -> (predict functions it needs, fn(trained model, eval images, the seed's key, iwae k,
+# the scores already computed for that model {name: float[N]}) -> float[N]). A random score
+# draws from its own purpose key of the seed's key (see the module docstring).
 SCORES = {
-    "neg_elbo": (("neg_elbo",), lambda m, x, key, k, done: _neg_elbo(m, x, key)),
-    "iwae": (("iwae_nll",), lambda m, x, key, k, done: _iwae(m, x, key, k)),
-    "complexity": (("iwae_nll",), lambda m, x, key, k, done: (
-        done["iwae"] if "iwae" in done else _iwae(m, x, key, k)) - png_nats(
-            pipeline.to_unit(x, m.config.data.value_range))),
+    "neg_elbo": (("neg_elbo",), lambda m, x, key, k, done: _neg_elbo(
+        m, x, rng_lib.purpose_key(key, "neg_elbo"))),
+    "iwae": (("iwae_nll",), lambda m, x, key, k, done: _eval_iwae(m, x, key, k, {})),
+    "complexity": (("iwae_nll",), lambda m, x, key, k, done: _eval_iwae(m, x, key, k, done)
+                   - png_nats(pipeline.to_unit(x, m.config.data.value_range))),
     "reconstruction": (("reconstruct",), lambda m, x, key, k, done: _reconstruction(m, x, key)),
     "feature_error": (("reconstruct", "disc_features"),
                       lambda m, x, key, k, done: _feature_error(m, x, key)),

@@ -1,8 +1,9 @@
 """Samples of trained autoencoders under several latent priors (`genjax.latent_prior`),
 scored in a feature network's space, with a copying check.
 
-For each workdir and prior spec: `num` samples (key `seed`), their FID/KID/classifier score
-against the eval split (as the `features` evaluator computes them), and `nn`, the median
+For each workdir and prior spec: `num` samples (key `seed`; the same draws for every prior
+and workdir), their FID/KID/classifier score against the eval split (as the `features`
+evaluator computes them, KID's subsets from its own purpose key), and `nn`, the median
 Euclidean pixel distance ([0, 1] pixels) from a sample to its nearest training image. The
 same median for the eval images is the yardstick: samples much nearer the training set than
 held-out real images are recalled, not generated.
@@ -49,7 +50,7 @@ def sweep(workdirs, priors, extractor, num: int, seed: int = 0, metrics=("fid", 
       images01 = pipeline.to_unit(features.draw_samples(sample, run.state, key, num, 100),
                                   run.config.data.value_range)
       result = features.compare(real, features.features_of(extractor, images01), metrics,
-                                jax.random.fold_in(key, 1))
+                                features.kid_key(key))
       rows.append({"workdir": run.workdir, "prior": spec, **result,
                    "nn": float(np.median(nearest_distances(flat(images01), train)))})
   return {"eval_nn": eval_nn, "num": num, "seed": seed, "extractor": extractor.id, "rows": rows}

@@ -4,17 +4,19 @@ feature network (`extractors`: the FID Inception, or a classifier trained in gen
 FID is the Frechet classifier distance, FCD).
 
 Samples come from the family's `sample` (its EMA generator where it keeps one), `num_samples`
-of them from a fixed key (option `seed`), or with `prior='gmm<K>'` from its decoder at draws
-of a mixture fitted to the encoded training set (`genjax.latent_prior`; the first
-`prior_examples` training images, 0: all, refitted at every evaluation; metrics logged as
-`<extractor>/gmm<K>/<metric>`); with `source='reconstructions'` they are the family's
-reconstructions of the first `num_samples` eval images instead (given their labels
-when it is conditional), and 'class_agreement' is the fraction the classifier assigns the
-original's label; the reference is the real `reference` split
-('eval' or 'train', its first `num_reference` images; 0: all), whose features are computed
-once and cached on disk per (dataset, split, extractor) in `cache_dir`. Metrics are logged
-as `<extractor>/<metric>` (e.g. eval/classifier/fid, eval/inception/kid). Definitions: the
-docstrings of `genjax.metrics.frechet`, `kid`, `prdc`, `classifier_score`.
+of them from a fixed key (option `seed`; batch i draws with fold_in(key, i), KID's random
+subsets with the purpose key `genjax.rng.purpose_key(key, 'kid')`, which no batch uses), or
+with `prior='gmm<K>'` from its decoder at draws of a mixture fitted to the encoded training
+set (`genjax.latent_prior`; the first `prior_examples` training images, 0: all, refitted at
+every evaluation; metrics logged as `<extractor>/gmm<K>/<metric>`); with
+`source='reconstructions'` they are the family's reconstructions of the first `num_samples`
+eval images instead (given their labels when it is conditional), and 'class_agreement' is
+the fraction the classifier assigns the original's label; the reference is the real
+`reference` split ('eval' or 'train', its first `num_reference` images; 0: all), whose
+features are computed once and cached on disk in `cache_dir`, keyed by the extractor and a
+digest of the images themselves (a data file replaced at the same path gets new features).
+Metrics are logged as `<extractor>/<metric>` (e.g. eval/classifier/fid, eval/inception/kid).
+Definitions: the docstrings of `genjax.metrics.frechet`, `kid`, `prdc`, `classifier_score`.
 """
 import hashlib
 import json
@@ -25,6 +27,7 @@ import numpy as np
 
 from genjax import data as data_lib
 from genjax import latent_prior
+from genjax import rng as rng_lib
 from genjax import schema
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
@@ -80,22 +83,29 @@ def features_of(extractor, images01):
   return {k: np.asarray(v, np.float32) for k, v in extractor.fn(images01).items()}
 
 
+def kid_key(key):
+  """The key of KID's random subsets: a purpose key of the samples' key, none of the sample
+  batches' fold_in(key, i)."""
+  return rng_lib.purpose_key(key, "kid")
+
+
 def reference_features(extractor, data_config, split: str, num: int, cache_dir: str):
   """Features of the first `num` (0: all) real images of `split`, cached on disk by what
-  they depend on."""
-  fields = {k: v for k, v in data_config.items() if k not in ("placement", "device_limit_mb",
-                                                                "prefetch", "tfds_data_dir")}
-  key = hashlib.sha256(json.dumps([extractor.id, fields, split, num], sort_keys=True,
-                                  default=str).encode()).hexdigest()[:24]
-  path = os.path.join(os.path.expanduser(cache_dir), f"{key}.npz") if cache_dir else ""
-  if path and os.path.exists(path):
-    with np.load(path) as cached:
-      return dict(cached)
+  they depend on: the extractor (network and weights) and the images' content (a SHA-256
+  of the array loaded), not the data config, so a file replaced at the same path is not
+  served the old file's features. The images are loaded on every call to be hashed."""
   dataset = data_lib.load(data_config)
   images = dataset.eval_images if split == "eval" else dataset.train_images
   if images is None:
     raise GenjaxError(f"data {data_config.name!r} has no images to compare samples with")
-  images = np.asarray(images[:num or None], np.float32)
+  images = np.ascontiguousarray(np.asarray(images[:num or None], np.float32))
+  content = hashlib.sha256(images.tobytes()).hexdigest()
+  key = hashlib.sha256(json.dumps([extractor.id, list(images.shape), content]).encode()
+                       ).hexdigest()[:24]
+  path = os.path.join(os.path.expanduser(cache_dir), f"{key}.npz") if cache_dir else ""
+  if path and os.path.exists(path):
+    with np.load(path) as cached:
+      return dict(cached)
   features = features_of(extractor, images)
   if path:
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -184,8 +194,8 @@ def make(family, config, options):
         sample_fn = sample
       fakes = draw_samples(sample_fn, state, key, options["num_samples"], options["batch_size"])
     fake = features_of(extractor, pipeline.to_unit(fakes, config.data.value_range))
-    result = compare(cache["real"], fake, metrics, jax.random.fold_in(key, 1),
-                     options["kid_subsets"], options["kid_subset_size"])
+    result = compare(cache["real"], fake, metrics, kid_key(key), options["kid_subsets"],
+                     options["kid_subset_size"])
     if reconstructions and extractor.probs and labels is not None:
       result["class_agreement"] = float(np.mean(fake["probs"].argmax(1) == labels))
     return {f"{prefix}/{k}": v for k, v in result.items()}
