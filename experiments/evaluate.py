@@ -1,4 +1,6 @@
-"""Evaluates a workdir's latest checkpoint and writes the metrics as JSON (DIR/eval/<step>.json).
+"""Evaluates a workdir's latest checkpoint and writes the metrics as JSON (DIR/eval/<step>.json,
+with the options it ran with; DIR/eval/<step>_<hash>.json where that file holds an evaluation
+with other options).
 
 python -m experiments.evaluate --workdir=DIR [--set=evals.nll.iwae_examples=N]
 python -m experiments.evaluate --workdir=DIR --metrics=fid,kid,pr,dc --num_samples=10000 \
@@ -14,11 +16,13 @@ today, for a workdir trained before an evaluator existed). With --metrics it run
 the EMA weights where the family has them, with --seed, against the real --reference split,
 in the --extractor's feature space.
 """
+import hashlib
 import json
 import os
 
 from absl import app
 from absl import flags
+import ml_collections
 
 from genjax import cli
 from genjax import logging as log_lib
@@ -62,6 +66,49 @@ def evals_from_flags():
   return {_EXTRACTOR.value: dict(type="features", every_steps=0, **options)}
 
 
+def options_of(evals) -> dict:
+  """What the evaluation ran with (its JSON records it): the evaluators chosen (the run's
+  config.evals, or `evals`), each with its options, --set applied; and the flags that chose
+  them."""
+  if evals is None:
+    evals = workdirs.load_run_config(_WORKDIR.value)[0].evals.to_dict()
+  config = ml_collections.ConfigDict({"evals": evals})
+  if _EVALS_ONLY.value:
+    config.evals = ml_collections.ConfigDict({k: config.evals[k].to_dict()
+                                              for k in _EVALS_ONLY.value})
+  for item in _OVERRIDES.value:
+    workdirs.set_eval_field(config, item)
+  options = {"evals": config.evals.to_dict(), "evals_from": _EVALS_FROM.value,
+             "set": list(_OVERRIDES.value)}
+  return json.loads(json.dumps(options))  # As read back (tuples as lists).
+
+
+def nothing_to_evaluate(evals: dict) -> GenjaxError:
+  """The error of an evaluation whose `evals` (sections) are none, or all off."""
+  off = ", ".join(f"{name}.every_steps={section['every_steps']}" for name, section in evals.items())
+  where = f"--evals_from={_EVALS_FROM.value}'s" if _EVALS_FROM.value else "the run's"
+  return GenjaxError(
+      f"nothing to evaluate: {where} config.evals "
+      f"{f'has every evaluator off ({off})' if evals else 'is empty'}: add evaluators with"
+      " --evals_from=configs/X.py (a config file's config.evals), turn one on with"
+      " --set=evals.NAME.every_steps=0, or give --metrics=fid,kid,... (images)")
+
+
+def output_file(step: int, options: dict) -> str:
+  """DIR/eval/<step>.json, unless it holds an evaluation with other options (or none
+  recorded): then DIR/eval/<step>_<hash of the options>.json."""
+  out = os.path.join(_WORKDIR.value, "eval", f"{step}.json")
+  try:
+    with open(out) as f:
+      recorded = json.load(f).get("options")
+  except (OSError, ValueError, AttributeError):
+    recorded = None
+  if not os.path.exists(out) or recorded == options:
+    return out
+  digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:8]
+  return os.path.join(_WORKDIR.value, "eval", f"{step}_{digest}.json")
+
+
 def table(metrics: dict) -> str:
   rows = [(k, f"{v:.6g}") for k, v in metrics.items() if isinstance(v, (int, float))]
   width = max([len(k) for k, _ in rows] + [6])
@@ -79,11 +126,16 @@ def main(argv):
     other = cli.load_config_file(_EVALS_FROM.value, "--evals_from")
     evals = other.evals.to_dict() if "evals" in other else {}
   step, metrics = workdirs.evaluate(_WORKDIR.value, _OVERRIDES.value, evals, _EVALS_ONLY.value)
-  out = _OUT.value or os.path.join(_WORKDIR.value, "eval", f"{step}.json")
+  options = options_of(evals)
+  if all(section.get("every_steps", 0) < 0 for section in options["evals"].values()):
+    raise nothing_to_evaluate(options["evals"])
+  out = _OUT.value or output_file(step, options)
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
   with open(out, "w") as f:
-    json.dump({"step": step, **metrics}, f, indent=2)
-  print(f"step {step}\n{table(metrics)}\nwrote {out}")
+    json.dump({"step": step, "options": options, **metrics}, f, indent=2)
+  kept = os.path.join(_WORKDIR.value, "eval", f"{step}.json")
+  note = "" if _OUT.value or out == kept else f" ({kept} holds an evaluation with other options)"
+  print(f"step {step}\n{table(metrics)}\nwrote {out}{note}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Trains a config: python -m experiments.main --config=configs/X.py --workdir=DIR.
 
 Override any field with --config.a.b=value; rerunning with the same --workdir resumes.
+--config=DIR/config.json (a run's saved config) reruns that run, overrides applied.
 Multi-process: start one per host (or per process on one host) with the same flags plus
 --config.distributed.num_processes=N --config.distributed.process_id=I
 --config.distributed.coordinator_address=HOST0:PORT (or --config.distributed.auto).
@@ -9,7 +10,6 @@ Multi-process: start one per host (or per process on one host) with the same fla
 from absl import app
 from absl import flags
 from absl import logging
-from ml_collections import config_flags
 
 from genjax import cli
 from genjax import logging as log_lib
@@ -17,7 +17,8 @@ from genjax import parallel
 from genjax import train
 from genjax.errors import GenjaxError
 
-_CONFIG = config_flags.DEFINE_config_file("config", "configs/default.py", "Training config file.")
+_CONFIG = cli.define_config_file("config", "configs/default.py", "Training config file"
+                                 " (configs/*.py), or a run's saved DIR/config.json to rerun it.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs and samples.")
 flags.mark_flags_as_required(["workdir"])
 

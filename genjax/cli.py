@@ -1,13 +1,21 @@
 """Flag parsing for the absl mains: bad flags (an unknown or mistyped --config.a.b override, a
-missing --config file, a bad value) end in one line `error: ...` and exit code 2."""
+missing --config file, a bad value) end in one line `error: ...` and exit code 2; --help
+exits 0."""
 import importlib.util
+import json
 import os
 import sys
 
 from absl import app
 from absl import flags
+import ml_collections
+from ml_collections import config_flags
 
+from genjax import schema
 from genjax.errors import GenjaxError, one_line
+
+flags.disclaim_key_flags()  # A flag `define_config_file` defines is its caller's (in --help).
+_HELP_FLAGS = ("help", "helpshort", "helpfull", "helpxml", "?")
 
 
 def _config_flag(argv):
@@ -44,17 +52,70 @@ def _diagnose(argv) -> str:
 
 
 def load_config_file(path: str, flag: str):
-  """`get_config()` of the config file `path`; a GenjaxError naming `flag` if it does not
-  load."""
+  """`get_config()` of the config file `path`, or a run's saved config.json (`saved_config`);
+  a GenjaxError naming `flag` if it does not load."""
   if not os.path.isfile(path):
     raise GenjaxError(f"{flag}={path}: no such config file (configs/*.py hold the shipped ones)")
-  spec = importlib.util.spec_from_file_location("_genjax_config", path)
-  module = importlib.util.module_from_spec(spec)
   try:
+    if path.endswith(".json"):
+      return saved_config(path)
+    spec = importlib.util.spec_from_file_location("_genjax_config", path)
+    if spec is None:
+      raise ValueError("a config file is a .py file (configs/*.py) or a run's config.json")
+    module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.get_config()
   except Exception as e:  # pylint: disable=broad-except
     raise GenjaxError(f"{flag}={path} does not load: {type(e).__name__}: {e}") from None
+
+
+def _tuples(value):
+  """JSON's lists as the tuples of the config files (so --config.a.b overrides parse)."""
+  if isinstance(value, dict):
+    return {k: _tuples(v) for k, v in value.items()}
+  return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def saved_config(path: str) -> ml_collections.ConfigDict:
+  """The config a run saved (DIR/config.json), as a workdir's is read (today's layout, newer
+  fields filled), lists as tuples and each network's optimizer overrides typed again: the
+  config of a config file, to rerun the run."""
+  from genjax import workdirs  # pylint: disable=g-import-not-at-top  (jax: only here)
+  with open(path) as f:
+    saved = json.load(f)
+  if not isinstance(saved, dict) or not {"model", "data"} <= set(saved):
+    raise ValueError("not a run's config.json (it has no model and data sections)")
+  saved = _tuples(schema.upgrade(saved))
+  config = ml_collections.ConfigDict({**workdirs.NEWER_FIELDS, **saved})
+  for name, section in saved.get("optim", {}).items():
+    if isinstance(section, dict):  # Unset (None) fields: typed placeholders, as in configs.
+      config.optim[name] = schema.net_optim(**{k: v for k, v in section.items() if v is not None})
+  return config
+
+
+class _ConfigFileParser(flags.ArgumentParser):
+  """config_flags' parser of a config file (`parser`), taking a run's saved config.json too."""
+
+  def __init__(self, name: str, parser):
+    self.name, self._parser = name, parser
+
+  def parse(self, argument):
+    if not argument.endswith(".json"):
+      return self._parser.parse(argument)
+    config = load_config_file(argument, f"--{self.name}")
+    config.lock()  # As config_flags locks a config file's.
+    return config
+
+  def flag_type(self):
+    return self._parser.flag_type()
+
+
+def define_config_file(name: str, default: str, help_string: str):
+  """config_flags.DEFINE_config_file whose --NAME may also be a run's saved DIR/config.json
+  (the run's config, to rerun it; --NAME.a.b overrides apply)."""
+  holder = config_flags.DEFINE_config_file(name, default, help_string)
+  flags.FLAGS[name].parser = _ConfigFileParser(name, flags.FLAGS[name].parser)
+  return holder
 
 
 def parse_flags(argv):
@@ -64,6 +125,9 @@ def parse_flags(argv):
     fail(_diagnose(argv))
   try:
     return flags.FLAGS(argv)
+  except SystemExit as e:  # absl exits 1 after printing --help: a success.
+    asked = [a for a in argv[1:] if a.startswith("-") and a.lstrip("-") in _HELP_FLAGS]
+    sys.exit(0 if asked and e.code == 1 else e.code)
   except Exception as e:  # pylint: disable=broad-except  (flags.Error, config overrides)
     fail(_diagnose(argv) or one_line(e, limit=None))
 

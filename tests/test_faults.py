@@ -23,6 +23,8 @@ from genjax import train
 from genjax import workdirs
 from genjax.errors import GenjaxError
 from tests.conftest import TINY_FLAGS as TINY
+from tests.conftest import assert_one_line_error
+from tests.conftest import run_main
 from tests.conftest import tiny
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -373,3 +375,14 @@ def test_a_checkpoint_of_an_older_genjax_is_refused_not_taken_for_damage(tmp_pat
     with pytest.raises(GenjaxError, match=r"checkpoints/20 was written by an older genjax"):
       attempt()
   assert sorted(os.listdir(checkpoints)) == before  # Nothing set aside or deleted.
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.99])
+def test_a_truncated_npz_data_file_is_a_one_line_error(tmp_path, cut):
+  path = tmp_path / "data.npz"
+  np.savez(path, images=np.zeros((100, 8, 8), np.uint8), labels=np.zeros(100, np.int32))
+  data = path.read_bytes()
+  path.write_bytes(data[:int(len(data) * cut)])
+  result = run_main("experiments.main", *TINY, f"--workdir={tmp_path / 'run'}",
+                    "--config.data.name=npz", f"--config.data.path={path}")
+  assert_one_line_error(result, str(path), "not a readable .npz file", "truncated")

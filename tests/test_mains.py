@@ -1,6 +1,7 @@
 """The absl mains as a user runs them: overrides, resume, sampling, and one-line errors."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -102,6 +103,40 @@ def test_main_bad_input_is_a_one_line_error(tmp_path, override, fragments):
   _assert_one_line_error(result, *fragments)
 
 
+def test_a_runs_saved_config_json_is_a_config_that_reruns_it(workdir, tmp_path):
+  """--config=DIR/config.json (what a refused resume suggests) trains with the saved run's
+  config; --config.a.b overrides apply (a tuple field too); a bad one is one line."""
+  path, _ = workdir
+  rerun = tmp_path / "rerun"
+  steps = ["--config.num_steps=5", "--config.steps_per_call=5", "--config.log_every=5",
+           "--config.eval_every=5", "--config.checkpoint_every=5",
+           "--config.evals.nll.every_steps=-1"]
+  result = run("experiments.main", f"--config={path}/config.json", f"--workdir={rerun}", *steps,
+               "--config.model.encoder.hidden=(16,)")
+  assert result.returncode == 0, result.stderr[-3000:]
+  saved, again = (json.loads(open(os.path.join(d, "config.json")).read()) for d in (path, rerun))
+  assert again["model"]["latent_dim"] == 2 and again["model"]["encoder"]["hidden"] == [16]
+  assert again["num_steps"] == 5 and again["evals"]["nll"]["every_steps"] == -1
+  for config in (saved, again):
+    del config["model"]["encoder"]["hidden"], config["evals"]["nll"]["every_steps"]
+    for key in ("num_steps", "steps_per_call", "log_every", "eval_every", "checkpoint_every"):
+      del config[key]
+  assert saved == again
+  _assert_one_line_error(run("experiments.main", f"--config={path}/config.json",
+                             f"--workdir={tmp_path / 'bad'}", "--config.model.latnet_dim=2"),
+                         "unknown config field model.latnet_dim", "'latent_dim'")
+
+
+@pytest.mark.parametrize("module,flag", [("experiments.main", "--help"),
+                                         ("experiments.main", "--helpfull"),
+                                         ("experiments.evaluate", "--help"),
+                                         ("experiments.sample", "--help")])
+def test_help_exits_0(module, flag):
+  result = run(module, flag)
+  assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+  assert "--workdir" in result.stdout and "error:" not in result.stderr
+
+
 def test_every_bad_value_and_unknown_override_is_its_own_line_and_nothing_is_written(tmp_path):
   workdir = tmp_path / "run"
   result = run("experiments.main", "--config=configs/default.py", f"--workdir={workdir}",
@@ -172,6 +207,43 @@ def test_evaluate_main_takes_the_evaluators_of_another_config_file(workdir, tmp_
   _assert_one_line_error(run("experiments.evaluate", f"--workdir={path}",
                              f"--evals_from={config_file}", "--evals_only=moses"),
                          "no evaluator moses", "valid are nll, one_image")
+
+
+def test_evaluate_main_records_its_options_and_keeps_an_evaluation_with_other_options(
+    workdir):
+  """DIR/eval/<step>.json records what the evaluation ran with; another evaluation of the same
+  step with other options goes to DIR/eval/<step>_<hash>.json, not over it."""
+  path, _ = workdir
+  result = run("experiments.evaluate", f"--workdir={path}", "--set=evals.nll.iwae_examples=5")
+  assert result.returncode == 0, result.stderr[-3000:]
+  step = int(result.stdout.split()[1])
+  first = os.path.join(path, "eval", f"{step}.json")
+  assert f"wrote {first}" in result.stdout
+  report = json.loads(open(first).read())
+  assert report["options"]["set"] == ["evals.nll.iwae_examples=5"]
+  assert report["options"]["evals"]["nll"]["iwae_examples"] == 5
+  result = run("experiments.evaluate", f"--workdir={path}", "--set=evals.nll.iwae_examples=6")
+  assert result.returncode == 0, result.stderr[-3000:]
+  written = [f for f in os.listdir(os.path.join(path, "eval")) if f.startswith(f"{step}_")]
+  assert len(written) == 1 and f"wrote {os.path.join(path, 'eval', written[0])}" in result.stdout
+  assert json.loads(open(first).read()) == report  # Not overwritten.
+  other = json.loads(open(os.path.join(path, "eval", written[0])).read())
+  assert other["options"]["evals"]["nll"]["iwae_examples"] == 6
+
+
+def test_evaluate_main_refuses_a_run_without_evaluators(workdir, tmp_path):
+  """A run whose config.evals is empty (or has every evaluator off) has nothing to evaluate:
+  one line naming how to add one, not an empty table."""
+  path, _ = workdir
+  for evals in ({}, {"nll": {"type": "nll", "every_steps": -1}}):
+    copy = str(tmp_path / f"run{len(evals)}")
+    shutil.copytree(path, copy, ignore=shutil.ignore_patterns("eval"))
+    config = json.loads(open(os.path.join(copy, "config.json")).read())
+    config["evals"] = evals
+    open(os.path.join(copy, "config.json"), "w").write(json.dumps(config))
+    _assert_one_line_error(run("experiments.evaluate", f"--workdir={copy}"),
+                           "nothing to evaluate", "--evals_from=", "--set=evals.NAME.every_steps=0")
+    assert not os.path.exists(os.path.join(copy, "eval"))
 
 
 def test_curves_main_tables_and_plots_a_logged_metric_over_wall_time(workdir, tmp_path):

@@ -1,6 +1,8 @@
 """Readers for local image files: MNIST-style IDX (raw or .gz) and .npz."""
 import gzip
 import os
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -41,14 +43,18 @@ def read_npz(path: str):
   if not os.path.isfile(path):
     raise GenjaxError(f"data file {path!r} does not exist or is not a file")
   try:
-    with np.load(path) as f:
+    loaded = np.load(path)
+    if not isinstance(loaded, np.lib.npyio.NpzFile):  # An .npy: one array.
+      raise ValueError("it holds one array (an .npy file?)")
+    with loaded as f:
       if "images" not in f:
         raise GenjaxError(f"data file {path!r} has no 'images' array (has {sorted(f.files)})")
       return f["images"], (f["labels"] if "labels" in f else None)
-  except (OSError, ValueError) as e:
+  except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
     if isinstance(e, GenjaxError):
       raise
-    raise GenjaxError(f"data file {path!r} is not a readable .npz file: {e}") from None
+    raise GenjaxError(f"data file {path!r} is not a readable .npz file (truncated, damaged or"
+                      f" not an .npz): {type(e).__name__}: {e}") from None
 
 
 def unit_float(images: np.ndarray) -> np.ndarray:
