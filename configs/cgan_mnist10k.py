@@ -11,4 +11,6 @@ from configs import dcgan_mnist10k
 def get_config():
   config = dcgan_mnist10k.get_config()
   config.model.conditioning = "projection"  # or 'concat'
+  # Batch norm in D, as its figures were measured (dcgan_mnist10k.py dropped it).
+  config.model.discriminator.batch_norm = True
   return config

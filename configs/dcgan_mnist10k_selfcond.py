@@ -13,4 +13,6 @@ def get_config():
   config = dcgan_mnist10k.get_config()
   config.data.pseudo_labels = "kmeans100"
   config.model.conditioning = "projection"
+  # Batch norm in D, as its figures were measured (dcgan_mnist10k.py dropped it).
+  config.model.discriminator.batch_norm = True
   return config

@@ -54,3 +54,12 @@ def test_config_builds_its_model(name, monkeypatch):
     with config.unlocked():
       del config.evals["moses"]
   evaluators.build(config, family)
+
+
+def test_the_plain_mnist_dcgan_critic_has_no_batch_norm_and_the_conditional_ones_keep_it():
+  """dcgan_mnist10k.py measured better without batch norm in D (README, "Images"); the
+  self-conditioned and class-conditional DCGANs keep the critic their figures were run with."""
+  get = lambda name: importlib.import_module(f"configs.{name}").get_config()
+  assert not get("dcgan_mnist10k").model.discriminator.batch_norm
+  for name in ("dcgan_mnist10k_selfcond", "dcgan_mnist10k_selfcond_30min", "cgan_mnist10k"):
+    assert get(name).model.discriminator.batch_norm, name
