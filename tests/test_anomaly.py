@@ -141,6 +141,7 @@ def study(tmp_path_factory):
   return workdir, result
 
 
+@pytest.mark.slow
 def test_a_study_trains_one_run_per_digit_and_writes_its_table_and_figures(study):
   workdir, result = study
   for name in ("anomaly.json", "anomaly.md", "anomaly_auroc.png", "anomaly_histograms.png",
@@ -163,6 +164,7 @@ def test_a_study_trains_one_run_per_digit_and_writes_its_table_and_figures(study
   assert json.loads((workdir / "without_3" / "config.json").read_text())["num_seeds"] == 2
 
 
+@pytest.mark.slow
 def test_a_rerun_reuses_the_trained_runs_and_studies_combine(study, tmp_path):
   workdir, _ = study
   before = sorted(os.listdir(workdir / "without_3" / "checkpoints"))

@@ -18,6 +18,8 @@ from tests.conftest import TINY_FLAGS
 from tests.conftest import tiny
 from tests.conftest import tiny_classifier
 
+pytestmark = pytest.mark.slow  # Trains models or runs mains: the full suite's.
+
 CLASSIFIER_FLAGS = [  # tests/conftest.py's tiny_classifier() as flags.
     "--classifier_config=configs/classifier_digits.py", "--classifier_config.num_steps=20",
     "--classifier_config.log_every=10", "--classifier_config.eval_every=10",

@@ -9,6 +9,8 @@ import pytest
 
 from experiments import benchmark
 
+pytestmark = pytest.mark.slow  # Trains models or runs mains: the full suite's.
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

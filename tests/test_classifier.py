@@ -22,6 +22,8 @@ from genjax.errors import GenjaxError
 from genjax.families import DataInfo, Family
 from tests.conftest import tiny_classifier
 
+pytestmark = pytest.mark.slow  # Trains models or runs mains: the full suite's.
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # configs/classifier_digits.py cut to 800 steps of 64 (~36 epochs, ~17 s with start-up):
 # 0.9944, 0.9917, 0.9889 eval accuracy on the 360 held-out digits with seeds 0, 1, 2 (the full

@@ -199,6 +199,7 @@ def test_a_workdir_of_the_flat_config_layout_still_samples_and_resumes(trained, 
   assert re.search(r"Resumed from .* at step 20\b", caplog.text), name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", FAMILIES)
 def test_replica_i_of_num_seeds_is_the_run_of_seed_i(name, tmp_path):
   def short(num_seeds, seed):

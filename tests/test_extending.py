@@ -21,6 +21,8 @@ from genjax.families import vae
 from genjax.families.contract import Family, State
 from tests.conftest import tiny
 
+pytestmark = pytest.mark.slow  # Trains models or runs mains: the full suite's.
+
 
 def build_autoencoder(config, data_info) -> Family:
   """A deterministic autoencoder from the VAE's networks and Bernoulli likelihood: the code

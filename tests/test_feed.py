@@ -69,6 +69,7 @@ def _digits_gan():
     (_digits_gan, dict(num_shards=4), 1),         # GAN: two critic slices per step.
     (tiny_seq_vae, dict(num_shards=2, length_buckets=(36,)), 1),  # Grouped by length.
 ])
+@pytest.mark.slow
 def test_the_host_feed_trains_exactly_like_the_device_feed_and_resumes(tmp_path, make_config,
                                                                       data, num_seeds, caplog):
   def config():

@@ -233,6 +233,7 @@ def test_a_new_penalty_is_a_function_and_a_config_weight(monkeypatch):
                                                    rel=1e-4, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_a_short_ring8_run_covers_at_least_seven_modes(tmp_path):
   config = gan_ring8.get_config()
   config.model.generator.hidden = config.model.discriminator.hidden = (128, 128, 128)

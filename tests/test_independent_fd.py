@@ -12,6 +12,7 @@ from tests.conftest import assert_one_line_error, run_main, tiny_dcgan_sn
 from experiments import independent_fd
 
 
+@pytest.mark.slow
 def test_the_distance_is_zero_for_a_set_and_grows_with_noise():
   dataset = data_lib.load(tiny_dcgan_sn().data)
   x = np.asarray(dataset.train_images)

@@ -17,6 +17,8 @@ from tests.conftest import assert_one_line_error
 from tests.conftest import run_main
 from tests.conftest import tiny_classifier
 
+pytestmark = pytest.mark.slow  # Trains models or runs mains: the full suite's.
+
 TINY_VAE = ["--config=configs/default.py", "--config.num_steps=60", "--config.steps_per_call=20",
             "--config.log_every=20", "--config.eval_every=60", "--config.checkpoint_every=60",
             "--config.batch_size=32", "--config.model.latent_dim=4",

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+pytestmark = pytest.mark.slow  # Trains models or runs mains: the full suite's.
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAST = ["--config.num_steps=20", "--config.steps_per_call=5", "--config.log_every=10",
         "--config.eval_every=20", "--config.checkpoint_every=10", "--config.evals.nll.iwae_samples=10",

@@ -25,6 +25,8 @@ from genjax.errors import GenjaxError
 from genjax.families.contract import DataInfo, Family
 from tests.conftest import MOSES_TINY, run_main, tiny, tiny_seq_vae
 
+pytestmark = pytest.mark.slow  # Trains models or runs mains: the full suite's.
+
 pytest.importorskip("rdkit", reason="the MOSES metrics need RDKit: pip install -e '.[molecules]'")
 from genjax.metrics import moses  # pylint: disable=g-import-not-at-top  (needs rdkit's skip)
 from tests.test_moses import weights  # pylint: disable=g-import-not-at-top,unused-import  (fixture)

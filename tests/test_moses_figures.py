@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import MOSES_TINY, assert_one_line_error, run_main
 
+pytestmark = pytest.mark.slow  # Trains models or runs mains: the full suite's.
+
 pytest.importorskip("rdkit", reason="the MOSES figures need RDKit: pip install -e '.[molecules]'")
 from PIL import Image  # pylint: disable=g-import-not-at-top
 from genjax.errors import GenjaxError  # pylint: disable=g-import-not-at-top

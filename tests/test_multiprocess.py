@@ -14,6 +14,8 @@ import pytest
 from genjax import parallel
 from genjax.errors import GenjaxError
 
+pytestmark = pytest.mark.slow  # Trains models or runs mains: the full suite's.
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = """
 import json, sys, jax, numpy as np

@@ -10,6 +10,8 @@ from tests.conftest import tiny
 from tests.conftest import run_main
 from tests.test_features import _pixels
 
+pytestmark = pytest.mark.slow  # Trains models or runs mains: the full suite's.
+
 
 def test_nearest_distances_match_brute_force():
   rng = np.random.default_rng(0)

@@ -9,6 +9,8 @@ from genjax.applications import remedies
 from genjax.errors import GenjaxError
 from tests.conftest import assert_one_line_error, run_main, tiny_dcgan_sn, tiny_gan
 
+pytestmark = pytest.mark.slow  # Trains models or runs mains: the full suite's.
+
 
 def test_each_remedy_changes_exactly_its_fields():
   base = tiny_gan()

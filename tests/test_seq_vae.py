@@ -176,6 +176,7 @@ def test_encoder_reads_each_row_up_to_its_length_only(case, request):
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_transformer_encoder_learns_codes_the_decoder_uses():
   """KL off, 150 steps: the rows' own codes explain them far better than other rows' codes
   (the encoder carries information), and bad transformer settings are one line each."""
@@ -289,6 +290,7 @@ def _validity(molecules):
   return np.mean([bool(m) and Chem.MolFromSmiles(m) is not None for m in molecules])
 
 
+@pytest.mark.slow
 def test_a_short_run_draws_far_more_valid_molecules_than_an_untrained_model(trained):
   pytest.importorskip("rdkit")
   family, state, _, untrained = trained
@@ -388,6 +390,7 @@ def test_the_adversarial_weight_ramps_in_linearly_after_the_start():
   assert ramped["loss"] == pytest.approx(off["loss"] + 2.0 / 4 * ramped["adversarial"], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_before_adversarial_start_the_autoencoder_trains_alone_then_d_learns():
   """Before adversarial_start (MOSES pretrains the autoencoder) the weight of D's term does
   not touch the autoencoder and D stays as initialised; from it on, D learns to tell the

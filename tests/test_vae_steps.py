@@ -49,6 +49,7 @@ def test_training_reduces_the_loss_and_uses_the_latent(trained):
   assert float(jnp.mean((recon - grey) ** 2)) < 0.95 * float(jnp.mean((mean_image - grey) ** 2))
 
 
+@pytest.mark.slow
 def test_training_with_the_iwae_objective_reduces_its_loss():
   config = tiny()
   config.loss.vae.name, config.loss.vae.num_samples = "iwae", 4
@@ -116,6 +117,7 @@ def test_autoregressive_sampling_draws_each_pixel_from_its_conditional():
   del model
 
 
+@pytest.mark.slow
 def test_gaussian_likelihood_learns_its_scale():
   config = tiny()
   config.model.decoder.likelihood = "gaussian"
@@ -199,6 +201,7 @@ def test_gradient_clipping_and_weight_decay_act_inside_a_train_step():
   assert max(moved) > 1e-6  # Decoupled decay: lr * 0.5 * param more, per weight.
 
 
+@pytest.mark.slow
 def test_a_conditional_vae_draws_the_requested_class():
   """Labels into encoder and decoder: samples of class c are classified as c far above
   chance (10%) by a logistic regression trained on the digits."""

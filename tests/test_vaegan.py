@@ -130,6 +130,7 @@ def test_the_feature_layer_must_be_an_intermediate_layer_of_d(layer, match):
     families.build(config, DataInfo(SHAPE))
 
 
+@pytest.mark.slow
 def test_a_short_run_on_digits_learns_to_reconstruct():
   config = tiny_vaegan()
   config.optim.learning_rate = 1e-3  # 200 steps: pixel error 0.178 -> about 0.084.
@@ -206,6 +207,7 @@ def test_init_from_refuses_other_families_and_other_shapes(vae_workdir, tmp_path
     workdirs.init_sources(vae_config, families.build(vae_config, DataInfo(SHAPE)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("conditioning", ["projection", "concat"])
 def test_a_conditional_vaegan_draws_the_requested_class(conditioning):
   """Labels into encoder, decoder and D (projection or concatenation, as the GANs):
