@@ -27,6 +27,8 @@ from tests.conftest import assert_one_line_error
 from tests.conftest import run_main
 from tests.conftest import tiny
 
+pytestmark = pytest.mark.slow  # Kills, signals and damages real runs: the full suite's.
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARGS = ["--config=configs/default.py", "--config.num_steps=6000", "--config.steps_per_call=50",
         "--config.log_every=50", "--config.eval_every=6000", "--config.checkpoint_every=3000",

@@ -122,6 +122,7 @@ def _report(outdir):
     return json.load(f)
 
 
+@pytest.mark.slow
 def test_main_trains_then_writes_report_and_figures_of_a_2d_vae(vae_run):
   workdir, result = vae_run
   assert "step 20/20" in result.stderr  # Trained through the loop.

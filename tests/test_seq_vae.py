@@ -300,6 +300,7 @@ def test_a_short_run_draws_far_more_valid_molecules_than_an_untrained_model(trai
   assert before < 0.1 and after > max(0.3, 3 * before + 0.1), (before, after)
 
 
+@pytest.mark.slow
 def test_sample_main_writes_smiles_deterministically(trained, tmp_path):
   family, _, workdir, _ = trained
   """.smi: one SMILES per line; .csv: a SMILES column; the same (checkpoint, seed), the same

@@ -119,6 +119,7 @@ def test_bad_config_is_refused_before_touching_the_workdir(tmp_path, field, valu
   assert not os.path.exists(tmp_path / "run")
 
 
+@pytest.mark.slow
 def test_one_step_on_a_tfds_dataset_under_mock_data(tmp_path):
   config = tiny()
   config.data.name = "mnist"
