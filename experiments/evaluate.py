@@ -22,7 +22,6 @@ import os
 
 from absl import app
 from absl import flags
-import ml_collections
 
 from genjax import cli
 from genjax import logging as log_lib
@@ -66,18 +65,9 @@ def evals_from_flags():
   return {_EXTRACTOR.value: dict(type="features", every_steps=0, **options)}
 
 
-def options_of(evals) -> dict:
-  """What the evaluation ran with (its JSON records it): the evaluators chosen (the run's
-  config.evals, or `evals`), each with its options, --set applied; and the flags that chose
-  them."""
-  if evals is None:
-    evals = workdirs.load_run_config(_WORKDIR.value)[0].evals.to_dict()
-  config = ml_collections.ConfigDict({"evals": evals})
-  if _EVALS_ONLY.value:
-    config.evals = ml_collections.ConfigDict({k: config.evals[k].to_dict()
-                                              for k in _EVALS_ONLY.value})
-  for item in _OVERRIDES.value:
-    workdirs.set_eval_field(config, item)
+def options_of(config) -> dict:
+  """What the evaluation runs with (its JSON records it): the evaluators of `config`
+  (`workdirs.eval_config`), each with its options; and the flags that chose them."""
   options = {"evals": config.evals.to_dict(), "evals_from": _EVALS_FROM.value,
              "set": list(_OVERRIDES.value)}
   return json.loads(json.dumps(options))  # As read back (tuples as lists).
@@ -125,10 +115,11 @@ def main(argv):
       raise GenjaxError("--evals_from and --metrics both choose the evaluators: give one")
     other = cli.load_config_file(_EVALS_FROM.value, "--evals_from")
     evals = other.evals.to_dict() if "evals" in other else {}
-  step, metrics = workdirs.evaluate(_WORKDIR.value, _OVERRIDES.value, evals, _EVALS_ONLY.value)
-  options = options_of(evals)
+  config = workdirs.eval_config(_WORKDIR.value, _OVERRIDES.value, evals, _EVALS_ONLY.value)
+  options = options_of(config)
   if all(section.get("every_steps", 0) < 0 for section in options["evals"].values()):
-    raise nothing_to_evaluate(options["evals"])
+    raise nothing_to_evaluate(options["evals"])  # Before the checkpoint and data load.
+  step, metrics = workdirs.evaluate(_WORKDIR.value, config=config)
   out = _OUT.value or output_file(step, options)
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
   with open(out, "w") as f:

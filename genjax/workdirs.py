@@ -129,11 +129,9 @@ def set_eval_field(config, item: str) -> None:
     raise GenjaxError(f"--set={item!r}: {field} takes a {type(default).__name__}") from None
 
 
-def evaluate(workdir: str, overrides=(), evals=None, only=()):
-  """(step, metrics) of the latest checkpoint of `workdir` under the run's `config.evals`
-  (or `evals` instead; `only`: those of these names); with num_seeds > 1 the metrics are the
-  replicas' mean, `<name>_std` spreads, and 'replicas': the list of per-replica metrics;
-  'provenance' says what each evaluator's numbers depend on, where it says."""
+def eval_config(workdir: str, overrides=(), evals=None, only=()):
+  """The run's config with the evaluators an evaluation runs: its `config.evals` (or `evals`
+  instead; `only`: those of these names), the `overrides` ('evals.NAME.FIELD=value') set."""
   config = load_run_config(workdir)[0]
   if evals is not None:
     config.evals = ml_collections.ConfigDict(evals)
@@ -145,6 +143,16 @@ def evaluate(workdir: str, overrides=(), evals=None, only=()):
     config.evals = ml_collections.ConfigDict({k: config.evals[k].to_dict() for k in only})
   for item in overrides:
     set_eval_field(config, item)
+  return config
+
+
+def evaluate(workdir: str, overrides=(), evals=None, only=(), config=None):
+  """(step, metrics) of the latest checkpoint of `workdir` under `eval_config(workdir,
+  overrides, evals, only)` (or `config`, one it returned); with num_seeds > 1 the metrics are
+  the replicas' mean, `<name>_std` spreads, and 'replicas': the list of per-replica metrics;
+  'provenance' says what each evaluator's numbers depend on, where it says."""
+  if config is None:
+    config = eval_config(workdir, overrides, evals, only)
   family = families.build(config, run_data_info(workdir))
   evaluators = evaluators_lib.build(config, family)
   state = restore_latest(family, config, workdir)

@@ -59,22 +59,16 @@ def _learns(losses, steps, window=5):
   assert last.mean() < first.mean() - 2 * first.std(), np.round(losses, 3)
 
 
-def test_torch_reference_of_moses_vae_trains():
+@pytest.mark.parametrize("reference, batch, chunk, num_examples, steps", [
+    (benchmark.torch_seq_vae_molecules_per_s, 16, 15, 64, 30),
+    (benchmark.torch_vae_images_per_s, 32, 20, 256, 40),
+], ids=["moses_vae", "mlp_vae"])
+def test_torch_reference_learns(reference, batch, chunk, num_examples, steps):
   pytest.importorskip("torch")
   losses = []
-  rate = benchmark.torch_seq_vae_molecules_per_s(16, chunk=15, min_seconds=0.0, num_examples=64,
-                                                 losses=losses)
+  rate = reference(batch, chunk=chunk, min_seconds=0.0, num_examples=num_examples, losses=losses)
   assert math.isfinite(rate) and rate > 0
-  _learns(losses, 30)
-
-
-def test_torch_reference_of_the_mlp_vae_learns():
-  pytest.importorskip("torch")
-  losses = []
-  rate = benchmark.torch_vae_images_per_s(32, chunk=20, min_seconds=0.0, num_examples=256,
-                                          losses=losses)
-  assert math.isfinite(rate) and rate > 0
-  _learns(losses, 40)
+  _learns(losses, steps)
 
 
 def test_unknown_setup_is_a_one_line_error():

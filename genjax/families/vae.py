@@ -88,14 +88,21 @@ def objective_problems(cfg) -> list:
   return found
 
 
+def likelihood_problems(config) -> list:
+  """One line if the decoder's likelihood cannot model data of `config.data.value_range`
+  (shared with the VAE-GAN)."""
+  if config.model.decoder.likelihood == "bernoulli" and config.data.value_range != "0,1":
+    return ["model.decoder.likelihood='bernoulli' needs data.value_range='0,1'"]
+  return []
+
+
 def check(config, data_info: DataInfo = None) -> None:
   """Every problem of a VAE config, one line each (see `genjax.schema`); the label check
   only with `data_info`."""
   schema.check(config, SPEC)
   found = models.vae_problems(config.model, data_info.num_classes if data_info else None)
   found += objective_problems(config.loss.vae)
-  if config.model.decoder.likelihood == "bernoulli" and config.data.value_range != "0,1":
-    found.append("model.decoder.likelihood='bernoulli' needs data.value_range='0,1'")
+  found += likelihood_problems(config)
   schema.raise_if(found + optim.problems(config.optim, (NET,)))
 
 

@@ -111,8 +111,7 @@ def check(config, data_info: DataInfo = None) -> None:
     found.append(f"loss.vaegan.balance=True reads D's cross-entropies on real and fake data:"
                  f" it needs loss.gan.name in {CROSS_ENTROPY_LOSSES}, not"
                  f" {config.loss.gan.name!r} (or set loss.vaegan.balance=False)")
-  if cfg.decoder.likelihood == "bernoulli" and config.data.value_range != "0,1":
-    found.append("model.decoder.likelihood='bernoulli' needs data.value_range='0,1'")
+  found += vae.likelihood_problems(config)
   if data_info is not None and not data_info.is_image:
     found.append("the VAE-GAN models images; 2-D data has none")
   schema.raise_if(found + optim.problems(config.optim, (ENC, DEC, DISC)))
