@@ -16,6 +16,7 @@ from absl import flags
 
 from genjax import cli
 from genjax import data as data_lib
+from genjax import logging as log_lib
 from genjax import workdirs
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
@@ -62,6 +63,7 @@ def score(workdir: str, num: int, seed: int) -> dict:
 
 def main(argv):
   del argv
+  log_lib.quiet_libraries()
   try:
     if not _WORKDIRS.value:
       raise GenjaxError("--workdirs is required: one or more comma-separated workdirs")
