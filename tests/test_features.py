@@ -204,16 +204,16 @@ def test_the_torch_reference_dcgan_writes_snapshots_of_samples_in_the_unit_range
 
 @pytest.mark.slow
 def test_the_torch_reference_dcgan_learns(tmp_path):
-  """experiments.torch_dcgan on 128 digits (8x8 scaled to 24x24, padded to 28x28), 6 epochs
-  of 2 steps: D's loss, logged per epoch, falls to under half its first value and well under
+  """The reference DCGAN (experiments.torch_dcgan's) on 128 digits (8x8 scaled to 24x24,
+  padded to 28x28), 6 epochs of 2 steps: D's loss, logged per epoch, falls to under half its first value and well under
   2 ln 2, the loss of a D that cannot tell real from fake."""
   pytest.importorskip("torch")
-  from experiments import torch_dcgan  # pylint: disable=g-import-not-at-top
+  from experiments import torch_reference  # pylint: disable=g-import-not-at-top
   digits = np.asarray(data_lib.load(tiny().data).train_images[:128])
   images = np.pad(np.kron(digits, np.ones((1, 3, 3, 1))), ((0, 0), (2, 2), (2, 2), (0, 0)))
   lines = []
-  torch_dcgan.train(images, str(tmp_path), epochs=6, num=4, snapshot_every_s=1e9,
-                    log=lines.append)
+  torch_reference.train(images, str(tmp_path), epochs=6, num=4, snapshot_every_s=1e9,
+                        log=lines.append)
   d_loss = [float(line.split("d_loss ")[1].split()[0]) for line in lines]
   assert len(d_loss) == 6 and d_loss[-1] < 0.5 * d_loss[0] and d_loss[-1] < 0.7, lines
 
