@@ -41,6 +41,7 @@ def get_config():
   config.eval_every = config.checkpoint_every = 625
   config.model = ml_collections.ConfigDict(dict(
       name="classifier",
+      train_step="",            # 'module.function': a forked step (README, "Extending it").
       net=dict(
           channels=(32, 64),    # Conv width per stage; each stage ends in a 2x2 max pool.
           convs_per_stage=2,    # 3x3 convs (ReLU) per stage.

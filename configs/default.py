@@ -68,6 +68,7 @@ def get_config():
   ))
   config.model = ml_collections.ConfigDict(dict(
       name="vae",
+      train_step="",            # 'module.function': a forked step (README, "Extending it").
       latent_dim=16,
       conditioning="none",      # 'concat': a conditional VAE (labels into encoder and decoder).
       encoder=dict(
@@ -105,7 +106,8 @@ def get_config():
       grad_clip_norm=0.0, weight_decay=0.0, b1=0.9, b2=0.999,
   ))
   config.eval = ml_collections.ConfigDict(dict(
-      num_samples_png=64,       # Sample grid (and half as many reconstruction pairs) per eval.
+      num_samples_png=64,       # Sample grid (and half as many reconstruction pairs) per eval;
+                                # 0: no picture grids.
   ))
   # Evaluators (genjax/evaluators): name -> {type, every_steps (0: eval_every), options}.
   config.evals = ml_collections.ConfigDict(dict(

@@ -30,6 +30,7 @@ def get_config():
   config.data.dynamic_binarization = False
   config.model = ml_collections.ConfigDict(dict(
       name="gan",
+      train_step="",            # 'module.function': a forked step (README, "Extending it").
       latent_dim=2,
       latent_codes=0,           # K > 0 appends a one-hot uniform K-way code to G's latent.
       conditioning="none",      # 'none', 'projection' (D) or 'concat' (D); G embeds labels.

@@ -28,6 +28,7 @@ def get_config():
   config.eval_every = config.checkpoint_every = 10_000
   config.model = ml_collections.ConfigDict(dict(
       name="seq_vae",
+      train_step="",            # 'module.function': a forked step (README, "Extending it").
       latent_dim=128,
       embed_dim=0,              # Token embedding width (0: the vocabulary size, as MOSES'
                                 # one-hot-initialised embedding).

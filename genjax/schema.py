@@ -42,6 +42,8 @@ SHARED = {
     "optim": leaves("learning_rate", "schedule", "warmup_steps", "final_lr_fraction",
                     "grad_clip_norm", "weight_decay", "b1", "b2"),
     "eval": leaves("num_samples_png"),
+    # '' (the family's own) or 'module.function': a forked train step (genjax.families).
+    "model": leaves("train_step", kind=MAYBE),
 }
 OPTIM_FIELDS = tuple(SHARED["optim"])
 OPTIM_TYPES = {"schedule": str, "warmup_steps": int}  # The others are floats.

@@ -51,6 +51,9 @@ def config_problems(config) -> list:
     if not found and config[field] % config.steps_per_call:
       found.append(f"{field}={config[field]} must be a multiple of"
                    f" steps_per_call={config.steps_per_call}")
+  png = config.get("eval", {}).get("num_samples_png", 0)
+  if not isinstance(png, int) or png < 0:
+    found.append(f"eval.num_samples_png={png!r} must be an integer >= 0 (0: no picture grids)")
   if not isinstance(config.get("batch_size"), int) or config.batch_size <= 0:
     found.append(f"batch_size={config.get('batch_size')!r} must be a positive integer")
   for check in (replicas.check, parallel.check_mode):
@@ -293,9 +296,9 @@ def make_feed(kind: str, dataset, state, sampling, config, mesh, placement, shar
 def image_summaries(family, config):
   """fn(state, eval_data) -> {'samples': a grid of samples, or a 2-D histogram of points;
   'reconstructions': (original, reconstruction) pairs}, from the family's predict functions
-  'sample' and 'reconstruct' (those it has)."""
+  'sample' and 'reconstruct' (those it has); none with config.eval.num_samples_png = 0."""
   predict, num = family.predict, config.eval.num_samples_png
-  if family.data_info.is_sequence:  # Token sequences: no images (experiments.sample: .smi).
+  if family.data_info.is_sequence or num == 0:  # Sequences: no images (experiments.sample).
     return lambda state, eval_data: {}
   sample = jax.jit(predict["sample"], static_argnums=2) if "sample" in predict else None
   reconstruct = jax.jit(predict["reconstruct"]) if "reconstruct" in predict else None

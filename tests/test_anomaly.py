@@ -111,6 +111,7 @@ def test_excluded_labels_leave_the_train_split_only():
       data_lib.load(config.data)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("excluded", ["3", ""])
 def test_the_held_out_digit_never_reaches_a_train_step(tmp_path, monkeypatch, caplog, excluded):
   """A VAE whose train step reports how many 3s its batch held, trained through the loop:
@@ -186,6 +187,7 @@ def test_a_rerun_reuses_the_trained_runs_and_studies_combine(study, tmp_path):
     (["--scores=sharpness"], "unknown --scores sharpness: valid are neg_elbo"),
     (["--digits=3,12"], "--digits=3,12 must be distinct digits 0..9"),
 ])
+@pytest.mark.slow
 def test_bad_flags_are_one_line_errors_before_training(tmp_path, flags, message):
   result = _run(*TINY_FLAGS, f"--workdir={tmp_path / 'w'}", *flags)
   assert_one_line_error(result, f"error: {message}")
@@ -202,6 +204,7 @@ def test_studies_without_a_report_and_conditional_models_are_refused(tmp_path):
     anomaly.check_scores(family, [])
 
 
+@pytest.mark.slow
 def test_a_workdir_written_before_exclude_labels_still_samples_and_resumes(tmp_path):
   config = tiny()
   config.num_steps = 10

@@ -26,6 +26,16 @@ def test_configs_are_found():
 
 
 @pytest.mark.parametrize("name", CONFIGS)
+def test_config_passes_every_check(name):
+  """The edit loop's check of every config: fields and values (the build below is slower)."""
+  config = importlib.import_module(f"configs.{name}").get_config()
+  config.lock()
+  train.check_config(config)
+  getattr(families, config.model.name).check(config)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CONFIGS)
 def test_config_builds_its_model(name, monkeypatch):
   monkeypatch.chdir(os.path.join(os.path.dirname(__file__), ".."))  # data paths are relative
   config = importlib.import_module(f"configs.{name}").get_config()

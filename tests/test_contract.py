@@ -231,7 +231,10 @@ def _two_steps(make_config, dtype):
   return state, metrics, jaxpr, config.batch_size
 
 
-@pytest.mark.parametrize("case", sorted(BF16_CASES))
+# The SMILES and VAE-GAN cases compile slowly: the full suite's.
+@pytest.mark.parametrize("case", [pytest.param(case, marks=pytest.mark.slow)
+                                  if case in ("seq_vae", "vaegan") else case
+                                  for case in sorted(BF16_CASES)])
 def test_bfloat16_computes_in_bf16_keeps_float32_state_and_matches_float32(case):
   state32, metrics32, jaxpr32, batch = _two_steps(BF16_CASES[case], "float32")
   state16, metrics16, jaxpr16, _ = _two_steps(BF16_CASES[case], "bfloat16")

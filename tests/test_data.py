@@ -215,6 +215,7 @@ def test_carried_epoch_order_gives_the_batches_of_fresh_draws():
                                     indices(root, step, sampling))
 
 
+@pytest.mark.slow
 def test_length_buckets_regroup_each_epoch_into_steps_of_similar_length():
   """Every row still once per epoch (per shard), a step's rows share a bucket but where the
   sorted order crosses one, steps are not sorted by length, the order is a function of
@@ -272,6 +273,7 @@ def test_unrolled_threefry_is_jax_threefry_bit_for_bit():
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.slow
 def test_uint16_bits_are_uniform_and_drawn_per_example():
   key = jax.random.PRNGKey(1)
   bits = np.asarray(rng_lib.uint16_bits(key, (64, 7, 7, 3)))
@@ -284,6 +286,7 @@ def test_uint16_bits_are_uniform_and_drawn_per_example():
   np.testing.assert_array_equal(rng_lib.uint16_bits(key, (5, 7, 7, 3)), bits[:5])
 
 
+@pytest.mark.slow
 def test_16_bit_bernoulli_has_the_right_means_and_exact_ends():
   p = jnp.array([0.0, 0.25, 0.7, 1.0])
   draws = pipeline.bernoulli_16bit(jax.random.PRNGKey(0), jnp.broadcast_to(p, (20000, 4)))

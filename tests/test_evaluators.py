@@ -52,6 +52,7 @@ def test_a_bad_evaluator_is_refused_before_the_workdir_is_touched(tmp_path):
   assert not os.path.exists(tmp_path / "run")
 
 
+@pytest.mark.slow
 def test_bits_per_dim_only_for_a_bernoulli_likelihood_of_binarized_images():
   family = families.build(tiny(), DataInfo((8, 8, 1)))
   state = family.init_state(0)
@@ -78,6 +79,7 @@ def test_elbo_and_iwae_draw_from_their_own_purpose_keys():
   assert result["eval/neg_elbo"] == pytest.approx(float(elbo), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_evaluate_main_sets_evaluator_options_and_refuses_others(tmp_path):
   workdir = str(tmp_path / "run")
   train.train_and_evaluate(tiny(), workdir)

@@ -188,6 +188,7 @@ def test_reconstructions_are_scored_against_the_reference_with_class_agreement(p
   assert result["pixels/reconstructions/fid"] < 0.2 * worse["pixels/reconstructions/fid"]
 
 
+@pytest.mark.slow
 def test_the_torch_reference_dcgan_writes_snapshots_of_samples_in_the_unit_range(tmp_path):
   pytest.importorskip("torch")
   from tests.conftest import MNIST_IMAGES, run_main  # pylint: disable=g-import-not-at-top
@@ -218,6 +219,7 @@ def test_the_torch_reference_dcgan_learns(tmp_path):
   assert len(d_loss) == 6 and d_loss[-1] < 0.5 * d_loss[0] and d_loss[-1] < 0.7, lines
 
 
+@pytest.mark.slow
 def test_metric_baselines_refuse_sample_files_of_the_wrong_shape(tmp_path):
   from tests.conftest import assert_one_line_error, run_main  # pylint: disable=g-import-not-at-top
   np.save(tmp_path / "s.npy", np.zeros((5, 28, 28, 1), np.float32))

@@ -106,6 +106,7 @@ def test_device_feed_draws_each_epochs_order_once():
                                                                        sampling))
 
 
+@pytest.mark.slow
 def test_calls_that_start_and_cross_epochs_anywhere_train_alike(tmp_path):
   def run(steps_per_call):
     config = tiny()

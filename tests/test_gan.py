@@ -46,6 +46,7 @@ def _image_batch(family, seed=0):
           "label": jnp.arange(n) % 10}
 
 
+@pytest.mark.slow
 def test_n_critic_really_performs_n_discriminator_updates():
   family = families.build(tiny_gan(n_critic=3), DataInfo((2,)))
   state, metrics = _step(family, family.init_state(0))
@@ -53,6 +54,7 @@ def test_n_critic_really_performs_n_discriminator_updates():
   assert family.examples_per_step == 3 * 32 and "g_loss" in metrics
 
 
+@pytest.mark.slow
 def test_weight_clipping_bounds_every_critic_weight():
   config = tiny_gan(name="wasserstein", weight_clip=0.01)
   config.optim.learning_rate = 0.1
@@ -66,6 +68,7 @@ def test_weight_clipping_bounds_every_critic_weight():
   assert max(float(jnp.abs(p).max()) for p in leaves) == pytest.approx(0.01)  # it binds
 
 
+@pytest.mark.slow
 def test_spectral_norm_brings_the_top_singular_value_to_one():
   config = tiny_gan()
   config.model.discriminator.spectral_norm = True
@@ -86,6 +89,7 @@ def test_spectral_norm_brings_the_top_singular_value_to_one():
   assert max(abs(t - 1.0) for t in raw_tops) > 0.1  # the raw kernels are not normalized
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size,channels", [(28, 1), (32, 3), (64, 3)])
 def test_dcgan_shapes(size, channels):
   g = gan.DCGANGenerator(8, (size, size, channels))
@@ -98,6 +102,7 @@ def test_dcgan_shapes(size, channels):
   assert d.apply(d_vars, x, train=False).shape == (2,)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("conditioning", ["projection", "concat"])
 def test_conditional_sampling_returns_the_requested_classes(conditioning):
   config = tiny_gan()
@@ -118,6 +123,7 @@ def test_conditional_sampling_returns_the_requested_classes(conditioning):
   assert not np.allclose(threes, sevens)  # same noise, other class: another image
 
 
+@pytest.mark.slow
 def test_diffaugment_keeps_shapes_and_passes_gradients():
   x = jax.random.uniform(jax.random.PRNGKey(0), (4, 16, 16, 3), minval=-1, maxval=1)
   policies = augment.parse("color,translation,cutout")
@@ -160,6 +166,7 @@ def test_unknown_loss_and_incompatible_output_are_refused():
     models.build_gan(config.model, (2,), 0)
 
 
+@pytest.mark.slow
 def test_gan_resume_with_ema_and_spectral_norm_is_bit_exact(tmp_path, caplog):
   config = tiny_gan(name="hinge")
   config.model.discriminator.spectral_norm = True
@@ -258,6 +265,7 @@ def test_a_short_ring8_run_covers_at_least_seven_modes(tmp_path):
   assert 128 <= histogram.size[0] < 256  # a 128 px histogram, not upscaled like 8 px digits
 
 
+@pytest.mark.slow
 def test_latent_codes_extend_the_prior_with_a_uniform_one_hot_code():
   config = tiny_gan()
   config.model.latent_codes = 5
@@ -271,6 +279,7 @@ def test_latent_codes_extend_the_prior_with_a_uniform_one_hot_code():
   assert family.predict["sample"](state, jax.random.PRNGKey(1), 7).shape == (7, 2)
 
 
+@pytest.mark.slow
 def test_sample_and_evaluate_mains_on_a_gan_workdir(tmp_path):
   from genjax import workdirs
   config = tiny_gan()
@@ -348,6 +357,7 @@ def test_the_projection_embedding_is_spectrally_normalised():
   assert "projection/embedding/sigma" in names, names
 
 
+@pytest.mark.slow
 def test_conditional_gradient_penalty_interpolates_within_a_class(monkeypatch):
   seen = []
   original = gan_family.generate
@@ -416,6 +426,7 @@ def test_ttur_gives_each_network_its_own_learning_rate():
     assert np.median(moved[moved > 0]) == pytest.approx(rate, rel=0.01), net
 
 
+@pytest.mark.slow
 def test_a_batch_norm_discriminator_normalizes_real_and_fake_batches_separately():
   config = tiny_dcgan()  # DCGAN D with batch norm after every conv but the first (the paper).
   config.model.generator.width = config.model.discriminator.width = 4
@@ -436,6 +447,7 @@ def test_a_batch_norm_discriminator_normalizes_real_and_fake_batches_separately(
   assert d_real[False][0] != d_real[False][1]  # ...as they would in one mixed batch.
 
 
+@pytest.mark.slow
 def test_disc_features_returns_the_named_layers_output():
   config = tiny_dcgan()
   family = families.build(config, DataInfo((16, 16, 1)))
@@ -456,6 +468,7 @@ def test_disc_features_returns_the_named_layers_output():
     gan_family.disc_features(d, common.Runtime(), variables, x, None, "Conv_9")
 
 
+@pytest.mark.slow
 def test_a_conditional_gan_draws_the_requested_class(tmp_path):
   """Samples of class c are classified as c far above chance (10%) by a logistic regression
   trained on the digits (96% on their eval split): 2,000 DCGAN steps on 8x8 digits reach ~77%."""
@@ -502,6 +515,7 @@ def test_pack_puts_consecutive_examples_into_one_input():
   assert gan.pack(x, 1) is x
 
 
+@pytest.mark.slow
 def test_a_packing_discriminator_scores_packs_of_real_and_of_fake_examples():
   """PacGAN: the step's critic loss is the objective on D's scores of packed real and
   packed fake batches (rebuilt by hand from the same keys), D's input is m examples wide,
@@ -590,6 +604,7 @@ def test_a_gan_workdir_from_before_noise_injection_and_packing_reads_as_without_
   assert upgraded["model"]["discriminator"]["fourier_features"] == 0
 
 
+@pytest.mark.slow
 def test_fourier_features_feed_sinusoids_of_learned_projections_to_the_discriminator():
   """D(x) = score(concat[x, sin(x W), cos(x W)]) with W_DxF learned, drawn N(0, scale^2)."""
   d = gan.MLPDiscriminator((), fourier_features=3, fourier_scale=5.0)

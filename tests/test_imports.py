@@ -5,6 +5,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
@@ -24,6 +26,7 @@ def test_the_experiment_modules_tests_import_load_together():
   assert result.returncode == 0, result.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_two_mains_that_share_a_flag_name_do_not_load_together():
   """The check above can fail: torch_dcgan and benchmark both define --out."""
   code = "import experiments.benchmark\nimport experiments.torch_dcgan"

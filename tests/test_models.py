@@ -10,6 +10,7 @@ from genjax.models import vae
 from tests.conftest import tiny
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("net", ["mlp", "conv"])
 @pytest.mark.parametrize("shape", [(8, 8, 1), (28, 28, 1), (7, 9, 3)])
 def test_encoder_decoder_shapes(net, shape):
@@ -24,6 +25,7 @@ def test_encoder_decoder_shapes(net, shape):
   assert model.apply(params, z, x, method="decode").shape == (2,) + shape
 
 
+@pytest.mark.slow
 def test_autoregressive_head_is_causal():
   cfg = tiny().model
   cfg.decoder.ar_channels, cfg.decoder.ar_kernel = 8, 5

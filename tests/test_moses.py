@@ -272,6 +272,7 @@ def test_chemnet_matches_fcd_torch(weights):
 # --------------------------------------------------------------------------- known answer
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not KNOWN, reason="no known answers recorded")
 def test_known_answer_subset(weights):
   """all_metrics reproduces MOSES' own code on the subset: 1e-4 (FCD 1e-3)."""
@@ -300,6 +301,7 @@ def test_known_answer_subset_without_chemnet():
     assert abs(got[name] - value) <= 1e-4, (name, got[name], value)
 
 
+@pytest.mark.slow
 def test_main_writes_table_and_json(tmp_path):
   smi = tmp_path / "gen.smi"
   smi.write_text("CCO\nc1ccccc1O\nxyz\n")

@@ -64,6 +64,7 @@ def test_bad_pseudo_labels_are_one_line_errors(spec, message):
     data_lib.load(config.data)
 
 
+@pytest.mark.slow
 def test_a_self_conditioned_gan_trains_and_samples_each_cluster(tmp_path):
   """A projection GAN on 6 pseudo-label clusters of the digits: the run records 6 classes,
   and sampling a class works from the workdir alone."""

@@ -22,6 +22,7 @@ def _assert_same_state(single, replica):
                                rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_replica_i_of_a_vmapped_vae_run_equals_the_run_of_seed_i(tmp_path):
   config = _short(tiny(), num_seeds=2, seed=3)
   stacked = train.train_and_evaluate(config, str(tmp_path / "both"))
@@ -46,6 +47,7 @@ def test_replica_i_of_a_vmapped_vae_run_equals_the_run_of_seed_i(tmp_path):
     workdirs.sample(str(tmp_path / "both"), 8, seed=1, seed_index=2)
 
 
+@pytest.mark.slow
 def test_changing_num_seeds_in_a_workdir_is_refused(tmp_path):
   workdir = str(tmp_path / "run")
   train.train_and_evaluate(_short(tiny(), num_seeds=2), workdir)

@@ -31,6 +31,7 @@ def data_config(path, **fields):
 
 
 # --- the tokenizer ---------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir(MOSES), reason="needs ../shared/data/moses")
 def test_the_whole_moses_test_split_round_trips_through_the_training_vocabulary():
   mols = smiles.load(data_config(MOSES, num_eval=1))  # Vocabulary of the 1.58M train SMILES.
@@ -121,6 +122,7 @@ def test_unknown_characters_long_molecules_and_bad_ids_are_refused_in_one_line(t
     smiles.Vocab.from_json('{"tokens": ["C", "Cl", "<bos>", "<eos>", "<pad>"]}')
 
 
+@pytest.mark.slow
 def test_main_refuses_a_smiles_file_without_a_smiles_column_in_one_line(tmp_path):
   path = tmp_path / "mols.csv"
   path.write_text("smiles\nCCO\nCCN\n")
@@ -140,6 +142,7 @@ def small():
   return family, family.init_state(0), dataset
 
 
+@pytest.mark.slow
 def test_the_decoder_is_causal(small):
   """Changing token k changes the logits of positions >= k only (position t predicts t+1)."""
   family, state, dataset = small
@@ -166,6 +169,7 @@ def small_transformer():
   return family, family.init_state(0), dataset
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["small", "small_transformer"])
 def test_encoder_reads_each_row_up_to_its_length_only(case, request):
   family, state, dataset = request.getfixturevalue(case)
@@ -199,6 +203,7 @@ def test_a_transformer_encoder_learns_codes_the_decoder_uses():
       seq_vae.check(bad)
 
 
+@pytest.mark.slow
 def test_a_step_runs_at_the_smallest_bucket_width_holding_its_longest_row_with_the_same_result():
   """at_smallest_width picks the smallest width >= the longest row (T past the last bucket);
   a step of short molecules with data.length_buckets equals the step without (loss, every
@@ -244,6 +249,7 @@ def trained(tmp_path_factory):
   return family, state, workdir, family.init_state(0)
 
 
+@pytest.mark.slow
 def test_sampling_log_prob_is_the_teacher_forced_likelihood(trained):
   family, state, _, _ = trained
   z = family.predict["prior"](jax.random.PRNGKey(1), 64)
@@ -255,6 +261,7 @@ def test_sampling_log_prob_is_the_teacher_forced_likelihood(trained):
       drawn["log_prob"], rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_sampling_stops_at_eos_and_respects_the_maximum_length(trained):
   family, state, _, _ = trained
   vocab = smiles.Vocab(family.data_info.vocab)
@@ -343,6 +350,7 @@ def _steps(config, num: int):
   return family, state, jax.device_get(metrics)
 
 
+@pytest.mark.slow
 def test_the_adversarial_term_adds_to_the_same_step_loss_and_needs_a_discriminator():
   """One step, the same draws, D's term on (adversarial_start 0) or not yet (1000): loss(on)
   = loss(off) + w x the encoder's adversarial loss, the reconstruction unchanged, and the
@@ -366,6 +374,7 @@ def test_the_adversarial_term_adds_to_the_same_step_loss_and_needs_a_discriminat
   seq_vae.check(seq_aae_moses_cpu.get_config())   # The shipped AAE config is valid.
 
 
+@pytest.mark.slow
 def test_an_aae_logs_a_kl_only_when_its_objective_has_one():
   """Deterministic codes leave q(z|x)'s scale untrained: without a KL weight its KL is not
   logged; with one, the loss holds it (the reconstruction and adversarial terms as without)."""
@@ -380,6 +389,7 @@ def test_an_aae_logs_a_kl_only_when_its_objective_has_one():
   assert with_kl["kl"] > 0 and with_kl["kl_weight"] == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 def test_the_adversarial_weight_ramps_in_linearly_after_the_start():
   cfg = ml_collections.ConfigDict(dict(adversarial_start=10, adversarial_ramp=4))
   got = [float(seq_vae.adversarial_ramp(step, cfg)) for step in (0, 9, 10, 11, 12, 13, 14, 99)]

@@ -33,6 +33,17 @@ def test_training_writes_checkpoints_events_samples_and_config(tmp_path):
   assert config.num_steps == 20 and image_shape == (8, 8, 1) and num_classes == 10
 
 
+def test_no_picture_grids_with_num_samples_png_0_and_a_negative_count_is_refused(tmp_path):
+  config = tiny()
+  config.num_steps, config.eval.num_samples_png = 10, 0
+  train.train_and_evaluate(config, str(tmp_path / "run"))
+  assert not os.path.exists(tmp_path / "run" / "samples") or not os.listdir(
+      tmp_path / "run" / "samples")
+  config.eval.num_samples_png = -1
+  with pytest.raises(GenjaxError, match=r"eval.num_samples_png=-1 must be an integer >= 0"):
+    train.check_config(config)
+
+
 def test_event_file_holds_the_scalars(tmp_path):
   from genjax.applications import curves  # pylint: disable=g-import-not-at-top
   workdir = str(tmp_path / "run")
@@ -41,6 +52,7 @@ def test_event_file_holds_the_scalars(tmp_path):
   assert {"train/loss", "train/kl", "eval/nll", "eval/neg_elbo", "samples"} <= tags
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("schedule", ["constant", "cosine"])
 def test_resume_after_interruption_is_bit_exact(tmp_path, caplog, schedule):
   config = tiny()
@@ -67,6 +79,7 @@ def _snapshot(directory):
   return out
 
 
+@pytest.mark.slow
 def test_incompatible_model_config_is_refused_and_nothing_is_touched(tmp_path):
   workdir = str(tmp_path / "run")
   train.train_and_evaluate(tiny(), workdir)

@@ -35,6 +35,7 @@ def trained():
   return family, state, eval_x, losses
 
 
+@pytest.mark.slow
 def test_training_reduces_the_loss_and_uses_the_latent(trained):
   family, state, eval_x, losses = trained
   assert np.mean(losses[-20:]) < 0.8 * np.mean(losses[:20])
@@ -62,6 +63,7 @@ def test_training_with_the_iwae_objective_reduces_its_loss():
   assert float(metrics["loss"]) < 0.8 * float(first["loss"])
 
 
+@pytest.mark.slow
 def test_iwae_bound_tightens_with_k_and_lies_under_the_elbo_bound(trained):
   family, state, eval_x, _ = trained
   key = jax.random.PRNGKey(7)
@@ -75,12 +77,14 @@ def test_iwae_bound_tightens_with_k_and_lies_under_the_elbo_bound(trained):
   assert neg_elbo - nll[1000] > 0.1  # a real gap, not noise
 
 
+@pytest.mark.slow
 def test_iwae_chunk_must_divide_k(trained):
   family, state, eval_x, _ = trained
   with pytest.raises(GenjaxError, match="multiple"):
     family.predict["iwae_nll"](state, eval_x, jax.random.PRNGKey(0), 10, 3)
 
 
+@pytest.mark.slow
 def test_sampling_is_deterministic_in_the_key(trained):
   family, state, *_ = trained
   a = family.predict["sample"](state, jax.random.PRNGKey(0), 5)
@@ -91,6 +95,7 @@ def test_sampling_is_deterministic_in_the_key(trained):
   assert not np.array_equal(a, c)
 
 
+@pytest.mark.slow
 def test_autoregressive_sampling_draws_each_pixel_from_its_conditional():
   """Pixels are binary, change with the key, and each pixel's frequency over many samples
   matches the mean of its teacher-forced probability given the earlier pixels drawn."""
@@ -178,6 +183,7 @@ def test_iwae_with_a_kl_weight_is_refused():
     families.build(config, DataInfo((8, 8, 1)))
 
 
+@pytest.mark.slow
 def test_gradient_clipping_and_weight_decay_act_inside_a_train_step():
   x = jnp.asarray(data_lib.load(tiny().data).train_images[:32] > 0.5, jnp.float32)
 

@@ -36,6 +36,7 @@ def _first_moment(opt_state):
   return adam.mu
 
 
+@pytest.mark.slow
 def test_each_network_is_updated_by_its_own_loss_alone():
   """Encoder <- beta*KL + L_llike; decoder <- gamma*L_llike + G's adversarial loss; D <- its
   real-vs-fake loss. A step that summed the three backward passes (so the decoder helps D,
@@ -158,6 +159,7 @@ def vae_workdir(tmp_path_factory):
   return workdir, train.train_and_evaluate(config, workdir)
 
 
+@pytest.mark.slow
 def test_init_from_a_vae_starts_the_vaegan_from_its_encoder_and_decoder(vae_workdir, tmp_path,
                                                                         monkeypatch):
   workdir, vae_state = vae_workdir
@@ -186,6 +188,7 @@ def test_init_from_a_vae_starts_the_vaegan_from_its_encoder_and_decoder(vae_work
   assert not calls
 
 
+@pytest.mark.slow
 def test_init_from_refuses_other_families_and_other_shapes(vae_workdir, tmp_path):
   workdir, _ = vae_workdir
   config = tiny_vaegan()
@@ -228,6 +231,7 @@ def test_a_conditional_vaegan_draws_the_requested_class(conditioning):
   assert_draws_and_reconstructs_classes(family, state, dataset)
 
 
+@pytest.mark.slow
 def test_a_conditional_vaegan_with_gp_interpolates_within_a_class(monkeypatch):
   """The penalty interpolates real i with fake i and scores the interpolate with real i's
   label: with gp, the prior samples take the batch's classes (as the GAN's fakes), so every

@@ -3,7 +3,14 @@
 The one registry. A new family is a module with a `build(config, data_info)` that returns a
 `contract.Family`, one line here, and a config; the contract tests (tests/test_contract.py)
 then run over it.
+
+A forked train step needs no registration: `config.model.train_step='module.function'`
+names a function `(setup, state, batch, rng) -> (state, metrics)` importable from the Python
+path; it replaces the family's own step and receives the family's `Setup`.
 """
+import importlib
+import functools
+
 from genjax.errors import GenjaxError
 from genjax.families import classifier
 from genjax.families import gan
@@ -21,9 +28,29 @@ FAMILIES = {
 }
 
 
+
 def build(config, data_info: DataInfo) -> Family:
   """The family `config.model.name` names, for data described by `data_info`."""
   name = config.model.name
   if name not in FAMILIES:
     raise GenjaxError(f"unknown model.name={name!r}: valid are {tuple(FAMILIES)}")
-  return FAMILIES[name](config, data_info)
+  family = FAMILIES[name](config, data_info)
+  fork = config.model.get("train_step", "")
+  if fork:
+    family = family._replace(train_step=functools.partial(load_step(fork, name), family.setup))
+  return family
+
+
+def load_step(spec: str, family: str):
+  """The function `spec` ('module.function') names; a one-line error if there is none."""
+  module_name, _, attr = spec.rpartition(".")
+  valid = ("give 'module.function', a function (setup, state, batch, rng) -> (state, metrics)"
+           " of a module on the Python path")
+  try:
+    fn = getattr(importlib.import_module(module_name), attr, None) if module_name else None
+  except ImportError as e:
+    raise GenjaxError(f"model.train_step={spec!r}: cannot import {module_name!r} ({e}): {valid}"
+                      ) from None
+  if not callable(fn):
+    raise GenjaxError(f"model.train_step={spec!r} names no function: {valid}")
+  return fn

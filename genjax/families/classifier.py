@@ -10,6 +10,10 @@ Predict functions take images x_BxHxWxC in [0, 1] and run in eval mode (no dropo
   logits(state, x) -> float32[B, K]    probs(state, x) -> float32[B, K] (softmax)
   features(state, x) -> float32[B, F]  (penultimate activations, F = model.net.hidden)
 """
+import dataclasses
+import functools
+from typing import Any, Tuple
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -116,48 +120,79 @@ def check_trainable(config, who: str) -> None:
                       " evals.accuracy = dict(type='accuracy', every_steps=0)")
 
 
+@dataclasses.dataclass(frozen=True)
+class Setup:
+  """What a classifier step reads besides its state, built once from the config."""
+  cnn: Any                     # x_BxHxWxC [, keep_BxF] -> (logits_BxK, features_BxF)
+  opt: optim.Optimizer
+  rt: common.Runtime
+  shape: Tuple[int, ...]       # (H, W, C)
+  net: Any                     # config.model.net (hidden, dropout)
+  loss: Any                    # config.loss.classifier (augment_shift, label_smoothing)
+
+
+def make_setup(config, data_info: DataInfo) -> Setup:
+  check(config, data_info)
+  net_cfg = config.model.net
+  return Setup(
+      cnn=nets.CNN(tuple(net_cfg.channels), net_cfg.convs_per_stage, net_cfg.hidden,
+                   data_info.num_classes),
+      opt=optim.make(config.optim, config.num_steps, NET), rt=common.Runtime.of(config),
+      shape=data_info.shape, net=net_cfg, loss=config.loss.classifier)
+
+
+def init_state(setup: Setup, seed: int) -> State:
+  """A fresh network from `seed`'s 'init' key; no EMA."""
+  root = jax.random.PRNGKey(seed)
+  x = jnp.zeros((1,) + setup.shape, jnp.float32)
+  net = common.init_net(setup.cnn, rng_lib.purpose_key(root, "init"), setup.opt, x)
+  return State(jnp.zeros((), jnp.int32), root, {NET: net}, {})
+
+
+def train_step(setup: Setup, state: State, batch, rng):
+  """One update by the (label-smoothed) cross-entropy on `batch['image']` shifted by up to
+  `loss.augment_shift` pixels ('augment' key), with dropout masks from 'dropout'."""
+  s, x, labels = setup, batch["image"], batch["label"]
+  if s.loss.augment_shift:
+    x = translate(rng_lib.purpose_key(rng, "augment"), x, s.loss.augment_shift, s.rt)
+  keep = None
+  if s.net.dropout:
+    keep = dropout_keep(rng_lib.purpose_key(rng, "dropout"), (x.shape[0], s.net.hidden),
+                        s.net.dropout, s.rt)
+  net = state.nets[NET]
+
+  def loss_fn(params):
+    logits, _ = common.run(s.cnn, s.rt, {"params": params}, x, keep)
+    return loss_and_metrics(logits, labels, s.loss.label_smoothing)
+
+  grads, metrics = jax.grad(loss_fn, has_aux=True)(net.params)
+  net = common.apply_gradients(net, s.opt, grads, state.step, s.rt)
+  return state.replace(step=state.step + 1, nets={NET: net}), s.rt.mean(metrics)
+
+
+def outputs(setup: Setup, state: State, x_BxHxWxC):
+  """(logits_BxK, features_BxF) in eval mode (no dropout), outside the train step."""
+  return common.run(setup.cnn, common.Runtime(setup.rt.dtype), state.nets[NET].variables,
+                    x_BxHxWxC)
+
+
+def logits(setup: Setup, state: State, x_BxHxWxC):
+  return outputs(setup, state, x_BxHxWxC)[0]
+
+
+def probs(setup: Setup, state: State, x_BxHxWxC):
+  return jax.nn.softmax(outputs(setup, state, x_BxHxWxC)[0], -1)
+
+
+def features(setup: Setup, state: State, x_BxHxWxC):
+  """The penultimate activations float[B, F] (FCD's features)."""
+  return outputs(setup, state, x_BxHxWxC)[1]
+
+
 def build(config, data_info: DataInfo) -> Family:
   """The classifier family of `config` for labelled images of `data_info.shape`."""
-  check(config, data_info)
-  rt = common.Runtime.of(config)
-  net_cfg, loss_cfg = config.model.net, config.loss.classifier
-  model = nets.CNN(tuple(net_cfg.channels), net_cfg.convs_per_stage, net_cfg.hidden,
-                   data_info.num_classes)
-  opt = optim.make(config.optim, config.num_steps, NET)
-  image_shape = data_info.shape
-
-  def init_state(seed: int) -> State:
-    root = jax.random.PRNGKey(seed)
-    x = jnp.zeros((1,) + image_shape, jnp.float32)
-    net = common.init_net(model, rng_lib.purpose_key(root, "init"), opt, x)
-    return State(jnp.zeros((), jnp.int32), root, {NET: net}, {})
-
-  def train_step(state: State, batch, rng):
-    x, labels = batch["image"], batch["label"]
-    if loss_cfg.augment_shift:
-      x = translate(rng_lib.purpose_key(rng, "augment"), x, loss_cfg.augment_shift, rt)
-    keep = None
-    if net_cfg.dropout:
-      keep = dropout_keep(rng_lib.purpose_key(rng, "dropout"), (x.shape[0], net_cfg.hidden),
-                          net_cfg.dropout, rt)
-    net = state.nets[NET]
-
-    def loss_fn(params):
-      logits, _ = common.run(model, rt, {"params": params}, x, keep)
-      return loss_and_metrics(logits, labels, loss_cfg.label_smoothing)
-
-    grads, metrics = jax.grad(loss_fn, has_aux=True)(net.params)
-    net = common.apply_gradients(net, opt, grads, state.step, rt)
-    return state.replace(step=state.step + 1, nets={NET: net}), rt.mean(metrics)
-
-  outside = common.Runtime(rt.dtype)  # Predict functions run outside the step: no pmap axis.
-
-  def outputs(state, x_BxHxWxC):
-    return common.run(model, outside, state.nets[NET].variables, x_BxHxWxC)
-
-  predict = {
-      "logits": lambda state, x: outputs(state, x)[0],
-      "probs": lambda state, x: jax.nn.softmax(outputs(state, x)[0], -1),
-      "features": lambda state, x: outputs(state, x)[1],
-  }
-  return Family("classifier", init_state, train_step, predict, config.batch_size, data_info)
+  setup = make_setup(config, data_info)
+  bind = lambda fn: functools.partial(fn, setup)
+  predict = {"logits": bind(logits), "probs": bind(probs), "features": bind(features)}
+  return Family("classifier", bind(init_state), bind(train_step), predict, config.batch_size,
+                data_info, 0, setup)

@@ -3,6 +3,13 @@
 A family is a value: `FAMILIES[name](config, data_info) -> Family`, a bundle of pure
 functions. The train loop, workdirs, mains, evaluators and the benchmark use only this.
 
+Inside, each family module has the same shape, so a step can be forked by copying one
+function: a frozen `Setup` (networks, optimizers, objective, options) from
+`make_setup(config, data_info)`, and module-level `init_state(setup, seed)`,
+`train_step(setup, state, batch, rng)` and predict functions `fn(setup, state, ...)`;
+`build` binds them to the setup (`Family.setup` keeps it for a forked step, selected with
+`config.model.train_step`, see `genjax.families.build`).
+
   init_state(seed) -> State
   train_step(state, batch, rng) -> (state, metrics)    # batch: {'image', 'label'?}, or
                                                          # sequences' {'tokens', 'length'}
@@ -84,3 +91,4 @@ class Family(NamedTuple):
   examples_per_step: int
   data_info: DataInfo
   num_classes: int = 0  # Classes the model is conditioned on (0: unconditional).
+  setup: Any = None  # What the module-level step functions read besides the state.

@@ -11,6 +11,10 @@ Keys, split off the step's `rng` by purpose: 'critic' (per critic update: 'noise
 'labels', 'augment_*' for the generator update. The batch holds `n_critic * batch_size` real
 examples: one fresh slice per critic update.
 """
+import dataclasses
+import functools
+from typing import Any, Mapping, Tuple
+
 import jax
 import jax.numpy as jnp
 
@@ -140,14 +144,22 @@ def generator_loss(d, disc_variables, rt, objective: losses.GANLoss, x_fake, y_f
   """objective.g on D's scores of `x_fake` and, when the objective reads them (relativistic
   losses), of `x_real`. D runs in eval mode, or with `batch_statistics` (a D with batch norm)
   normalizes each batch by its own statistics, as in training, and its updates are dropped."""
-  def score(x, y):
-    if not batch_statistics:
-      return common.run(d, rt, disc_variables, x, y, train=False)
-    mutable = [k for k in disc_variables if k != "params"]
-    return common.run(d, rt, disc_variables, x, y, train=True, mutable=mutable)[0]
-  d_fake = score(x_fake, y_fake)
-  d_real = jax.lax.stop_gradient(score(x_real, y_real)) if objective.g_needs_real else None
+  d_fake = generator_scores(d, rt, disc_variables, x_fake, y_fake, batch_statistics)
+  d_real = None
+  if objective.g_needs_real:
+    d_real = jax.lax.stop_gradient(
+        generator_scores(d, rt, disc_variables, x_real, y_real, batch_statistics))
   return objective.g(d_real, d_fake, axis=rt.axis)
+
+
+def generator_scores(d, rt, disc_variables, x, y, batch_statistics: bool = False):
+  """D's logits float[B] on `x` as a generator's loss reads them: eval mode, or with
+  `batch_statistics` (a D with batch norm) normalized by the batch's own statistics, as in
+  D's training, its updates dropped."""
+  if not batch_statistics:
+    return common.run(d, rt, disc_variables, x, y, train=False)
+  mutable = [k for k in disc_variables if k != "params"]
+  return common.run(d, rt, disc_variables, x, y, train=True, mutable=mutable)[0]
 
 
 def disc_features(d, rt, disc_variables, x, y, layer: str):
@@ -229,106 +241,154 @@ def check(config, data_info: DataInfo = None) -> None:
   schema.raise_if(found + optim.problems(config.optim, (GEN, DISC)))
 
 
-def build(config, data_info: DataInfo) -> Family:
-  """The GAN family of `config` for data of `data_info.shape` (images or 2-D points)."""
+@dataclasses.dataclass(frozen=True)
+class Setup:
+  """What a GAN step reads besides its state, built once from the config (`make_setup`).
+
+  A forked step receives it as its first argument; the networks are Flax modules, the
+  optimizers `genjax.optim.Optimizer`s, `model`/`loss` the config sections (read-only)."""
+  g: Any                       # z_Bx(Z+K) [, labels_B] -> x_BxHxWxC (or points x_Bx2)
+  d: Any                       # x_(B/pack)x... [, labels] -> logit float[B/pack]
+  g_opt: optim.Optimizer
+  d_opt: optim.Optimizer
+  objective: losses.GANLoss    # losses.GAN_LOSSES[loss.name]
+  penalties: Mapping[str, float]  # losses.PENALTIES name -> weight (> 0 only)
+  policies: Tuple[str, ...]    # DiffAugment policies on D's inputs
+  rt: common.Runtime           # compute dtype, pmap axis
+  shape: Tuple[int, ...]       # one example: (H, W, C) or (2,)
+  num_classes: int             # classes G and D are conditioned on (0: unconditional)
+  model: Any                   # config.model (latent_dim, latent_codes, discriminator.pack)
+  loss: Any                    # config.loss.gan (n_critic, weight_clip, instance noise)
+  ema_decay: float
+
+  @property
+  def pack(self) -> int:
+    return self.model.discriminator.pack
+
+  @property
+  def fake_labels_from_real(self) -> bool:
+    """Conditional WGAN-GP: interpolate between a real and a fake of the same class."""
+    return bool(self.num_classes and "gp" in self.penalties)
+
+  @property
+  def d_batch_norm(self) -> bool:
+    return batch_norm_critic(self.model.discriminator)
+
+
+def make_setup(config, data_info: DataInfo) -> Setup:
   check(config, data_info)
   rt = common.Runtime.of(config)
-  shape, model_cfg, loss_cfg = data_info.shape, config.model, config.loss.gan
-  objective = losses.GAN_LOSSES[loss_cfg.name]
-  penalties = {k: float(w) for k, w in loss_cfg.penalties.items() if w > 0}
-  policies = augment.parse(loss_cfg.diffaugment)
-  g, d = models.build_gan(model_cfg, shape, data_info.num_classes, rt.dtype, rt.axis)
-  num_classes = data_info.num_classes if model_cfg.conditioning != "none" else 0
-  g_opt = optim.make(config.optim, config.num_steps, GEN)
-  d_opt = optim.make(config.optim, config.num_steps, DISC)
-  # Conditional WGAN-GP: interpolate between a real and a fake of the same class.
-  fake_labels_from_real = bool(num_classes and "gp" in penalties)
-  d_batch_norm = batch_norm_critic(model_cfg.discriminator)
-  pack = model_cfg.discriminator.pack
-  packed_shape = gan_nets.pack(jnp.zeros((pack,) + shape), pack).shape[1:]
+  loss_cfg = config.loss.gan
+  g, d = models.build_gan(config.model, data_info.shape, data_info.num_classes, rt.dtype, rt.axis)
+  return Setup(
+      g=g, d=d, g_opt=optim.make(config.optim, config.num_steps, GEN),
+      d_opt=optim.make(config.optim, config.num_steps, DISC),
+      objective=losses.GAN_LOSSES[loss_cfg.name],
+      penalties={k: float(w) for k, w in loss_cfg.penalties.items() if w > 0},
+      policies=augment.parse(loss_cfg.diffaugment), rt=rt, shape=data_info.shape,
+      num_classes=data_info.num_classes if config.model.conditioning != "none" else 0,
+      model=config.model, loss=loss_cfg, ema_decay=config.ema_decay)
 
-  def init_state(seed: int) -> State:
-    root = jax.random.PRNGKey(seed)
-    z = latent(jax.random.PRNGKey(0), 2, model_cfg.latent_dim, model_cfg.latent_codes)
-    y = jnp.zeros((2,), jnp.int32) if num_classes else None
-    gen = common.init_net(g, rng_lib.purpose_key(root, "init_g"), g_opt, z, y, train=False)
-    disc = common.init_net(d, rng_lib.purpose_key(root, "init_d"), d_opt,
-                           jnp.zeros((2,) + packed_shape), y, train=False)
-    return State(jnp.zeros((), jnp.int32), root, {GEN: gen, DISC: disc},
-                 {GEN: common.copy(gen.variables)})
 
-  def train_step(state: State, batch, rng):
-    n = loss_cfg.n_critic
-    real = batch["image"].reshape((n, -1) + shape)  # -1: batch_size, or its part (pmap).
-    labels = batch["label"].reshape(n, -1) if num_classes else None
-    gen, step = state.nets[GEN], state.step
-    step_f = step.astype(jnp.float32)
+def init_state(setup: Setup, seed: int) -> State:
+  """Fresh networks from `seed` (init keys 'init_g', 'init_d'); the EMA generator starts as G."""
+  s, model_cfg = setup, setup.model
+  root = jax.random.PRNGKey(seed)
+  z = latent(jax.random.PRNGKey(0), 2, model_cfg.latent_dim, model_cfg.latent_codes)
+  y = jnp.zeros((2,), jnp.int32) if s.num_classes else None
+  packed_shape = gan_nets.pack(jnp.zeros((s.pack,) + s.shape), s.pack).shape[1:]
+  gen = common.init_net(s.g, rng_lib.purpose_key(root, "init_g"), s.g_opt, z, y, train=False)
+  disc = common.init_net(s.d, rng_lib.purpose_key(root, "init_d"), s.d_opt,
+                         jnp.zeros((2,) + packed_shape), y, train=False)
+  return State(jnp.zeros((), jnp.int32), root, {GEN: gen, DISC: disc},
+               {GEN: common.copy(gen.variables)})
 
-    def one_critic_update(disc, inputs):
-      x, y_real, key = inputs
-      fake, y_fake, _ = generate(g, rt, gen.variables, key, x.shape[0], model_cfg, num_classes,
-                                 True, y_real if fake_labels_from_real else None)
-      x_real = d_input(x, key, step_f, loss_cfg, policies, "real", rt, pack)
-      x_fake = d_input(jax.lax.stop_gradient(fake), key, step_f, loss_cfg, policies, "fake", rt,
-                       pack)
-      return critic_update(d, disc, d_opt, rt, objective, penalties, x_real, x_fake, y_real,
-                           y_fake, key, step, loss_cfg.weight_clip, d_batch_norm)
 
-    keys = jax.random.split(rng_lib.purpose_key(rng, "critic"), n)
-    disc, d_metrics = loops.scan(one_critic_update, state.nets[DISC], (real, labels, keys),
-                                 unroll_up_to=CRITIC_UNROLL)
+def train_step(setup: Setup, state: State, batch, rng):
+  """`loss.n_critic` discriminator updates, each on a fresh slice of `batch` (n_critic x B
+  real examples) against fresh fakes, then one generator update against the updated D, and
+  the generator's EMA. Returns (state, {'d_loss', 'd_real', 'd_fake', <penalties>, 'g_loss'})."""
+  s, loss_cfg = setup, setup.loss
+  n = loss_cfg.n_critic
+  real = batch["image"].reshape((n, -1) + s.shape)  # -1: batch_size, or its part (pmap).
+  labels = batch["label"].reshape(n, -1) if s.num_classes else None
+  gen, step = state.nets[GEN], state.step
+  step_f = step.astype(jnp.float32)
 
-    def g_loss_fn(params):
-      fake, y, collections = generate(g, rt, {**gen.variables, "params": params}, rng,
-                                      real.shape[1], model_cfg, num_classes, True)
-      x_fake = d_input(fake, rng, step_f, loss_cfg, policies, "fake", rt, pack)
-      x_real = y_real = None
-      if objective.g_needs_real:
-        x_real = d_input(real[-1], rng, step_f, loss_cfg, policies, "real", rt, pack)
-        y_real = None if labels is None else labels[-1]
-      loss = generator_loss(d, disc.variables, rt, objective, x_fake, y, x_real, y_real,
-                            d_batch_norm)
-      return loss, collections
+  def one_critic_update(disc, inputs):
+    x, y_real, key = inputs
+    fake, y_fake, _ = generate(s.g, s.rt, gen.variables, key, x.shape[0], s.model,
+                               s.num_classes, True, y_real if s.fake_labels_from_real else None)
+    x_real = d_input(x, key, step_f, loss_cfg, s.policies, "real", s.rt, s.pack)
+    x_fake = d_input(jax.lax.stop_gradient(fake), key, step_f, loss_cfg, s.policies, "fake",
+                     s.rt, s.pack)
+    return critic_update(s.d, disc, s.d_opt, s.rt, s.objective, s.penalties, x_real, x_fake,
+                         y_real, y_fake, key, step, loss_cfg.weight_clip, s.d_batch_norm)
 
-    (g_loss, collections), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(gen.params)
-    gen = common.apply_gradients(gen, g_opt, grads, step, rt, collections)
-    ema = common.ema_update(state.ema[GEN], gen.variables, config.ema_decay)
-    metrics = {**jax.tree.map(lambda m: m[-1], d_metrics), "g_loss": rt.mean(g_loss)}
-    return state.replace(step=step + 1, nets={GEN: gen, DISC: disc}, ema={GEN: ema}), metrics
+  keys = jax.random.split(rng_lib.purpose_key(rng, "critic"), n)
+  disc, d_metrics = loops.scan(one_critic_update, state.nets[DISC], (real, labels, keys),
+                               unroll_up_to=CRITIC_UNROLL)
 
-  def sample(state, key, num: int, labels=None, ema: bool = True):
-    """`num` samples (eval mode) from the prior, by the EMA generator (its weights and its
-    own EMA of the batch statistics) or, with `ema=False`, the raw one; `labels` (int32[num])
-    picks classes of a conditional generator (default: uniform draws)."""
-    variables = state.ema[GEN] if ema else state.nets[GEN].variables
-    z = latent(rng_lib.purpose_key(key, "prior"), num, model_cfg.latent_dim,
-               model_cfg.latent_codes)
-    if num_classes and labels is None:
-      labels = jax.random.randint(rng_lib.purpose_key(key, "labels"), (num,), 0, num_classes)
-    return common.run(g, common.Runtime(rt.dtype), variables, z,
-                      labels if num_classes else None, train=False, rngs=layer_noise(key))
+  def g_loss_fn(params):
+    fake, y, collections = generate(s.g, s.rt, {**gen.variables, "params": params}, rng,
+                                    real.shape[1], s.model, s.num_classes, True)
+    x_fake = d_input(fake, rng, step_f, loss_cfg, s.policies, "fake", s.rt, s.pack)
+    x_real = y_real = None
+    if s.objective.g_needs_real:
+      x_real = d_input(real[-1], rng, step_f, loss_cfg, s.policies, "real", s.rt, s.pack)
+      y_real = None if labels is None else labels[-1]
+    loss = generator_loss(s.d, disc.variables, s.rt, s.objective, x_fake, y, x_real, y_real,
+                          s.d_batch_norm)
+    return loss, collections
 
-  def score(state, x, labels=None):
-    """The discriminator's logit (eval mode): float[B]; D(x) = sigmoid(logit). A packing
-    D (PacGAN) scores a pack of `pack` copies of each example."""
-    if pack > 1:
-      x = gan_nets.pack(jnp.repeat(x, pack, axis=0), pack)
-    return common.run(d, common.Runtime(rt.dtype), state.nets[DISC].variables, x, labels,
-                      train=False)
+  (g_loss, collections), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(gen.params)
+  gen = common.apply_gradients(gen, s.g_opt, grads, step, s.rt, collections)
+  ema = common.ema_update(state.ema[GEN], gen.variables, s.ema_decay)
+  metrics = {**jax.tree.map(lambda m: m[-1], d_metrics), "g_loss": s.rt.mean(g_loss)}
+  return state.replace(step=step + 1, nets={GEN: gen, DISC: disc}, ema={GEN: ema}), metrics
 
-  def decode(state, z_BxZ, labels=None, ema: bool = True, key=None):
-    """The generator's images (eval mode, EMA weights where kept) at latents `z_BxZ`; a
-    generator with per-layer noise draws it from `key` (None: zero noise, the mean image)."""
-    if num_classes and labels is None:
-      raise GenjaxError("this GAN is class-conditional: pass the labels to decode")
-    variables = state.ema[GEN] if ema else state.nets[GEN].variables
-    return common.run(g, common.Runtime(rt.dtype), variables, z_BxZ,
-                      labels if num_classes else None, train=False,
-                      rngs={} if key is None else layer_noise(key))
 
-  predict = {"sample": sample, "score": score, "decode": decode,
-             "prior": lambda key, num: latent(rng_lib.purpose_key(key, "prior"), num,
-                                              model_cfg.latent_dim, model_cfg.latent_codes),
-             "sample_raw": lambda state, key, num, labels=None: sample(state, key, num, labels, False)}
-  return Family("gan", init_state, train_step, predict,
-                config.batch_size * loss_cfg.n_critic, data_info, num_classes)
+# --- predict functions (eval mode, outside the train step: no pmap axis) --------------------
+def prior(setup: Setup, key, num: int):
+  """G's prior draws z_Nx(Z+K) from `key`'s 'prior'."""
+  return latent(rng_lib.purpose_key(key, "prior"), num, setup.model.latent_dim,
+                setup.model.latent_codes)
+
+
+def sample(setup: Setup, state: State, key, num: int, labels=None, ema: bool = True):
+  """`num` samples (eval mode) from the prior, by the EMA generator (its weights and its
+  own EMA of the batch statistics) or, with `ema=False`, the raw one; `labels` (int32[num])
+  picks classes of a conditional generator (default: uniform draws)."""
+  if setup.num_classes and labels is None:
+    labels = jax.random.randint(rng_lib.purpose_key(key, "labels"), (num,), 0, setup.num_classes)
+  return decode(setup, state, prior(setup, key, num), labels, ema, key)
+
+
+def decode(setup: Setup, state: State, z_BxZ, labels=None, ema: bool = True, key=None):
+  """The generator's images (eval mode, EMA weights where kept) at latents `z_BxZ`; a
+  generator with per-layer noise draws it from `key` (None: zero noise, the mean image)."""
+  if setup.num_classes and labels is None:
+    raise GenjaxError("this GAN is class-conditional: pass the labels to decode")
+  variables = state.ema[GEN] if ema else state.nets[GEN].variables
+  return common.run(setup.g, common.Runtime(setup.rt.dtype), variables, z_BxZ,
+                    labels if setup.num_classes else None, train=False,
+                    rngs={} if key is None else layer_noise(key))
+
+
+def score(setup: Setup, state: State, x, labels=None):
+  """The discriminator's logit (eval mode): float[B]; D(x) = sigmoid(logit). A packing
+  D (PacGAN) scores a pack of `pack` copies of each example."""
+  if setup.pack > 1:
+    x = gan_nets.pack(jnp.repeat(x, setup.pack, axis=0), setup.pack)
+  return common.run(setup.d, common.Runtime(setup.rt.dtype), state.nets[DISC].variables, x,
+                    labels, train=False)
+
+
+def build(config, data_info: DataInfo) -> Family:
+  """The GAN family of `config` for data of `data_info.shape` (images or 2-D points)."""
+  setup = make_setup(config, data_info)
+  bind = lambda fn: functools.partial(fn, setup)
+  predict = {"sample": bind(sample), "score": bind(score), "decode": bind(decode),
+             "prior": bind(prior), "sample_raw": functools.partial(sample, setup, ema=False)}
+  return Family("gan", bind(init_state), bind(train_step), predict,
+                config.batch_size * setup.loss.n_critic, data_info, setup.num_classes, setup)

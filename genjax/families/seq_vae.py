@@ -25,6 +25,10 @@ update), which is a simultaneous GAN step. loss.seq_vae.adversarial_start steps 
 autoencoder pretraining come first (MOSES: 2 epochs), with D frozen. The step's `rng` also
 gives 'prior'.
 """
+import dataclasses
+import functools
+from typing import Any, Tuple
+
 import jax
 import jax.numpy as jnp
 
@@ -148,162 +152,217 @@ def at_smallest_width(fn, widths, tokens_BxT, length_B, *args):
                         tokens_BxT, length_B, *args)
 
 
-def build(config, data_info: DataInfo) -> Family:
-  """The seq_vae family of `config` for token sequences of `data_info` (shape (T,), vocab)."""
+@dataclasses.dataclass(frozen=True)
+class Setup:
+  """What a SMILES VAE/AAE step reads besides its state, built once from the config."""
+  seq: Any                     # encode(tokens, length), decode(z, inputs), initial, step
+  opt: optim.Optimizer
+  disc: Any                    # the latent discriminator z_BxZ -> logit float[B] (AAE), or None
+  disc_opt: Any                # its optimizer, or None
+  rt: common.Runtime
+  vocab: smiles.Vocab
+  num_tokens: int              # T, the token width of the data
+  widths: Tuple[int, ...]      # the step widths a batch may run at (data.length_buckets)
+  latent_dim: int
+  adversarial: float           # loss.seq_vae.adversarial (0: a VAE)
+  loss: Any                    # config.loss.seq_vae (KL schedule, adversarial start and ramp)
+  num_steps: int               # config.num_steps (the KL anneal's default length)
+
+
+def make_setup(config, data_info: DataInfo) -> Setup:
   check(config, data_info)
   vocab = smiles.Vocab(data_info.vocab)
-  model = seq.build(config.model, len(vocab))
-  rt = common.Runtime.of(config)
-  opt = optim.make(config.optim, config.num_steps, NET)
-  loss_cfg, latent_dim = config.loss.seq_vae, config.model.latent_dim
   (num_tokens,) = data_info.shape
-  widths = step_widths(config, num_tokens)
   adversarial = adversarial_weight(config)
+  disc = disc_opt = None
   if adversarial:
     disc = gan_models.MLPDiscriminator(tuple(config.model.latent_discriminator.hidden),
                                        act=jax.nn.elu)  # MOSES' AAE discriminator: ELU.
     disc_opt = optim.make(config.optim, config.num_steps, DISC)
+  return Setup(
+      seq=seq.build(config.model, len(vocab)), opt=optim.make(config.optim, config.num_steps, NET),
+      disc=disc, disc_opt=disc_opt, rt=common.Runtime.of(config), vocab=vocab,
+      num_tokens=num_tokens, widths=step_widths(config, num_tokens),
+      latent_dim=config.model.latent_dim, adversarial=adversarial, loss=config.loss.seq_vae,
+      num_steps=config.num_steps)
 
-  def apply(params, *args, method):
-    return common.run(model, rt, {"params": params}, *args, method=method)
 
-  def log_px(params, tokens, length, z):
-    """(log p(x|z) float[B] in nats, target tokens per row float[B]), teacher-forced."""
-    logits = apply(params, z, tokens[:, :-1], method="decode")
-    logp, mask = token_log_probs(logits, tokens, length, vocab)
-    return logp.sum(-1), mask.sum(-1)
+def run_seq(setup: Setup, params, *args, method, rt=None):
+  """The sequence model's `method` with `params` (in the compute dtype)."""
+  return common.run(setup.seq, rt or setup.rt, {"params": params}, *args, method=method)
 
-  def init_state(seed: int) -> State:
-    root = jax.random.PRNGKey(seed)
-    tokens = jnp.full((1, num_tokens), vocab.pad, jnp.int32)
-    z = jnp.zeros((1, latent_dim), jnp.float32)
-    nets = {NET: common.init_net(model, rng_lib.purpose_key(root, "init"), opt, tokens,
-                                 jnp.ones((1,), jnp.int32), z)}
-    if adversarial:
-      nets[DISC] = common.init_net(disc, rng_lib.purpose_key(root, "init_disc"), disc_opt, z)
-    return State(jnp.zeros((), jnp.int32), root, nets, {})
 
-  def train_step(state: State, batch, rng):
-    key = rng_lib.purpose_key(rng, "reparam")
-    tokens, length = batch["tokens"], batch["length"]
-    weight = kl_weight(state.step, loss_cfg, config.num_steps)
-    net = state.nets[NET]
-    # MOSES pretrains the autoencoder alone: before adversarial_start D neither trains nor
-    # acts on the encoder (a D trained meanwhile is so sure of itself at the switch that its
-    # gradients wreck the autoencoder: measured, reconstruction 0.47 -> 2.6 nats/token).
-    adversarial_on = state.step >= loss_cfg.get("adversarial_start", 0)
-    kl_in_objective = not adversarial or loss_cfg.kl_start > 0 or loss_cfg.kl_end > 0
+def log_px(setup: Setup, params, tokens_BxT, length_B, z_BxZ):
+  """(log p(x|z) float[B] in nats, target tokens per row float[B]), teacher-forced."""
+  logits = run_seq(setup, params, z_BxZ, tokens_BxT[:, :-1], method="decode")
+  logp, mask = token_log_probs(logits, tokens_BxT, length_B, setup.vocab)
+  return logp.sum(-1), mask.sum(-1)
 
-    def loss_fn(params, tokens, length, eps_BxZ, num_targets):   # Holds no collective.
-      mean, log_std = apply(params, tokens, length, method="encode")
-      # MOSES' AAE: deterministic codes (noise could satisfy D alone).
-      z = mean if adversarial else mean + jnp.exp(log_std) * eps_BxZ
-      log_px_B, _ = log_px(params, tokens, length, z)
-      recon = -jnp.sum(log_px_B) / num_targets
-      loss = recon
-      metrics = {"reconstruction": recon, "reconstruction_mol": -jnp.mean(log_px_B)}
-      if kl_in_objective:   # An AAE without a KL weight would log the KL of an unused q(z|x).
-        kl = jnp.mean(losses.kl_diag_gaussian_standard_normal(mean, log_std))
-        loss = loss + weight * kl
-        metrics.update(kl=kl, kl_weight=weight)
-      if adversarial:   # The encoder's codes should pass D as prior draws.
-        fool = jnp.mean(jax.nn.softplus(-score(state.nets[DISC], z)))
-        loss = loss + adversarial * adversarial_ramp(state.step, loss_cfg) * fool
-        metrics["adversarial"] = fool
-      return loss, ({"loss": loss, **metrics}, z)
 
-    eps_BxZ = rt.draw(jax.random.normal, key, (tokens.shape[0], latent_dim))
-    # Reconstruction per token over the global batch: the devices' sums over their mean
-    # target count (BOS predicts nothing), so that pmap's gradient mean is the global one.
-    num_targets = rt.mean(jnp.sum(length - 1).astype(jnp.float32))
-    # The gradient is taken inside each width's branch: differentiating through the switch
-    # would make every branch write (zeros for) the others' residuals.
-    grads, (metrics, z_BxZ) = at_smallest_width(
-        lambda *args: jax.grad(loss_fn, has_aux=True)(net.params, *args),
-        widths, tokens, length, eps_BxZ, num_targets)
-    nets = {NET: common.apply_gradients(net, opt, grads, state.step, rt)}
-    if adversarial:
-      prior_BxZ = rt.draw(jax.random.normal, rng_lib.purpose_key(rng, "prior"), z_BxZ.shape)
-      codes_BxZ = jax.lax.stop_gradient(z_BxZ)
+def score(setup: Setup, disc_net, z_BxZ):
+  """The latent discriminator's logit float[B]: > 0 says 'a prior draw'."""
+  return common.run(setup.disc, setup.rt, disc_net.variables, z_BxZ)
 
-      def disc_loss_fn(params):
-        d = state.nets[DISC].replace(params=params)
-        d_prior, d_codes = score(d, prior_BxZ), score(d, codes_BxZ)
-        # MOSES' discriminator loss: the mean of the two binary cross-entropies.
-        loss = 0.5 * (jnp.mean(jax.nn.softplus(-d_prior)) + jnp.mean(jax.nn.softplus(d_codes)))
-        accuracy = 0.5 * (jnp.mean(d_prior > 0) + jnp.mean(d_codes < 0))
-        return loss, {"latent_disc_loss": loss, "latent_disc_accuracy": accuracy}
 
-      d_grads, d_metrics = jax.grad(disc_loss_fn, has_aux=True)(state.nets[DISC].params)
-      nets[DISC] = common.keep_if(adversarial_on, common.apply_gradients(
-          state.nets[DISC], disc_opt, d_grads, state.step, rt), state.nets[DISC])
-      metrics = {**metrics, **d_metrics}
-    return state.replace(step=state.step + 1, nets=nets), rt.mean(metrics)
+def init_state(setup: Setup, seed: int) -> State:
+  """A fresh model ('init' key) and, for the AAE, latent discriminator ('init_disc'); no EMA."""
+  s, root = setup, jax.random.PRNGKey(seed)
+  tokens = jnp.full((1, s.num_tokens), s.vocab.pad, jnp.int32)
+  z = jnp.zeros((1, s.latent_dim), jnp.float32)
+  nets = {NET: common.init_net(s.seq, rng_lib.purpose_key(root, "init"), s.opt, tokens,
+                               jnp.ones((1,), jnp.int32), z)}
+  if s.adversarial:
+    nets[DISC] = common.init_net(s.disc, rng_lib.purpose_key(root, "init_disc"), s.disc_opt, z)
+  return State(jnp.zeros((), jnp.int32), root, nets, {})
 
-  def score(disc_net, z_BxZ):
-    """D's logit float[B]: > 0 says 'a prior draw'."""
-    return common.run(disc, rt, disc_net.variables, z_BxZ)
 
-  outside = common.Runtime(rt.dtype)  # Predict functions run outside the step: no pmap axis.
+def autoencoder_loss(setup: Setup, state: State, params, tokens, length, eps_BxZ, num_targets):
+  """(loss, (metrics, codes z_BxZ)): reconstruction per target token of the global batch
+  (`num_targets`), + the annealed KL weight x KL, + for the AAE the ramped adversarial term.
+  Holds no collective (it runs inside `at_smallest_width`'s branches)."""
+  s, cfg, step = setup, setup.loss, state.step
+  mean, log_std = run_seq(s, params, tokens, length, method="encode")
+  # MOSES' AAE: deterministic codes (noise could satisfy D alone).
+  z = mean if s.adversarial else mean + jnp.exp(log_std) * eps_BxZ
+  log_px_B, _ = log_px(s, params, tokens, length, z)
+  recon = -jnp.sum(log_px_B) / num_targets
+  loss = recon
+  metrics = {"reconstruction": recon, "reconstruction_mol": -jnp.mean(log_px_B)}
+  # An AAE without a KL weight would log the KL of an unused q(z|x).
+  if not s.adversarial or cfg.kl_start > 0 or cfg.kl_end > 0:
+    weight = kl_weight(step, cfg, s.num_steps)
+    kl = jnp.mean(losses.kl_diag_gaussian_standard_normal(mean, log_std))
+    loss = loss + weight * kl
+    metrics.update(kl=kl, kl_weight=weight)
+  if s.adversarial:   # The encoder's codes should pass D as prior draws.
+    fool = jnp.mean(jax.nn.softplus(-score(s, state.nets[DISC], z)))
+    loss = loss + s.adversarial * adversarial_ramp(step, cfg) * fool
+    metrics["adversarial"] = fool
+  return loss, ({"loss": loss, **metrics}, z)
 
-  def run_outside(params, *args, method):
-    return common.run(model, outside, {"params": params}, *args, method=method)
 
-  def prior(key, num: int):
-    return jax.random.normal(rng_lib.purpose_key(key, "prior"), (num, latent_dim))
+def latent_disc_update(setup: Setup, state: State, codes_BxZ, rng):
+  """(latent D, metrics) after its update on prior draws ('prior' key, label 1) against the
+  codes (label 0); frozen before loss.adversarial_start (MOSES pretrains the autoencoder
+  alone: a D trained meanwhile is so sure of itself at the switch that its gradients wreck
+  the autoencoder; measured, reconstruction 0.47 -> 2.6 nats/token)."""
+  s, disc = setup, state.nets[DISC]
+  prior_BxZ = s.rt.draw(jax.random.normal, rng_lib.purpose_key(rng, "prior"), codes_BxZ.shape)
 
-  def generate(state, z_NxZ, key, temperature: float = 1.0):
-    """Tokens drawn one by one given z: {'tokens': int32[N, T] (BOS first; PAD after the
-    first EOS), 'length': int32[N] (T when no EOS came), 'log_prob': float[N], nats of the
-    drawn tokens under the tempered distribution}. temperature 0: the most likely token."""
-    params, num = state.nets[NET].params, z_NxZ.shape[0]
+  def disc_loss_fn(params):
+    d = disc.replace(params=params)
+    d_prior, d_codes = score(s, d, prior_BxZ), score(s, d, codes_BxZ)
+    # MOSES' discriminator loss: the mean of the two binary cross-entropies.
+    loss = 0.5 * (jnp.mean(jax.nn.softplus(-d_prior)) + jnp.mean(jax.nn.softplus(d_codes)))
+    accuracy = 0.5 * (jnp.mean(d_prior > 0) + jnp.mean(d_codes < 0))
+    return loss, {"latent_disc_loss": loss, "latent_disc_accuracy": accuracy}
 
-    def body(carry, t):
-      h, token, done, log_prob = carry
-      h, logits = run_outside(params, z_NxZ, h, token, method="step")
-      logp = next_token_log_probs(logits / max(temperature, 1e-6), vocab)
-      if temperature > 0:
-        new = jax.random.categorical(jax.random.fold_in(key, t), logp)
-      else:
-        new = jnp.argmax(logp, -1)
-      new_logp = jnp.take_along_axis(logp, new[:, None], -1)[:, 0]
-      log_prob = log_prob + jnp.where(done, 0.0, new_logp)
-      new = jnp.where(done, vocab.pad, new).astype(jnp.int32)
-      return (h, new, done | (new == vocab.eos), log_prob), new
+  d_grads, d_metrics = jax.grad(disc_loss_fn, has_aux=True)(disc.params)
+  adversarial_on = state.step >= s.loss.get("adversarial_start", 0)
+  return common.keep_if(adversarial_on, common.apply_gradients(
+      disc, s.disc_opt, d_grads, state.step, s.rt), disc), d_metrics
 
-    h = run_outside(params, z_NxZ, method="initial")
-    start = (h, jnp.full((num,), vocab.bos, jnp.int32), jnp.zeros((num,), bool),
-             jnp.zeros((num,), jnp.float32))
-    (_, _, done, log_prob), drawn_TxN = jax.lax.scan(body, start, jnp.arange(1, num_tokens))
-    tokens = jnp.concatenate([start[1][:, None], drawn_TxN.T], 1)
-    length = jnp.where(done, jnp.argmax(tokens == vocab.eos, 1) + 1, num_tokens)
-    return {"tokens": tokens, "length": length.astype(jnp.int32), "log_prob": log_prob}
 
-  def sample(state, key, num: int, temperature: float = 1.0):
-    """`num` molecules from the prior: int32[num, T] token rows (`smiles` decodes them)."""
-    z = prior(key, num)
-    return generate(state, z, rng_lib.purpose_key(key, "tokens"), temperature)["tokens"]
+def train_step(setup: Setup, state: State, batch, rng):
+  """One autoencoder update (posterior draws from 'reparam') at the smallest step width
+  holding the batch's longest row, then for the AAE one latent discriminator update on the
+  codes before it. Returns (state, metrics)."""
+  s, net = setup, state.nets[NET]
+  tokens, length = batch["tokens"], batch["length"]
+  eps_BxZ = s.rt.draw(jax.random.normal, rng_lib.purpose_key(rng, "reparam"),
+                      (tokens.shape[0], s.latent_dim))
+  # Reconstruction per token over the global batch: the devices' sums over their mean
+  # target count (BOS predicts nothing), so that pmap's gradient mean is the global one.
+  num_targets = s.rt.mean(jnp.sum(length - 1).astype(jnp.float32))
+  # The gradient is taken inside each width's branch: differentiating through the switch
+  # would make every branch write (zeros for) the others' residuals.
+  loss_fn = functools.partial(autoencoder_loss, s, state)
+  grads, (metrics, z_BxZ) = at_smallest_width(
+      lambda *args: jax.grad(loss_fn, has_aux=True)(net.params, *args),
+      s.widths, tokens, length, eps_BxZ, num_targets)
+  nets = {NET: common.apply_gradients(net, s.opt, grads, state.step, s.rt)}
+  if s.adversarial:
+    nets[DISC], d_metrics = latent_disc_update(s, state, jax.lax.stop_gradient(z_BxZ), rng)
+    metrics = {**metrics, **d_metrics}
+  return state.replace(step=state.step + 1, nets=nets), s.rt.mean(metrics)
 
-  def encode(state, tokens_BxT, length_B):
-    return run_outside(state.nets[NET].params, tokens_BxT, length_B, method="encode")
 
-  def log_likelihood(state, tokens_BxT, length_B, z_BxZ):
-    """Teacher-forced log p(x|z), nats per molecule float[B]."""
-    return log_px(state.nets[NET].params, tokens_BxT, length_B, z_BxZ)[0]
+# --- predict functions (outside the train step: no pmap axis) -------------------------------
+def _outside(setup: Setup) -> common.Runtime:
+  return common.Runtime(setup.rt.dtype)
 
-  def neg_elbo(state, tokens_BxT, length_B, key):
-    """-ELBO with one posterior draw, nats per molecule float[B]."""
-    mean, log_std = encode(state, tokens_BxT, length_B)
-    z = mean + jnp.exp(log_std) * jax.random.normal(key, mean.shape)
-    return (losses.kl_diag_gaussian_standard_normal(mean, log_std)
-            - log_likelihood(state, tokens_BxT, length_B, z))
 
-  def reconstruct(state, tokens_BxT, length_B):
-    """The most likely tokens, step by step, from the posterior mean: int32[B, T]."""
-    mean, _ = encode(state, tokens_BxT, length_B)
-    return generate(state, mean, jax.random.PRNGKey(0), 0.0)["tokens"]
+def prior(setup: Setup, key, num: int):
+  return jax.random.normal(rng_lib.purpose_key(key, "prior"), (num, setup.latent_dim))
 
-  predict = {"sample": sample, "prior": prior, "generate": generate, "encode": encode,
-             "log_likelihood": log_likelihood, "neg_elbo": neg_elbo,
-             "reconstruct": reconstruct, "smiles": vocab.decode}
-  return Family(NET, init_state, train_step, predict, config.batch_size, data_info)
+
+def generate(setup: Setup, state: State, z_NxZ, key, temperature: float = 1.0):
+  """Tokens drawn one by one given z: {'tokens': int32[N, T] (BOS first; PAD after the
+  first EOS), 'length': int32[N] (T when no EOS came), 'log_prob': float[N], nats of the
+  drawn tokens under the tempered distribution}. temperature 0: the most likely token."""
+  params, num, vocab, rt = state.nets[NET].params, z_NxZ.shape[0], setup.vocab, _outside(setup)
+
+  def body(carry, t):
+    h, token, done, log_prob = carry
+    h, logits = run_seq(setup, params, z_NxZ, h, token, method="step", rt=rt)
+    logp = next_token_log_probs(logits / max(temperature, 1e-6), vocab)
+    if temperature > 0:
+      new = jax.random.categorical(jax.random.fold_in(key, t), logp)
+    else:
+      new = jnp.argmax(logp, -1)
+    new_logp = jnp.take_along_axis(logp, new[:, None], -1)[:, 0]
+    log_prob = log_prob + jnp.where(done, 0.0, new_logp)
+    new = jnp.where(done, vocab.pad, new).astype(jnp.int32)
+    return (h, new, done | (new == vocab.eos), log_prob), new
+
+  h = run_seq(setup, params, z_NxZ, method="initial", rt=rt)
+  start = (h, jnp.full((num,), vocab.bos, jnp.int32), jnp.zeros((num,), bool),
+           jnp.zeros((num,), jnp.float32))
+  (_, _, done, log_prob), drawn_TxN = jax.lax.scan(body, start,
+                                                   jnp.arange(1, setup.num_tokens))
+  tokens = jnp.concatenate([start[1][:, None], drawn_TxN.T], 1)
+  length = jnp.where(done, jnp.argmax(tokens == vocab.eos, 1) + 1, setup.num_tokens)
+  return {"tokens": tokens, "length": length.astype(jnp.int32), "log_prob": log_prob}
+
+
+def sample(setup: Setup, state: State, key, num: int, temperature: float = 1.0):
+  """`num` molecules from the prior: int32[num, T] token rows (`smiles` decodes them)."""
+  z = prior(setup, key, num)
+  return generate(setup, state, z, rng_lib.purpose_key(key, "tokens"), temperature)["tokens"]
+
+
+def encode(setup: Setup, state: State, tokens_BxT, length_B):
+  """The posterior's (mean_BxZ, log_std_BxZ)."""
+  return run_seq(setup, state.nets[NET].params, tokens_BxT, length_B, method="encode",
+                 rt=_outside(setup))
+
+
+def log_likelihood(setup: Setup, state: State, tokens_BxT, length_B, z_BxZ):
+  """Teacher-forced log p(x|z), nats per molecule float[B]."""
+  return log_px(setup, state.nets[NET].params, tokens_BxT, length_B, z_BxZ)[0]
+
+
+def neg_elbo(setup: Setup, state: State, tokens_BxT, length_B, key):
+  """-ELBO with one posterior draw, nats per molecule float[B]."""
+  mean, log_std = encode(setup, state, tokens_BxT, length_B)
+  z = mean + jnp.exp(log_std) * jax.random.normal(key, mean.shape)
+  return (losses.kl_diag_gaussian_standard_normal(mean, log_std)
+          - log_likelihood(setup, state, tokens_BxT, length_B, z))
+
+
+def reconstruct(setup: Setup, state: State, tokens_BxT, length_B):
+  """The most likely tokens, step by step, from the posterior mean: int32[B, T]."""
+  mean, _ = encode(setup, state, tokens_BxT, length_B)
+  return generate(setup, state, mean, jax.random.PRNGKey(0), 0.0)["tokens"]
+
+
+def build(config, data_info: DataInfo) -> Family:
+  """The seq_vae family of `config` for token sequences of `data_info` (shape (T,), vocab)."""
+  setup = make_setup(config, data_info)
+  bind = lambda fn: functools.partial(fn, setup)
+  predict = {name: bind(fn) for name, fn in (
+      ("sample", sample), ("prior", prior), ("generate", generate), ("encode", encode),
+      ("log_likelihood", log_likelihood), ("neg_elbo", neg_elbo), ("reconstruct", reconstruct))}
+  predict["smiles"] = setup.vocab.decode
+  return Family(NET, bind(init_state), bind(train_step), predict, config.batch_size, data_info,
+                0, setup)

@@ -6,7 +6,9 @@ Pieces (module-level, composable by other families such as the VAE-GAN):
   `prior_latents`, `mean_image`.
 Keys: the step's `rng` gives 'reparam'; the data pipeline takes 'binarize' (`genjax.rng`).
 """
+import dataclasses
 import functools
+from typing import Any, Callable, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -106,125 +108,174 @@ def check(config, data_info: DataInfo = None) -> None:
   schema.raise_if(found + optim.problems(config.optim, (NET,)))
 
 
-def build(config, data_info: DataInfo) -> Family:
-  """The VAE family of `config` for images of `data_info.shape`."""
+@dataclasses.dataclass(frozen=True)
+class Setup:
+  """What a VAE step reads besides its state, built once from the config (`make_setup`)."""
+  vae: Any                     # the VAE module: encode(x, y), decode(z, x, y), head
+  opt: optim.Optimizer
+  objective: Callable          # terms -> (loss, metrics): losses.VAE_OBJECTIVES[name], beta bound
+  rt: common.Runtime
+  shape: Tuple[int, ...]       # (H, W, C)
+  num_classes: int             # classes the model is conditioned on (0: none)
+  model: Any                   # config.model (latent_dim, decoder likelihood and scale)
+  loss: Any                    # config.loss.vae (name, beta, num_samples)
+  value_range: str             # config.data.value_range
+
+
+def make_setup(config, data_info: DataInfo) -> Setup:
   check(config, data_info)
   model = models.build_vae(config.model, data_info.shape, data_info.num_classes)
-  num_classes = model.num_classes
-  rt = common.Runtime.of(config)
-  opt = optim.make(config.optim, config.num_steps, NET)
   loss_cfg = config.loss.vae
-  objective = functools.partial(losses.VAE_OBJECTIVES[loss_cfg.name], beta=loss_cfg.beta)
-  cfg, dec = config.model, config.model.decoder
-  image_shape = data_info.shape
+  return Setup(
+      vae=model, opt=optim.make(config.optim, config.num_steps, NET),
+      objective=functools.partial(losses.VAE_OBJECTIVES[loss_cfg.name], beta=loss_cfg.beta),
+      rt=common.Runtime.of(config), shape=data_info.shape, num_classes=model.num_classes,
+      model=config.model, loss=loss_cfg, value_range=config.data.value_range)
 
-  def apply(params, *args, method):
-    return common.run(model, rt, {"params": params}, *args, method=method)
 
-  def log_px(params, y, x, z):
-    scale = params["log_scale"] if dec.likelihood == "gaussian" and dec.learn_scale else dec.log_scale
-    return log_likelihood(apply(params, z, x, y, method="decode"), x, dec.likelihood, scale)
+def run_vae(setup: Setup, params, *args, method):
+  """The VAE module's `method` (in the compute dtype) with `params`."""
+  return common.run(setup.vae, setup.rt, {"params": params}, *args, method=method)
 
-  def terms(params, x, key, num_samples, y=None, draws_rt=rt):
-    """`posterior_terms` (labels y_B of a conditional VAE); `draws_rt` without the pmap axis
-    outside the train step."""
-    y_sb = None if y is None else jnp.tile(y, num_samples)  # The S*B order of posterior_terms.
-    return posterior_terms(lambda x: apply(params, x, y, method="encode"),
-                           functools.partial(log_px, params, y_sb), x, key, num_samples,
-                           draws_rt)
 
-  def labels_of(labels, num):
-    if not num_classes:
-      return None
-    if labels is None:
-      raise GenjaxError("this VAE is class-conditional: pass the examples' labels")
-    return jnp.asarray(labels, jnp.int32)[:num]
+def decoder_log_px(setup: Setup, params, y, x_NxHxWxC, z_NxZ):
+  """log p(x|z) float[N] (nats) under the decoder, with its learned or fixed scale."""
+  dec = setup.model.decoder
+  scale = params["log_scale"] if dec.likelihood == "gaussian" and dec.learn_scale else dec.log_scale
+  return log_likelihood(run_vae(setup, params, z_NxZ, x_NxHxWxC, y, method="decode"), x_NxHxWxC,
+                        dec.likelihood, scale)
 
-  def init_state(seed: int) -> State:
-    root = jax.random.PRNGKey(seed)
-    x = jnp.zeros((1,) + image_shape, jnp.float32)
-    z = jnp.zeros((1, cfg.latent_dim), jnp.float32)
-    y = jnp.zeros((1,), jnp.int32) if num_classes else None
-    net = common.init_net(model, rng_lib.purpose_key(root, "init"), opt, x, z, y)
-    return State(jnp.zeros((), jnp.int32), root, {NET: net}, {})
 
-  def train_step(state: State, batch, rng):
-    key = rng_lib.purpose_key(rng, "reparam")
-    net = state.nets[NET]
-    y = batch["label"] if num_classes else None
-    loss_fn = lambda p: objective(terms(p, batch["image"], key, loss_cfg.num_samples, y))
-    grads, metrics = jax.grad(loss_fn, has_aux=True)(net.params)
-    net = common.apply_gradients(net, opt, grads, state.step, rt)
-    return state.replace(step=state.step + 1, nets={NET: net}), rt.mean(metrics)
+def terms(setup: Setup, params, x_BxHxWxC, key, num_samples: int, y=None, rt=None):
+  """`posterior_terms` of the model (labels y_B of a conditional VAE); `rt` draws without
+  the pmap axis outside the train step (default: the step's)."""
+  y_sb = None if y is None else jnp.tile(y, num_samples)  # The S*B order of posterior_terms.
+  return posterior_terms(lambda x: run_vae(setup, params, x, y, method="encode"),
+                         functools.partial(decoder_log_px, setup, params, y_sb), x_BxHxWxC, key,
+                         num_samples, rt or setup.rt)
 
-  outside = common.Runtime(rt.dtype)  # Predict functions run outside the step: no pmap axis.
 
-  def neg_elbo(state, x_BxHxWxC, key, labels=None):
-    y = labels_of(labels, len(x_BxHxWxC))
-    t = terms(state.nets[NET].params, x_BxHxWxC, key, 1, y, outside)
-    return t["kl_B"] - t["log_px_SxB"][0]
+def init_state(setup: Setup, seed: int) -> State:
+  """A fresh encoder, decoder (and likelihood scale) from `seed`'s 'init' key; no EMA."""
+  root = jax.random.PRNGKey(seed)
+  x = jnp.zeros((1,) + setup.shape, jnp.float32)
+  z = jnp.zeros((1, setup.model.latent_dim), jnp.float32)
+  y = jnp.zeros((1,), jnp.int32) if setup.num_classes else None
+  net = common.init_net(setup.vae, rng_lib.purpose_key(root, "init"), setup.opt, x, z, y)
+  return State(jnp.zeros((), jnp.int32), root, {NET: net}, {})
 
-  def iwae_nll(state, x_BxHxWxC, key, num_samples: int, chunk: int, labels=None):
-    if num_samples % chunk:
-      raise GenjaxError(f"iwae_samples={num_samples} must be a multiple of iwae_chunk={chunk}")
-    params, y = state.nets[NET].params, labels_of(labels, len(x_BxHxWxC))
 
-    def log_weights(chunk_key):
-      t = terms(params, x_BxHxWxC, chunk_key, chunk, y, outside)
-      return t["log_px_SxB"] + t["log_pz_SxB"] - t["log_qz_SxB"]
+def train_step(setup: Setup, state: State, batch, rng):
+  """One update of the VAE by its objective on `batch['image']` (posterior draws from the
+  'reparam' key). Returns (state, the objective's metrics)."""
+  key = rng_lib.purpose_key(rng, "reparam")
+  net = state.nets[NET]
+  y = batch["label"] if setup.num_classes else None
+  loss_fn = lambda p: setup.objective(terms(setup, p, batch["image"], key,
+                                            setup.loss.num_samples, y))
+  grads, metrics = jax.grad(loss_fn, has_aux=True)(net.params)
+  net = common.apply_gradients(net, setup.opt, grads, state.step, setup.rt)
+  return state.replace(step=state.step + 1, nets={NET: net}), setup.rt.mean(metrics)
 
-    log_w = jax.lax.map(log_weights, jax.random.split(key, num_samples // chunk))
-    return -losses.iwae_bound(log_w.reshape(num_samples, -1))
 
-  def encode(state, x_BxHxWxC, labels=None):
-    y = labels_of(labels, len(x_BxHxWxC))
-    return apply(state.nets[NET].params, x_BxHxWxC, y, method="encode")
+# --- predict functions (outside the train step: no pmap axis) -------------------------------
+def _outside(setup: Setup) -> common.Runtime:
+  return common.Runtime(setup.rt.dtype)
 
-  def reconstruct(state, x_BxHxWxC, labels=None):
-    """Decoder mean at the posterior mean (teacher-forced for the autoregressive head)."""
-    params, y = state.nets[NET].params, labels_of(labels, len(x_BxHxWxC))
-    mean, _ = apply(params, x_BxHxWxC, y, method="encode")
-    return mean_image(apply(params, mean, x_BxHxWxC, y, method="decode"), dec.likelihood,
-                      config.data.value_range)
 
-  def sample(state, key, num: int, labels=None):
-    """`num` prior samples: the mean image, or with the autoregressive head pixels drawn one
-    by one in raster order (binary); a conditional VAE draws class `labels` (int32[num];
-    default uniform)."""
-    params = state.nets[NET].params
-    z = prior_latents(rng_lib.purpose_key(key, "prior"), num, cfg.latent_dim)
-    y = None
-    if num_classes:
-      y = labels if labels is not None else jax.random.randint(
-          rng_lib.purpose_key(key, "labels"), (num,), 0, num_classes)
-    if model.head is None:
-      return mean_image(apply(params, z, None, y, method="decode"), dec.likelihood,
-                        config.data.value_range)
-    features = apply(params, z, y, method=lambda m, z, y: m.decoder(
-        z if y is None else jnp.concatenate([z, jax.nn.one_hot(y, num_classes)], -1)))
-    height, width, channels = image_shape
+def _labels_of(setup: Setup, labels, num: int):
+  if not setup.num_classes:
+    return None
+  if labels is None:
+    raise GenjaxError("this VAE is class-conditional: pass the examples' labels")
+  return jnp.asarray(labels, jnp.int32)[:num]
 
-    def draw_pixel(i, x):
-      row, col = i // width, i % width
-      logits = apply(params, features, x, method=lambda m, f, x: m.head(f, x))[:, row, col]
-      bits = jax.random.bernoulli(jax.random.fold_in(key, i), jax.nn.sigmoid(logits))
-      return x.at[:, row, col].set(bits.astype(x.dtype))
 
-    return jax.lax.fori_loop(0, height * width, draw_pixel,
-                             jnp.zeros((num, height, width, channels), jnp.float32))
+def _mean_image(setup: Setup, out_BxHxWxC):
+  return mean_image(out_BxHxWxC, setup.model.decoder.likelihood, setup.value_range)
 
-  def prior(key, num: int):
-    return prior_latents(rng_lib.purpose_key(key, "prior"), num, cfg.latent_dim)
 
-  def decode(state, z_BxZ, labels=None):
-    """The decoder's mean image at latents `z_BxZ` (of classes `labels` when conditional)."""
-    y = labels_of(labels, len(z_BxZ))
-    return mean_image(apply(state.nets[NET].params, z_BxZ, None, y, method="decode"),
-                      dec.likelihood, config.data.value_range)
+def neg_elbo(setup: Setup, state: State, x_BxHxWxC, key, labels=None):
+  """-ELBO float[B] (nats) from one posterior draw."""
+  y = _labels_of(setup, labels, len(x_BxHxWxC))
+  t = terms(setup, state.nets[NET].params, x_BxHxWxC, key, 1, y, _outside(setup))
+  return t["kl_B"] - t["log_px_SxB"][0]
 
-  predict = {"sample": sample, "reconstruct": reconstruct, "encode": encode,
-             "neg_elbo": neg_elbo, "iwae_nll": iwae_nll, "prior": prior}
-  if model.head is None:  # An autoregressive head draws pixels: no deterministic decode.
-    predict["decode"] = decode
-  return Family("vae", init_state, train_step, predict, config.batch_size, data_info,
-                num_classes)
+
+def iwae_nll(setup: Setup, state: State, x_BxHxWxC, key, num_samples: int, chunk: int,
+             labels=None):
+  """The importance-weighted NLL bound float[B] (nats) of `num_samples` draws, `chunk` per
+  decoder call."""
+  if num_samples % chunk:
+    raise GenjaxError(f"iwae_samples={num_samples} must be a multiple of iwae_chunk={chunk}")
+  params, y = state.nets[NET].params, _labels_of(setup, labels, len(x_BxHxWxC))
+
+  def log_weights(chunk_key):
+    t = terms(setup, params, x_BxHxWxC, chunk_key, chunk, y, _outside(setup))
+    return t["log_px_SxB"] + t["log_pz_SxB"] - t["log_qz_SxB"]
+
+  log_w = jax.lax.map(log_weights, jax.random.split(key, num_samples // chunk))
+  return -losses.iwae_bound(log_w.reshape(num_samples, -1))
+
+
+def encode(setup: Setup, state: State, x_BxHxWxC, labels=None):
+  """The posterior's (mean_BxZ, log_std_BxZ)."""
+  y = _labels_of(setup, labels, len(x_BxHxWxC))
+  return run_vae(setup, state.nets[NET].params, x_BxHxWxC, y, method="encode")
+
+
+def reconstruct(setup: Setup, state: State, x_BxHxWxC, labels=None):
+  """Decoder mean at the posterior mean (teacher-forced for the autoregressive head)."""
+  params, y = state.nets[NET].params, _labels_of(setup, labels, len(x_BxHxWxC))
+  mean, _ = run_vae(setup, params, x_BxHxWxC, y, method="encode")
+  return _mean_image(setup, run_vae(setup, params, mean, x_BxHxWxC, y, method="decode"))
+
+
+def prior(setup: Setup, key, num: int):
+  return prior_latents(rng_lib.purpose_key(key, "prior"), num, setup.model.latent_dim)
+
+
+def sample(setup: Setup, state: State, key, num: int, labels=None):
+  """`num` prior samples: the mean image, or with the autoregressive head pixels drawn one
+  by one in raster order (binary); a conditional VAE draws class `labels` (int32[num];
+  default uniform)."""
+  params, num_classes = state.nets[NET].params, setup.num_classes
+  z = prior(setup, key, num)
+  y = None
+  if num_classes:
+    y = labels if labels is not None else jax.random.randint(
+        rng_lib.purpose_key(key, "labels"), (num,), 0, num_classes)
+  if setup.vae.head is None:
+    return _mean_image(setup, run_vae(setup, params, z, None, y, method="decode"))
+  features = run_vae(setup, params, z, y, method=lambda m, z, y: m.decoder(
+      z if y is None else jnp.concatenate([z, jax.nn.one_hot(y, num_classes)], -1)))
+  height, width, channels = setup.shape
+
+  def draw_pixel(i, x):
+    row, col = i // width, i % width
+    logits = run_vae(setup, params, features, x, method=lambda m, f, x: m.head(f, x))[:, row, col]
+    bits = jax.random.bernoulli(jax.random.fold_in(key, i), jax.nn.sigmoid(logits))
+    return x.at[:, row, col].set(bits.astype(x.dtype))
+
+  return jax.lax.fori_loop(0, height * width, draw_pixel,
+                           jnp.zeros((num, height, width, channels), jnp.float32))
+
+
+def decode(setup: Setup, state: State, z_BxZ, labels=None):
+  """The decoder's mean image at latents `z_BxZ` (of classes `labels` when conditional)."""
+  y = _labels_of(setup, labels, len(z_BxZ))
+  return _mean_image(setup, run_vae(setup, state.nets[NET].params, z_BxZ, None, y,
+                                    method="decode"))
+
+
+def build(config, data_info: DataInfo) -> Family:
+  """The VAE family of `config` for images of `data_info.shape`."""
+  setup = make_setup(config, data_info)
+  bind = lambda fn: functools.partial(fn, setup)
+  predict = {name: bind(fn) for name, fn in (
+      ("sample", sample), ("reconstruct", reconstruct), ("encode", encode),
+      ("neg_elbo", neg_elbo), ("iwae_nll", iwae_nll), ("prior", prior))}
+  if setup.vae.head is None:  # An autoregressive head draws pixels: no deterministic decode.
+    predict["decode"] = bind(decode)
+  return Family("vae", bind(init_state), bind(train_step), predict, config.batch_size,
+                data_info, setup.num_classes, setup)

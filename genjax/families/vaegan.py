@@ -22,6 +22,10 @@ equilibrium + margin (it is losing badly), both run when both would be skipped;
 Keys: 'reparam' (posterior draw), 'noise' (prior draw), 'labels' (the prior samples'
 classes), 'critic' (D's update, penalties).
 """
+import dataclasses
+import functools
+from typing import Any, Mapping, Tuple
+
 import jax
 import jax.numpy as jnp
 
@@ -117,168 +121,232 @@ def check(config, data_info: DataInfo = None) -> None:
   schema.raise_if(found + optim.problems(config.optim, (ENC, DEC, DISC)))
 
 
-def build(config, data_info: DataInfo) -> Family:
-  """The VAE-GAN family of `config` for images of `data_info.shape`."""
+@dataclasses.dataclass(frozen=True)
+class Setup:
+  """What a VAE-GAN step reads besides its state, built once from the config (`make_setup`)."""
+  vae: Any                     # the VAE module: encode(x, y), decode(z, None, y)
+  d: Any                       # x [, labels] -> logit float[B]; features at loss.feature_layer
+  opts: Mapping[str, optim.Optimizer]  # ENC, DEC, DISC
+  objective: losses.GANLoss    # losses.GAN_LOSSES[config.loss.gan.name]
+  penalties: Mapping[str, float]  # losses.PENALTIES name -> weight (> 0 only)
+  rt: common.Runtime
+  shape: Tuple[int, ...]       # (H, W, C)
+  num_classes: int             # classes the model is conditioned on (0: none)
+  model: Any                   # config.model
+  loss: Any                    # config.loss.vaegan (beta, gamma, feature_layer, balance)
+  value_range: str             # config.data.value_range
+
+  @property
+  def d_batch_norm(self) -> bool:
+    return gan.batch_norm_critic(self.model.discriminator)
+
+  @property
+  def prior_labels_from_real(self) -> bool:
+    """Conditional with gp: the prior samples take the batch's classes, so the penalty pairs
+    each real with a fake of its class (its critic scores both with the real labels)."""
+    return bool(self.num_classes and self.penalties.get("gp"))
+
+  @property
+  def no_labels(self):
+    return jnp.zeros((2,), jnp.int32) if self.num_classes else None
+
+
+def make_setup(config, data_info: DataInfo) -> Setup:
   check(config, data_info)
   rt = common.Runtime.of(config)
-  cfg, loss_cfg, shape = config.model, config.loss.vaegan, data_info.shape
+  cfg, shape = config.model, data_info.shape
   vae_module = models.build_vae(vae_model_config(cfg), shape, data_info.num_classes)
-  d = models.build_discriminator(cfg, shape, data_info.num_classes, rt.dtype, rt.axis)
-  num_classes = vae_module.num_classes
-  no_labels = jnp.zeros((2,), jnp.int32) if num_classes else None
-  objective = losses.GAN_LOSSES[config.loss.gan.name]
-  penalties = {k: float(w) for k, w in config.loss.gan.penalties.items() if w > 0}
-  opts = {net: optim.make(config.optim, config.num_steps, net) for net in (ENC, DEC, DISC)}
-  d_batch_norm = gan.batch_norm_critic(cfg.discriminator)
-  # Conditional with gp: the prior samples take the batch's classes, so the penalty pairs each
-  # real with a fake of its class (its critic scores both with the real labels), as the GAN's.
-  prior_labels_from_real = bool(num_classes and penalties.get("gp"))
-  if loss_cfg.feature_layer == "score":
+  setup = Setup(
+      vae=vae_module,
+      d=models.build_discriminator(cfg, shape, data_info.num_classes, rt.dtype, rt.axis),
+      opts={net: optim.make(config.optim, config.num_steps, net) for net in (ENC, DEC, DISC)},
+      objective=losses.GAN_LOSSES[config.loss.gan.name],
+      penalties={k: float(w) for k, w in config.loss.gan.penalties.items() if w > 0}, rt=rt,
+      shape=shape, num_classes=vae_module.num_classes, model=cfg, loss=config.loss.vaegan,
+      value_range=config.data.value_range)
+  layer = setup.loss.feature_layer
+  if layer == "score":
     raise GenjaxError("loss.vaegan.feature_layer='score' is D's output: name an intermediate"
                       " layer (e.g. 'Conv_0', 'Dense_1')")
-  jax.eval_shape(lambda v, x: gan.disc_features(d, rt, v, x, no_labels, loss_cfg.feature_layer),
-                 jax.eval_shape(d.init, jax.random.PRNGKey(0), jnp.zeros((2,) + shape),
-                                no_labels, train=False),
-                 jnp.zeros((2,) + shape))  # Refuses a wrong name.
-  likelihood, value_range = cfg.decoder.likelihood, config.data.value_range
+  x = jnp.zeros((2,) + shape)
+  jax.eval_shape(lambda v: gan.disc_features(setup.d, rt, v, x, setup.no_labels, layer),
+                 jax.eval_shape(setup.d.init, jax.random.PRNGKey(0), x, setup.no_labels,
+                                train=False))  # Refuses a wrong name.
+  return setup
 
-  def apply(nets, *args, method):
-    params = {**nets[ENC].params, **nets[DEC].params}
-    return common.run(vae_module, rt, {"params": params}, *args, method=method)
 
-  def decode_image(nets, z, y):
-    """The image the step trains on: a Gaussian decoder's mean unclipped (clipping would stop
-    its gradient wherever the mean leaves the data range), a Bernoulli one's sigmoid."""
-    out = apply(nets, z, None, y, method="decode")
-    return jax.nn.sigmoid(out) if likelihood == "bernoulli" else out
+def init_state(setup: Setup, seed: int) -> State:
+  """Fresh encoder and decoder (key 'init', split into two parameter groups with their own
+  optimizers) and discriminator ('init_d'); no EMA."""
+  s, root = setup, jax.random.PRNGKey(seed)
+  x = jnp.zeros((1,) + s.shape, jnp.float32)
+  z = jnp.zeros((1, s.model.latent_dim), jnp.float32)
+  params = common.init_net(s.vae, rng_lib.purpose_key(root, "init"), s.opts[ENC], x, z,
+                           None if s.no_labels is None else s.no_labels[:1]).params
+  nets = {}
+  for net, part in ((ENC, "encoder"), (DEC, "decoder")):
+    group = {part: params[part]}
+    nets[net] = NetState(group, s.opts[net].tx.init(group), {})
+  nets[DISC] = common.init_net(s.d, rng_lib.purpose_key(root, "init_d"), s.opts[DISC],
+                               jnp.zeros((2,) + s.shape), s.no_labels, train=False)
+  return State(jnp.zeros((), jnp.int32), root, nets, {})
 
-  def init_state(seed: int) -> State:
-    root = jax.random.PRNGKey(seed)
-    x = jnp.zeros((1,) + shape, jnp.float32)
-    z = jnp.zeros((1, cfg.latent_dim), jnp.float32)
-    params = common.init_net(vae_module, rng_lib.purpose_key(root, "init"), opts[ENC], x, z,
-                             no_labels if no_labels is None else no_labels[:1]).params
-    nets = {}
-    for net, part in ((ENC, "encoder"), (DEC, "decoder")):
-      group = {part: params[part]}
-      nets[net] = NetState(group, opts[net].tx.init(group), {})
-    nets[DISC] = common.init_net(d, rng_lib.purpose_key(root, "init_d"), opts[DISC],
-                                 jnp.zeros((2,) + shape), no_labels, train=False)
-    return State(jnp.zeros((), jnp.int32), root, nets, {})
 
-  def train_step(state: State, batch, rng):
-    x = batch["image"]
-    nets, step = state.nets, state.step
-    disc_vars = nets[DISC].variables
-    eps = rt.draw(jax.random.normal, rng_lib.purpose_key(rng, "reparam"),
-                  (x.shape[0], cfg.latent_dim))
-    z_prior = vae.prior_latents(rng_lib.purpose_key(rng, "noise"), x.shape[0], cfg.latent_dim,
-                                rt)
-    y = y_prior = y_fakes = None
-    if num_classes:  # Prior samples of uniform classes (with gp, x's); reconstructions x's.
-      y = batch["label"]
-      y_prior = y if prior_labels_from_real else rt.draw(
-          jax.random.randint, rng_lib.purpose_key(rng, "labels"), y.shape, minval=0,
-          maxval=num_classes)
-      y_fakes = jnp.concatenate([y, y_prior])
-    features = lambda images: gan.disc_features(d, rt, disc_vars, images, y,
-                                                loss_cfg.feature_layer)
+def run_vae(setup: Setup, nets, *args, method: str, rt=None):
+  """The VAE module's `method` with the encoder and decoder parameters of `nets`."""
+  params = {**nets[ENC].params, **nets[DEC].params}
+  return common.run(setup.vae, rt or setup.rt, {"params": params}, *args, method=method)
 
-    def score(images, labels):
-      if not d_batch_norm:
-        return common.run(d, rt, disc_vars, images, labels, train=False)
-      mutable = list(nets[DISC].collections)
-      return common.run(d, rt, disc_vars, images, labels, train=True, mutable=mutable)[0]
 
-    def forward(enc_params, dec_params):
-      """(kl_B, llike_B, x_tilde, x_prior) with these encoder and decoder parameters."""
-      groups = {ENC: nets[ENC].replace(params=enc_params), DEC: nets[DEC].replace(params=dec_params)}
-      mean, log_std = apply(groups, x, y, method="encode")
-      z = mean + jnp.exp(log_std) * eps
-      x_tilde = decode_image(groups, z, y)
-      llike = feature_nll(features(x), features(x_tilde))
-      return (losses.kl_diag_gaussian_standard_normal(mean, log_std), llike, x_tilde,
-              decode_image(groups, z_prior, y_prior))
+def decode_for_training(setup: Setup, nets, z_BxZ, y):
+  """The image the step trains on: a Gaussian decoder's mean unclipped (clipping would stop
+  its gradient wherever the mean leaves the data range), a Bernoulli one's sigmoid."""
+  out = run_vae(setup, nets, z_BxZ, None, y, method="decode")
+  return jax.nn.sigmoid(out) if setup.model.decoder.likelihood == "bernoulli" else out
 
-    def encoder_loss(enc_params):
-      kl, llike, _, _ = forward(enc_params, nets[DEC].params)
-      return jnp.mean(loss_cfg.beta * kl + llike)
 
-    def decoder_loss(dec_params):
-      kl, llike, x_tilde, x_prior = forward(jax.lax.stop_gradient(nets[ENC].params), dec_params)
-      d_real = jax.lax.stop_gradient(score(x, y))
-      d_fake = score(jnp.concatenate([x_tilde, x_prior]), y_fakes)
-      adversarial = objective.g(d_real, d_fake, axis=rt.axis)
-      metrics = {"kl": kl.mean(), "llike": llike.mean(), "g_loss": adversarial,
-                 "real_cost": jnp.mean(jax.nn.softplus(-d_real)),
-                 "fake_cost": jnp.mean(jax.nn.softplus(d_fake))}
-      return loss_cfg.gamma * llike.mean() + adversarial, (metrics, x_tilde, x_prior)
+def reconstructions_and_prior_samples(x, y, x_tilde, x_prior, y_prior):
+  """What the adversary compares (Larsen et al.): (reals, their labels, fakes, their labels),
+  the reals x twice against the reconstructions x~ and the prior samples."""
+  both = lambda a, b: None if a is None else jnp.concatenate([a, b])
+  return both(x, x), both(y, y), jnp.concatenate([x_tilde, x_prior]), both(y, y_prior)
 
-    enc_grads = jax.grad(encoder_loss)(nets[ENC].params)
-    dec_grads, (metrics, x_tilde, x_prior) = jax.grad(decoder_loss, has_aux=True)(
-        nets[DEC].params)
-    metrics = rt.mean(metrics)
-    fakes = jax.lax.stop_gradient(jnp.concatenate([x_tilde, x_prior]))
-    disc, d_metrics = gan.critic_update(
-        d, nets[DISC], opts[DISC], rt, objective, penalties, jnp.concatenate([x, x]), fakes,
-        None if y is None else jnp.concatenate([y, y]), y_fakes,
-        rng_lib.purpose_key(rng, "critic"), step, 0.0, d_batch_norm)
-    update_d = update_dec = jnp.bool_(True)
-    if loss_cfg.balance:
-      update_d, update_dec = balance(metrics["real_cost"], metrics["fake_cost"],
-                                     loss_cfg.equilibrium, loss_cfg.margin)
-    dec = common.apply_gradients(nets[DEC], opts[DEC], dec_grads, step, rt)
-    new = {ENC: common.apply_gradients(nets[ENC], opts[ENC], enc_grads, step, rt),
-           DEC: common.keep_if(update_dec, dec, nets[DEC]),
-           DISC: common.keep_if(update_d, disc, nets[DISC])}
-    metrics.update(d_metrics, d_skipped=1.0 - update_d.astype(jnp.float32),
-                   dec_skipped=1.0 - update_dec.astype(jnp.float32))
-    return state.replace(step=step + 1, nets=new), metrics
 
-  outside = common.Runtime(rt.dtype)  # Predict functions run outside the step: no pmap axis.
+def step_draws(setup: Setup, batch, rng):
+  """(eps_BxZ, z_prior_BxZ, y_B, y_prior_B): the posterior noise ('reparam'), the prior draws
+  ('noise') and, when conditional, the batch's classes and the prior samples' (uniform from
+  'labels', or with gp the batch's); y and y_prior are None when unconditional."""
+  s, x = setup, batch["image"]
+  eps = s.rt.draw(jax.random.normal, rng_lib.purpose_key(rng, "reparam"),
+                  (x.shape[0], s.model.latent_dim))
+  z_prior = vae.prior_latents(rng_lib.purpose_key(rng, "noise"), x.shape[0], s.model.latent_dim,
+                              s.rt)
+  y = y_prior = None
+  if s.num_classes:
+    y = batch["label"]
+    y_prior = y if s.prior_labels_from_real else s.rt.draw(
+        jax.random.randint, rng_lib.purpose_key(rng, "labels"), y.shape, minval=0,
+        maxval=s.num_classes)
+  return eps, z_prior, y, y_prior
 
-  def labels_of(labels):
-    if num_classes and labels is None:
-      raise GenjaxError("this VAE-GAN is class-conditional: pass the examples' labels")
-    return labels if num_classes else None
 
-  def encode(state, x_BxHxWxC, labels=None):
-    params = {**state.nets[ENC].params, **state.nets[DEC].params}
-    return common.run(vae_module, outside, {"params": params}, x_BxHxWxC, labels_of(labels),
-                      method="encode")
+def train_step(setup: Setup, state: State, batch, rng,
+               adversarial_batch=reconstructions_and_prior_samples):
+  """One update of each parameter group by its own loss (module docstring), all from `state`.
+  `adversarial_batch(x, y, x_tilde, x_prior, y_prior)` chooses what D and the decoder's
+  adversarial term compare. Returns (state, metrics)."""
+  s, cfg, x = setup, setup.loss, batch["image"]
+  nets, step = state.nets, state.step
+  disc_vars = nets[DISC].variables
+  eps, z_prior, y, y_prior = step_draws(s, batch, rng)
+  features = lambda images: gan.disc_features(s.d, s.rt, disc_vars, images, y, cfg.feature_layer)
+  score = lambda images, labels: gan.generator_scores(s.d, s.rt, disc_vars, images, labels,
+                                                      s.d_batch_norm)
 
-  def reconstruct(state, x_BxHxWxC, labels=None):
-    """The decoder's image at the posterior mean (of the examples' classes `labels`)."""
-    mean, _ = encode(state, x_BxHxWxC, labels)
-    return sample_at(state, mean, labels_of(labels))
+  def forward(enc_params, dec_params):
+    """(kl_B, llike_B, x_tilde, x_prior) with these encoder and decoder parameters."""
+    groups = {ENC: nets[ENC].replace(params=enc_params), DEC: nets[DEC].replace(params=dec_params)}
+    mean, log_std = run_vae(s, groups, x, y, method="encode")
+    x_tilde = decode_for_training(s, groups, mean + jnp.exp(log_std) * eps, y)
+    llike = feature_nll(features(x), features(x_tilde))
+    return (losses.kl_diag_gaussian_standard_normal(mean, log_std), llike, x_tilde,
+            decode_for_training(s, groups, z_prior, y_prior))
 
-  def sample_at(state, z_BxZ, y=None):
-    """The decoder's mean image, in the data range (a Gaussian decoder's clipped to it)."""
-    params = {**state.nets[ENC].params, **state.nets[DEC].params}
-    out = common.run(vae_module, outside, {"params": params}, z_BxZ, None, y, method="decode")
-    return vae.mean_image(out, likelihood, value_range)
+  def encoder_loss(enc_params):
+    kl, llike, _, _ = forward(enc_params, nets[DEC].params)
+    return jnp.mean(cfg.beta * kl + llike)
 
-  def sample(state, key, num: int, labels=None):
-    """`num` prior samples; a conditional model draws classes `labels` (default uniform)."""
-    if num_classes and labels is None:
-      labels = jax.random.randint(rng_lib.purpose_key(key, "labels"), (num,), 0, num_classes)
-    return sample_at(state, vae.prior_latents(rng_lib.purpose_key(key, "prior"), num,
-                                              cfg.latent_dim), labels if num_classes else None)
+  def decoder_loss(dec_params):
+    kl, llike, x_tilde, x_prior = forward(jax.lax.stop_gradient(nets[ENC].params), dec_params)
+    d_real = jax.lax.stop_gradient(score(x, y))
+    reals, y_reals, fakes, y_fakes = adversarial_batch(x, y, x_tilde, x_prior, y_prior)
+    d_fake = score(fakes, y_fakes)
+    adversarial = s.objective.g(d_real, d_fake, axis=s.rt.axis)
+    metrics = {"kl": kl.mean(), "llike": llike.mean(), "g_loss": adversarial,
+               "real_cost": jnp.mean(jax.nn.softplus(-d_real)),
+               "fake_cost": jnp.mean(jax.nn.softplus(d_fake))}
+    return cfg.gamma * llike.mean() + adversarial, (metrics, (reals, y_reals, fakes, y_fakes))
 
-  def score_fn(state, x, labels=None):
-    """The discriminator's logit (eval mode): float[B]."""
-    return common.run(d, outside, state.nets[DISC].variables, x, labels, train=False)
+  enc_grads = jax.grad(encoder_loss)(nets[ENC].params)
+  dec_grads, (metrics, (reals, y_reals, fakes, y_fakes)) = jax.grad(
+      decoder_loss, has_aux=True)(nets[DEC].params)
+  metrics = s.rt.mean(metrics)
+  disc, d_metrics = gan.critic_update(
+      s.d, nets[DISC], s.opts[DISC], s.rt, s.objective, s.penalties, reals,
+      jax.lax.stop_gradient(fakes), y_reals, y_fakes, rng_lib.purpose_key(rng, "critic"), step,
+      0.0, s.d_batch_norm)
+  update_d = update_dec = jnp.bool_(True)
+  if cfg.balance:
+    update_d, update_dec = balance(metrics["real_cost"], metrics["fake_cost"], cfg.equilibrium,
+                                   cfg.margin)
+  dec = common.apply_gradients(nets[DEC], s.opts[DEC], dec_grads, step, s.rt)
+  new = {ENC: common.apply_gradients(nets[ENC], s.opts[ENC], enc_grads, step, s.rt),
+         DEC: common.keep_if(update_dec, dec, nets[DEC]),
+         DISC: common.keep_if(update_d, disc, nets[DISC])}
+  metrics.update(d_metrics, d_skipped=1.0 - update_d.astype(jnp.float32),
+                 dec_skipped=1.0 - update_dec.astype(jnp.float32))
+  return state.replace(step=step + 1, nets=new), metrics
 
-  def disc_features(state, x_BxHxWxC, labels=None):
-    """D's features at loss.vaegan.feature_layer (eval mode), flattened: float[B, F]."""
-    f = gan.disc_features(d, outside, state.nets[DISC].variables, x_BxHxWxC, labels_of(labels),
-                          loss_cfg.feature_layer)
-    return f.reshape(len(f), -1)
 
-  predict = {"sample": sample, "reconstruct": reconstruct, "encode": encode, "score": score_fn,
-             "disc_features": disc_features,
-             "prior": lambda key, num: vae.prior_latents(rng_lib.purpose_key(key, "prior"), num,
-                                                         cfg.latent_dim),
-             "decode": lambda state, z_BxZ, labels=None: sample_at(state, z_BxZ, labels_of(labels))}
-  return Family("vaegan", init_state, train_step, predict, config.batch_size, data_info,
-                num_classes)
+# --- predict functions (eval mode, outside the train step: no pmap axis) --------------------
+def _outside(setup: Setup) -> common.Runtime:
+  return common.Runtime(setup.rt.dtype)
+
+
+def _labels_of(setup: Setup, labels):
+  if setup.num_classes and labels is None:
+    raise GenjaxError("this VAE-GAN is class-conditional: pass the examples' labels")
+  return labels if setup.num_classes else None
+
+
+def encode(setup: Setup, state: State, x_BxHxWxC, labels=None):
+  """The posterior's (mean_BxZ, log_std_BxZ)."""
+  return run_vae(setup, state.nets, x_BxHxWxC, _labels_of(setup, labels), method="encode",
+                 rt=_outside(setup))
+
+
+def decode(setup: Setup, state: State, z_BxZ, labels=None):
+  """The decoder's mean image, in the data range (a Gaussian decoder's clipped to it)."""
+  out = run_vae(setup, state.nets, z_BxZ, None, _labels_of(setup, labels), method="decode",
+                rt=_outside(setup))
+  return vae.mean_image(out, setup.model.decoder.likelihood, setup.value_range)
+
+
+def reconstruct(setup: Setup, state: State, x_BxHxWxC, labels=None):
+  """The decoder's image at the posterior mean (of the examples' classes `labels`)."""
+  mean, _ = encode(setup, state, x_BxHxWxC, labels)
+  return decode(setup, state, mean, labels)
+
+
+def prior(setup: Setup, key, num: int):
+  return vae.prior_latents(rng_lib.purpose_key(key, "prior"), num, setup.model.latent_dim)
+
+
+def sample(setup: Setup, state: State, key, num: int, labels=None):
+  """`num` prior samples; a conditional model draws classes `labels` (default uniform)."""
+  if setup.num_classes and labels is None:
+    labels = jax.random.randint(rng_lib.purpose_key(key, "labels"), (num,), 0, setup.num_classes)
+  return decode(setup, state, prior(setup, key, num), labels)
+
+
+def score(setup: Setup, state: State, x, labels=None):
+  """The discriminator's logit (eval mode): float[B]."""
+  return common.run(setup.d, _outside(setup), state.nets[DISC].variables, x, labels, train=False)
+
+
+def disc_features(setup: Setup, state: State, x_BxHxWxC, labels=None):
+  """D's features at loss.vaegan.feature_layer (eval mode), flattened: float[B, F]."""
+  f = gan.disc_features(setup.d, _outside(setup), state.nets[DISC].variables, x_BxHxWxC,
+                        _labels_of(setup, labels), setup.loss.feature_layer)
+  return f.reshape(len(f), -1)
+
+
+def build(config, data_info: DataInfo) -> Family:
+  """The VAE-GAN family of `config` for images of `data_info.shape`."""
+  setup = make_setup(config, data_info)
+  bind = lambda fn: functools.partial(fn, setup)
+  predict = {"sample": bind(sample), "reconstruct": bind(reconstruct), "encode": bind(encode),
+             "score": bind(score), "disc_features": bind(disc_features), "prior": bind(prior),
+             "decode": bind(decode)}
+  return Family("vaegan", bind(init_state), bind(train_step), predict, config.batch_size,
+                data_info, setup.num_classes, setup)
