@@ -17,9 +17,8 @@ from absl import flags
 
 from genjax import cli
 from genjax import data as data_lib
-from genjax import families
 from genjax import logging as log_lib
-from genjax import workdirs
+from genjax import run as run_lib
 from genjax.data import files
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
@@ -40,9 +39,8 @@ def main(argv):
   del argv
   log_lib.quiet_libraries()
   try:
-    config, shape, num_classes = workdirs.load_run_config(_WORKDIR.value)
-    family = families.build(config, families.DataInfo(shape, num_classes))
-    state = workdirs.restore_latest(family, config, _WORKDIR.value)
+    run = run_lib.open_run(_WORKDIR.value)
+    config, family, state = run.config, run.family, run.restore(None)
     if "batch_stats" not in state.ema.get("gen", {}):
       raise GenjaxError(f"{_WORKDIR.value!r} holds no EMA generator with batch statistics")
     dataset = data_lib.load(config.data)

@@ -17,6 +17,7 @@ from absl import flags
 from genjax import cli
 from genjax import data as data_lib
 from genjax import logging as log_lib
+from genjax import run as run_lib
 from genjax import workdirs
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
@@ -48,7 +49,7 @@ def distance(features, a01, b01) -> float:
 
 
 def score(workdir: str, num: int, seed: int) -> dict:
-  config, shape, _ = workdirs.load_run_config(workdir)
+  config, shape, _ = run_lib.read_config(workdir)
   if len(shape) != 3 or not config.data.get("name"):
     raise GenjaxError(f"{workdir!r} holds no image model")
   dataset = data_lib.load(config.data)

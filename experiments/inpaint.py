@@ -19,7 +19,7 @@ from ml_collections import config_flags
 from genjax import apps
 from genjax import cli
 from genjax import logging as log_lib
-from genjax import workdirs
+from genjax import run as run_lib
 from genjax.errors import GenjaxError
 from genjax.applications.inpaint import (RepairOptions, MASKS, METHODS, _names, _run_names, check_model, repair_run, save_rows_figure, table)
 
@@ -97,7 +97,7 @@ def main(argv):
       raise GenjaxError(f"--{name}={value} must be positive")
   classify = info = None
   if _CLASSIFIER.value:
-    classify, info = workdirs.classifier(_CLASSIFIER.value)
+    classify, info = run_lib.classifier(_CLASSIFIER.value)
   needs = ("decode", "prior")
   asked = methods if flags.FLAGS["methods"].present else ()  # Unasked, GANs skip 'iterate'.
   if workdir_list is None:
@@ -106,7 +106,7 @@ def main(argv):
   else:
     paths = workdir_list
     for path in paths:  # Every run is checked before any is repaired.
-      check_model(workdirs.load_run_config(path)[0], asked, f"workdir {path!r}")
+      check_model(run_lib.read_config(path)[0], asked, f"workdir {path!r}")
   rows, names = [], _run_names(paths)
   out = _OUT.value or os.path.join(paths[0], "inpaint")
   for path, name in zip(paths, names):

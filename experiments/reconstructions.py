@@ -10,13 +10,9 @@ from absl import app
 from absl import flags
 
 from genjax import cli
-from genjax import data as data_lib
-from genjax import families
 from genjax import logging as log_lib
-from genjax import replicas
-from genjax import workdirs
+from genjax import run as run_lib
 from genjax.data import pipeline
-from genjax.errors import GenjaxError
 
 _WORKDIRS = flags.DEFINE_list("workdirs", None, "Workdirs of models that reconstruct.")
 _NUM = flags.DEFINE_integer("num", 8, "Eval images (rows of the grid hold 8 images each).")
@@ -26,13 +22,9 @@ flags.mark_flags_as_required(["workdirs", "out"])
 
 def reconstructions(workdir: str, num: int):
   """(originals, reconstructions) of `workdir`'s first `num` eval images, both in [0, 1]."""
-  config, shape, classes = workdirs.load_run_config(workdir)
-  family = families.build(config, families.DataInfo(shape, classes))
-  if "reconstruct" not in family.predict:
-    raise GenjaxError(f"the {family.name!r} model in {workdir!r} does not reconstruct")
-  state = replicas.select(workdirs.restore_latest(family, config, workdir), 0, config)
-  dataset = data_lib.load(config.data)
-  eval_data = pipeline.eval_set(dataset, config.seed, config.data)
+  run = run_lib.open_run(workdir, needs=("reconstruct",))
+  config, family, state = run.config, run.family, run.restore(0)
+  dataset, eval_data = run.eval_set()
   x = eval_data["image"][:num]
   labels = (eval_data["label"][:num],) if family.num_classes else ()
   recon = jax.jit(family.predict["reconstruct"])(state, x, *labels)

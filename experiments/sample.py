@@ -17,6 +17,7 @@ from absl import flags
 
 from genjax import cli
 from genjax import logging as log_lib
+from genjax import run as run_lib
 from genjax import workdirs
 from genjax.data import smiles
 from genjax.errors import GenjaxError
@@ -55,7 +56,7 @@ def main(argv):
     if not out.endswith((".png", ".npy") + TEXT):
       raise GenjaxError(f"--out={out!r} must end in .png (grid), .npy (array), .smi or .csv"
                         " (SMILES of a sequence model)")
-    info = workdirs.run_data_info(_WORKDIR.value)
+    info = run_lib.read_data_info(_WORKDIR.value)
     if out.endswith(TEXT) and not info.is_sequence:
       raise GenjaxError(f"--out={out!r}: {_WORKDIR.value!r} holds an image model, not a SMILES"
                         " model: use .png or .npy")
@@ -73,7 +74,7 @@ def main(argv):
     elif out.endswith(".npy"):
       np.save(out, images)
     else:
-      config, image_shape, _ = workdirs.load_run_config(_WORKDIR.value)
+      config, image_shape, _ = run_lib.read_config(_WORKDIR.value)
       if len(image_shape) != 3:
         raise GenjaxError(f"{_WORKDIR.value!r} holds a model of {image_shape} points, not images:"
                           " use --out=FILE.npy")

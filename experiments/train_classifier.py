@@ -3,7 +3,7 @@
 
 The same training as experiments.main (checkpoints, resume, devices, num_seeds), for configs
 with model.name='classifier' only; it ends by printing the eval accuracy of the latest
-checkpoint. `genjax.workdirs.classifier(DIR)` then serves its features and class
+checkpoint. `genjax.run.classifier(DIR)` then serves its features and class
 probabilities (Frechet classifier distance, classifier score, class histograms).
 """
 from absl import app

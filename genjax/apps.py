@@ -12,11 +12,8 @@ import ml_collections
 
 from genjax import data as data_lib
 from genjax import families
-from genjax import replicas
+from genjax import run as run_lib
 from genjax import train
-from genjax import workdirs
-from genjax.data import pipeline
-from genjax.errors import GenjaxError
 
 
 class Trained(NamedTuple):
@@ -34,18 +31,10 @@ class Trained(NamedTuple):
 def load(workdir: str, needs: Sequence[str] = (), seed_index: int = 0) -> Trained:
   """The trained model of `workdir`; `needs` names predict functions the caller uses (a
   model lacking one is refused in one line naming the family)."""
-  config, shape, classes = workdirs.load_run_config(workdir)
-  family = families.build(config, families.DataInfo(shape, classes))
-  missing = [name for name in needs if name not in family.predict]
-  if missing:
-    raise GenjaxError(f"workdir {workdir!r} holds a {family.name!r} model, which has no"
-                      f" {', '.join(missing)}: use one that does"
-                      f" ({', '.join(sorted(families.FAMILIES))} provide different ones)")
-  replicas.check_index(seed_index, config, "--seed_index")
-  state = replicas.select(workdirs.restore_latest(family, config, workdir), seed_index, config)
-  dataset = data_lib.load(config.data)
-  eval_data = pipeline.eval_set(dataset, config.seed, config.data)
-  return Trained(workdir, config, family, state, dataset, eval_data)
+  run = run_lib.open_run(workdir, needs)
+  state = run.restore(seed_index)
+  dataset, eval_data = run.eval_set()
+  return Trained(workdir, run.config, run.family, state, dataset, eval_data)
 
 
 def train_or_reuse(config, workdir: str, needs: Sequence[str] = ()) -> Trained:

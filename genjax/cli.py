@@ -80,13 +80,13 @@ def saved_config(path: str) -> ml_collections.ConfigDict:
   """The config a run saved (DIR/config.json), as a workdir's is read (today's layout, newer
   fields filled), lists as tuples and each network's optimizer overrides typed again: the
   config of a config file, to rerun the run."""
-  from genjax import workdirs  # pylint: disable=g-import-not-at-top  (jax: only here)
+  from genjax import run as run_lib  # pylint: disable=g-import-not-at-top
   with open(path) as f:
     saved = json.load(f)
   if not isinstance(saved, dict) or not {"model", "data"} <= set(saved):
     raise ValueError("not a run's config.json (it has no model and data sections)")
   saved = _tuples(schema.upgrade(saved))
-  config = ml_collections.ConfigDict({**workdirs.NEWER_FIELDS, **saved})
+  config = ml_collections.ConfigDict({**run_lib.NEWER_FIELDS, **saved})
   for name, section in saved.get("optim", {}).items():
     if isinstance(section, dict):  # Unset (None) fields: typed placeholders, as in configs.
       config.optim[name] = schema.net_optim(**{k: v for k, v in section.items() if v is not None})

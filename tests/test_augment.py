@@ -10,7 +10,7 @@ import pytest
 from configs import dcgan_digits
 from genjax.applications import augment
 from genjax import data as data_lib
-from genjax import workdirs
+from genjax import run as run_lib
 from genjax.errors import GenjaxError
 from tests.conftest import assert_one_line_error
 from tests.conftest import run_main
@@ -133,7 +133,7 @@ def test_pseudo_generators_train_on_the_whole_split_labelled_by_the_real_classif
   gen_config = json.loads((workdir / "gen/cvae_pseudo_N5_seed0/config.json").read_text())
   split = data_lib.load(augment.npz_config(tiny(), gen_config["data"]["path"], 360).data)
   np.testing.assert_array_equal(split.train_images, digits.train_images)
-  fn, _ = workdirs.classifier(str(workdir / "clf/real_N5_seed0"))
+  fn, _ = run_lib.classifier(str(workdir / "clf/real_N5_seed0"))
   predicted = fn(data_lib.files.unit_float(digits.train_images))["probs"].argmax(-1)
   pick = augment.draw_subset(digits.train_labels, 5, 0, 10)
   np.testing.assert_array_equal(split.train_labels[pick], digits.train_labels[pick])
@@ -163,7 +163,7 @@ def test_a_retrained_real_classifier_relabels_the_pseudo_split(study, tmp_path):
   config.seed = 1   # The only change: 'real' retrains.
   _, _, digits = augment.plan(config, [], {}, [])
   augment.run_seed(str(workdir), config, {}, {}, digits, 5, 0, 0.5, 20, ("pseudo",))
-  fn, _ = workdirs.classifier(str(workdir / "clf/real_N5_seed0"))
+  fn, _ = run_lib.classifier(str(workdir / "clf/real_N5_seed0"))
   predicted = fn(data_lib.files.unit_float(digits.train_images))["probs"].argmax(-1)
   rest = np.setdiff1d(np.arange(len(predicted)),
                       augment.draw_subset(digits.train_labels, 5, 0, 10))

@@ -15,8 +15,8 @@ import pytest
 from genjax import data as data_lib
 from genjax import evaluators
 from genjax import families
+from genjax import run as run_lib
 from genjax import train
-from genjax import workdirs
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
 from genjax.families import DataInfo, Family
@@ -57,7 +57,7 @@ def test_a_ci_sized_run_reaches_its_accuracy(trained):
 
 def test_the_workdir_serves_features_and_probabilities(trained):
   workdir, stdout = trained
-  fn, info = workdirs.classifier(workdir, batch_size=100)
+  fn, info = run_lib.classifier(workdir, batch_size=100)
   assert info.image_shape == (8, 8, 1) and info.num_classes == 10 and info.feature_dim == 128
   assert info.step == 800 and re.fullmatch(r"[0-9a-f]{64}", info.weights_sha256)
   config = ml_collections.ConfigDict(json.load(open(os.path.join(workdir, "config.json"))))
@@ -68,7 +68,7 @@ def test_the_workdir_serves_features_and_probabilities(trained):
   assert out["probs"].shape == (250, 10) and out["probs"].dtype == np.float32
   np.testing.assert_allclose(out["probs"].sum(-1), 1.0, rtol=1e-5)
   assert np.mean(out["probs"].argmax(-1) == labels) >= CI_ACCURACY - 0.03
-  again, _ = workdirs.classifier(workdir, batch_size=7)  # Batching does not change the outputs.
+  again, _ = run_lib.classifier(workdir, batch_size=7)  # Batching does not change the outputs.
   np.testing.assert_allclose(again(x)["probs"], out["probs"], rtol=1e-5, atol=1e-6)
   np.testing.assert_allclose(again(x[:3])["features"], out["features"][:3], rtol=1e-5, atol=1e-5)
   with pytest.raises(GenjaxError, match=r"takes images of shape \[N, 8, 8, 1\], got \(4, 8, 8\)"):
@@ -79,22 +79,22 @@ def test_the_workdir_serves_features_and_probabilities(trained):
 
 def test_the_loader_refuses_other_workdirs_in_one_line(tmp_path):
   with pytest.raises(GenjaxError, match=r"^workdir .* has no readable config.json[^\n]*$"):
-    workdirs.classifier(str(tmp_path / "nothing"))
+    run_lib.classifier(str(tmp_path / "nothing"))
   vae = tmp_path / "vae"
   vae.mkdir()
   (vae / "config.json").write_text(json.dumps({"model": {"name": "vae"}}))
   (vae / "data_info.json").write_text(json.dumps({"image_shape": [8, 8, 1], "num_classes": 10}))
   with pytest.raises(GenjaxError, match=r"^workdir .* holds a 'vae' model, not a classifier:"
                                         r" train one with experiments.train_classifier$"):
-    workdirs.classifier(str(vae))
+    run_lib.classifier(str(vae))
 
 
 def test_the_accuracy_evaluator_is_the_by_hand_computation(trained):
   workdir, _ = trained
-  config, image_shape, num_classes = workdirs.load_run_config(workdir)
+  config, image_shape, num_classes = run_lib.read_config(workdir)
   config.evals.accuracy.batch_size = 100  # 360 eval digits: 3 full batches and one of 60.
   family = families.build(config, DataInfo(image_shape, num_classes))
-  state = workdirs.restore_latest(family, config, workdir)
+  state = run_lib.restore_latest(family, config, workdir)
   eval_data = pipeline.eval_set(data_lib.load(config.data), config.seed, config.data)
   result = evaluators.run(evaluators.build(config, family), state, eval_data)
   logits = np.asarray(family.predict["logits"](state, eval_data["image"]), np.float64)

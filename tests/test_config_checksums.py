@@ -16,7 +16,6 @@ import sys
 
 import jax
 import flax
-import numpy as np
 import pytest
 
 from genjax import train

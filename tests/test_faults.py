@@ -19,6 +19,7 @@ import pytest
 from genjax import checkpoint
 from genjax import families
 from genjax import replicas
+from genjax import run as run_lib
 from genjax import train
 from genjax import workdirs
 from genjax.errors import GenjaxError
@@ -43,13 +44,13 @@ def _main(workdir, *extra):
 
 
 def _config_and_family(workdir):
-  config, shape, classes = workdirs.load_run_config(workdir)
+  config, shape, classes = run_lib.read_config(workdir)
   return config, families.build(config, families.DataInfo(shape, classes))
 
 
 def _final_state(workdir):
   config, family = _config_and_family(workdir)
-  return jax.tree.leaves(jax.device_get(workdirs.restore_latest(family, config, workdir)))
+  return jax.tree.leaves(jax.device_get(run_lib.restore_latest(family, config, workdir)))
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import pytest
 from configs import seq_aae_moses_cpu
 from genjax import data as data_lib
 from genjax import families
+from genjax import run as run_lib
 from genjax import train
 from genjax import workdirs
 from genjax.data import smiles
@@ -245,7 +246,7 @@ def trained(tmp_path_factory):
   config.optim.learning_rate = 3e-3
   workdir = str(tmp_path_factory.mktemp("seq") / "run")
   state = train.train_and_evaluate(config, workdir)
-  family = families.build(config, workdirs.run_data_info(workdir))
+  family = families.build(config, run_lib.read_data_info(workdir))
   return family, state, workdir, family.init_state(0)
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
+from genjax import run as run_lib
 from genjax import train
-from genjax import workdirs
 from genjax.errors import GenjaxError
 from tests.conftest import eleven_step_epochs, tiny
 
@@ -29,7 +29,7 @@ def test_training_writes_checkpoints_events_samples_and_config(tmp_path):
   samples = sorted(os.listdir(os.path.join(workdir, "samples")))
   assert samples == ["reconstructions_0000010.png", "reconstructions_0000020.png",
                      "samples_0000010.png", "samples_0000020.png"]
-  config, image_shape, num_classes = workdirs.load_run_config(workdir)
+  config, image_shape, num_classes = run_lib.read_config(workdir)
   assert config.num_steps == 20 and image_shape == (8, 8, 1) and num_classes == 10
 
 

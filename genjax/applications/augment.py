@@ -57,17 +57,10 @@ from absl import logging
 import jax
 import jax.numpy as jnp
 import numpy as np
-from configs import cgan_mnist10k
-from configs import cvae_mnist10k
-from configs import dcgan_digits
-from configs import default
-from configs import vaegan_digits
-from configs import vaegan_mnist10k
 from genjax import apps
 from genjax import data as data_lib
-from genjax import families
 from genjax import latent_prior
-from genjax import replicas
+from genjax import run as run_lib
 from genjax import train
 from genjax import workdirs
 from genjax.data import pipeline
@@ -75,14 +68,13 @@ from genjax.errors import GenjaxError
 from genjax.families import classifier
 
 
-# name -> (family, conditioning it gets when its config has none, {data: config builder}).
+# name -> (family, conditioning it gets when its config has none). The shipped configs each
+# trains by default ({name: {data kind: config builder}}) are the main's to pass
+# (experiments/augment.py): the library does not import configs/.
 GENERATORS = {
-    "cvae": ("vae", "concat", {"digits": default.get_config,
-                               "mnist10k": cvae_mnist10k.get_config}),
-    "cgan": ("gan", "projection", {"digits": dcgan_digits.get_config,
-                                   "mnist10k": cgan_mnist10k.get_config}),
-    "cvaegan": ("vaegan", "projection", {"digits": vaegan_digits.get_config,
-                                         "mnist10k": vaegan_mnist10k.get_config}),
+    "cvae": ("vae", "concat"),
+    "cgan": ("gan", "projection"),
+    "cvaegan": ("vaegan", "projection"),
 }
 
 
@@ -158,7 +150,7 @@ def mixed(real_x, real_y, gen_x, gen_y, mix: float):
 def pseudo_labels(classifier_workdir: str, train_x01, pick, true_y):
   """int32[N]: the argmax of the classifier in `classifier_workdir` on `train_x01` (float
   [N, H, W, C] in [0, 1]), except at the labelled indices `pick`, which keep `true_y`."""
-  fn, _ = workdirs.classifier(classifier_workdir)
+  fn, _ = run_lib.classifier(classifier_workdir)
   labels = fn(train_x01)["probs"].argmax(-1).astype(np.int32)
   labels[pick] = true_y
   jax.clear_caches()
@@ -185,18 +177,20 @@ def data_kind(classifier_config) -> str:
   return ""
 
 
-def generator_config(name: str, given, kind: str):
-  """The config generator `name` trains (`given`, or the shipped one for `kind`), made
-  conditional; one-line errors for an unknown name or a config of another family."""
+def generator_config(name: str, given, kind: str, shipped=None):
+  """The config generator `name` trains (`given`, or `shipped[name][kind]()`, the shipped one
+  for data of `kind`), made conditional; one-line errors for an unknown name or a config of
+  another family."""
   if name not in GENERATORS:
     raise GenjaxError(f"unknown generator {name!r}: valid are {', '.join(GENERATORS)} (or"
                       " NAME=DIR in --generator_workdirs)")
-  family, conditioning, builders = GENERATORS[name]
+  family, conditioning = GENERATORS[name]
   if given is None:
-    if not kind:
+    builder = (shipped or {}).get(name, {}).get(kind)
+    if builder is None:
       raise GenjaxError(f"no shipped {name} config fits the classifier's data: give"
                         f" --{name}_config")
-    given = builders[kind]()
+    given = builder()
   config = copy.deepcopy(given)
   if config.model.name != family:
     raise GenjaxError(f"--{name}_config has model.name={config.model.name!r}: {name} is a"
@@ -208,8 +202,8 @@ def generator_config(name: str, given, kind: str):
 
 def check_generator_workdir(name: str, path: str, shape, num_classes: int) -> None:
   """Refuses a reused generator that cannot sample the classifier's classes and images."""
-  config, image_shape, classes = workdirs.load_run_config(path)
-  family = families.build(config, families.DataInfo(image_shape, classes))
+  family = run_lib.open_run(path).family
+  image_shape, classes = family.data_info.shape, family.data_info.num_classes
   if "sample" not in family.predict or not family.num_classes:
     raise GenjaxError(f"--generator_workdirs {name}={path}: its {family.name!r} model is not a"
                       " class-conditional generator (train one with model.conditioning set)")
@@ -235,9 +229,8 @@ def sample_classes(workdir: str, per_class: int, num_classes: int, seed: int,
   """(images x01 float32[K * per_class, H, W, C], labels int32[...]): `per_class` samples of
   each class from the latest checkpoint of `workdir` (replica 0), in [0, 1], drawn from
   `prior` (a latent_prior spec; a mixture is fitted to the run's own training data)."""
-  config, shape, classes = workdirs.load_run_config(workdir)
-  family = families.build(config, families.DataInfo(shape, classes))
-  state = replicas.select(workdirs.restore_latest(family, config, workdir), 0, config)
+  run = run_lib.open_run(workdir)
+  config, family, state = run.config, run.family, run.restore(0)
   fn = latent_prior.sampler(family, state, config.data, prior)
   key = jax.random.PRNGKey(seed)
   images = [fn(state, jax.random.fold_in(key, c), per_class, jnp.full((per_class,), c, jnp.int32))
@@ -337,22 +330,22 @@ def check_prior(prior: str, generators, reused) -> None:
                       f" training data: {', '.join(gans)} has no encoder (use --generators="
                       "cvae,cvaegan, or --generator_prior=standard)")
   for name, path in reused.items():
-    config, shape, classes = workdirs.load_run_config(path)
     try:
-      latent_prior.check(families.build(config, families.DataInfo(shape, classes)), prior)
+      latent_prior.check(run_lib.open_run(path).family, prior)
     except GenjaxError as e:
       raise GenjaxError(f"--generator_workdirs {name}={path}: {e}") from None
 
 
-def plan(classifier_config, generators, gen_configs, gen_workdirs):
+def plan(classifier_config, generators, gen_configs, gen_workdirs, shipped=None):
   """({name: config to train or None}, {name: reused dir}, dataset), every flag checked
-  before anything trains."""
+  before anything trains (`shipped`: as `generator_config`'s)."""
   classifier.check_trainable(classifier_config, "--classifier_config: experiments.augment")
   dataset = data_lib.load(classifier_config.data)
   if dataset.train_labels is None or not dataset.num_classes:
     raise GenjaxError(f"data.name={classifier_config.data.name!r} has no labels to classify")
   kind = data_kind(classifier_config)
-  to_train = {name: generator_config(name, gen_configs.get(name), kind) for name in generators}
+  to_train = {name: generator_config(name, gen_configs.get(name), kind, shipped)
+              for name in generators}
   reused = parse_workdirs(gen_workdirs)
   for name, path in reused.items():
     if name in to_train:
@@ -441,11 +434,14 @@ def summarize(name: str, accs, real) -> dict:
 
 def study(classifier_config, study_dir, generators, gen_configs, gen_workdirs, labels_per_class,
           seeds: int, mix: float, samples_per_class: int, generator_data=("labelled",),
-          prior: str = latent_prior.STANDARD) -> dict:
-  """Trains (or reuses) every run of the study; the report (and the figures' samples)."""
+          prior: str = latent_prior.STANDARD, shipped=None) -> dict:
+  """Trains (or reuses) every run of the study; the report (and the figures' samples).
+  `shipped`: {generator: {data kind: config builder}}, the configs trained where
+  `gen_configs` names none (experiments/augment.py passes the shipped ones)."""
   started = time.perf_counter()
   check_flags(seeds, mix, samples_per_class, generator_data)
-  to_train, reused, dataset = plan(classifier_config, generators, gen_configs, gen_workdirs)
+  to_train, reused, dataset = plan(classifier_config, generators, gen_configs, gen_workdirs,
+                                   shipped)
   check_prior(prior, to_train, reused)
   ns = check_labels_per_class(labels_per_class, dataset.train_labels, dataset.num_classes)
   rows, samples, pseudo_accuracy = [], {}, {}

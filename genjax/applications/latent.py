@@ -46,7 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 from genjax import apps
 from genjax import logging as log_lib
-from genjax import workdirs
+from genjax import run as run_lib
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
 
@@ -351,6 +351,6 @@ def _models(config, workdir, workdir_list):
     return [(workdir, lambda: apps.train_or_reuse(config, workdir, needs))]
   models = []
   for path in workdir_list:
-    check_model(workdirs.load_run_config(path)[0], f"workdir {path!r}")
+    check_model(run_lib.read_config(path)[0], f"workdir {path!r}")
     models.append((path, lambda path=path: apps.load(path, needs)))
   return models

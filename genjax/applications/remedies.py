@@ -24,11 +24,10 @@ import jax
 
 from genjax import apps
 from genjax import evaluators
-from genjax import families
 from genjax import replicas
+from genjax import run as run_lib
 from genjax import schema
 from genjax import train
-from genjax import workdirs
 from genjax.errors import GenjaxError
 from genjax.families import gan
 
@@ -124,8 +123,7 @@ def run(config, workdir: str, seeds: int, variants, extractor_path: str = "",
     cfg = variant_config(config, name, seeds)
     state, seconds = timed_training(cfg, f"{workdir}/{name}")
     cfg.evals = evals
-    _, shape, classes = workdirs.load_run_config(f"{workdir}/{name}")
-    family = families.build(cfg, families.DataInfo(shape, classes))
+    family = run_lib.open_run(f"{workdir}/{name}", config=cfg).family
     scorers = evaluators.build(cfg, family)
     results = replicas.evaluate(lambda s, x: evaluators.run(scorers, s, x), state, None, cfg)
     jax.clear_caches()

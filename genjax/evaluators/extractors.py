@@ -10,7 +10,7 @@
 import os
 from typing import Callable, NamedTuple, Optional, Tuple
 
-
+from genjax import run as run_lib
 from genjax.errors import GenjaxError
 
 
@@ -33,11 +33,10 @@ def _inception(path: str, batch_size: int) -> Extractor:
 
 
 def _classifier(path: str, batch_size: int) -> Extractor:
-  from genjax import workdirs  # pylint: disable=g-import-not-at-top
   if not path:
     raise GenjaxError("the classifier extractor needs path=<workdir of experiments."
                       "train_classifier> (e.g. train configs/classifier_mnist10k.py)")
-  fn, info = workdirs.classifier(os.path.expanduser(path), batch_size)
+  fn, info = run_lib.classifier(os.path.expanduser(path), batch_size)
   return Extractor(fn, tuple(info.image_shape),
                    f"classifier:{os.path.abspath(os.path.expanduser(path))}@{info.step}"
                    f":sha256={info.weights_sha256[:16]}", probs=True)

@@ -1,7 +1,7 @@
 """The classifier family: a small CNN (`genjax.models.classifier`) trained with label-smoothed
 cross-entropy on labelled images, for the evaluation suite: its penultimate features feed a
 Frechet classifier distance, its softmax the classifier score and class histograms of samples
-(`genjax.workdirs.classifier` turns a trained workdir into that feature extractor).
+(`genjax.run.classifier` turns a trained workdir into that feature extractor).
 
 Pieces: `translate` (random shifts, zero fill), `dropout_keep` (an explicit dropout mask).
 Keys, off the step's `rng`: 'augment' (the shifts), 'dropout' (the mask); both drawn per
