@@ -1,5 +1,5 @@
 """Reference values of the sample metrics: real data against real data, and against broken
-"generators", so a model's numbers can be read (README, "Evaluation").
+"generators", so a model's numbers can be read (docs/evaluation.md).
 
 python -m experiments.metric_baselines --config=configs/vae_mnist10k.py \
     --extractor=classifier --extractor_path=/tmp/genjax/classifier_mnist10k --num=2000

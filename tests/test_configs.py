@@ -67,7 +67,7 @@ def test_config_builds_its_model(name, monkeypatch):
 
 
 def test_the_plain_mnist_dcgan_critic_has_no_batch_norm_and_the_conditional_ones_keep_it():
-  """dcgan_mnist10k.py measured better without batch norm in D (README, "Images"); the
+  """dcgan_mnist10k.py measured better without batch norm in D (docs/images.md, "Images"); the
   self-conditioned and class-conditional DCGANs keep the critic their figures were run with."""
   get = lambda name: importlib.import_module(f"configs.{name}").get_config()
   assert not get("dcgan_mnist10k").model.discriminator.batch_norm

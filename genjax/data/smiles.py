@@ -210,7 +210,7 @@ def _molecules(flat: np.ndarray) -> int:
 
 def subset_indices(total: int, num: int) -> np.ndarray:
   """Sorted indices of `num` of `total` molecules drawn uniformly without replacement with
-  numpy's RandomState(0) (the draw of the MOSES known answers in the README), all of them when
+  numpy's RandomState(0) (the MOSES known answers' draw, docs/molecules.md), all of them when
   num is 0 or >= total. A draw, not the first `num`: MOSES' split files are ordered (the
   first 10,000 test molecules lie FCD 3.5 from a random 10,000, two random 10,000s 0.25)."""
   if not num or num >= total:

@@ -20,7 +20,7 @@ With no valid sample all but valid are NaN; FCD needs 2+ valid samples (else NaN
 The reference statistics (ChemNet mean and covariance, fingerprints, fragment and scaffold
 counts, properties) are computed at the first evaluation, kept in memory and cached on disk in
 `cache_dir` ('': not on disk), keyed by the SMILES, RDKit's version and ChemNet's weights
-(`moses.reference_stats`); the README gives measured costs. MOSES' protocol is 30,000 samples
+(`moses.reference_stats`); docs/molecules.md gives measured costs. MOSES' protocol is 30,000 samples
 against the whole test sets (num_reference=0).
 """
 import functools
