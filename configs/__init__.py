@@ -1,4 +1,7 @@
-"""Shipped configs (each module's `get_config()`) and what several of them share."""
+"""Shipped configs (each module's `get_config()`): every one starts from one family default
+(configs/families/<family>.py, every field documented there) and sets its recipe explicitly.
+Here: the data paths and the evaluator several of them share."""
+import ml_collections
 
 MNIST10K = "../shared/data/mnist10k"  # Relative to the repository root, where mains run.
 
@@ -12,3 +15,21 @@ def use_mnist10k(data) -> None:
   data.num_eval = 2000
 
 MOSES = "../shared/data/moses"  # The MOSES splits (or the molsets wheel), from the repository root.
+# data.length_buckets for MOSES molecules: token widths (characters + BOS, EOS) holding ~13%,
+# 25%, 32%, 23%, 6% of the training set; the last 0.6% run at the full 59.
+MOSES_LENGTH_BUCKETS = (32, 36, 40, 44, 48)
+
+# The workdir of configs/classifier_mnist10k.py's run, where the MNIST-10k model configs' FCD
+# evaluator (fcd_evaluator) finds its classifier.
+CLASSIFIER_MNIST10K = "/tmp/genjax/classifier_mnist10k"
+
+
+def fcd_evaluator(**options) -> ml_collections.ConfigDict:
+  """The `features` evaluator the MNIST-10k model configs log: FCD (eval/classifier/fid),
+  KID, classifier score and class histogram of 2,000 samples in the MNIST-10k classifier's
+  features, against the 2,000 eval images; `options` override or add evaluator options
+  (e.g. num_samples, prior). Train the classifier first:
+  python -m experiments.train_classifier --workdir=/tmp/genjax/classifier_mnist10k"""
+  return ml_collections.ConfigDict({
+      **dict(type="features", every_steps=0, extractor="classifier", path=CLASSIFIER_MNIST10K,
+             metrics="fid,kid,score,classes", num_samples=2000), **options})

@@ -1,121 +1,20 @@
-"""Default: an MLP VAE on the embedded `digits` dataset (8x8, sklearn), a minute on CPU."""
-import ml_collections
+"""The main's default: an MLP VAE (64-256-16, ReLU, Bernoulli likelihood) on the embedded
+`digits` dataset (8x8, sklearn), dynamically binarized: exactly the VAE family default
+(configs/families/vae.py, where every field is documented). Results: README / docs."""
+from configs.families import vae
 
 
 def get_config():
-  config = ml_collections.ConfigDict()
-  config.seed = 0
-  config.num_seeds = 1  # S > 1 trains S replicas (seeds seed..seed+S-1) in one vmapped program.
+  config = vae.get_config()
+  config.data.name = "digits"
+  config.data.dynamic_binarization = True
   config.num_steps = 3000
   config.batch_size = 128
-  config.steps_per_call = 50  # Train steps per compiled call (lax.scan).
-  config.parallel = "jit"  # 'jit' (a sharded global step) or 'pmap' (per-device, pmean).
-  config.dtype = "float32"  # Compute dtype: 'float32' or 'bfloat16' (params stay float32).
-  config.log_every = 250
-  config.eval_every = 1500
-  config.checkpoint_every = 1500
-  config.max_to_keep = 3
-  config.skip_nonfinite = False  # True: a step with a NaN/inf loss or update leaves the state.
-  # Workdirs (comma-separated) of trained runs whose networks start this one: each network
-  # this model shares with one (encoder, decoder, disc, ...) is copied at step 0.
-  config.init_from = ""
-  # Multi-process runs: every process gets the same config except process_id.
-  config.distributed = ml_collections.ConfigDict(dict(
-      num_processes=1, process_id=0, coordinator_address="",  # 'host:port' of process 0.
-      auto=False))  # True: jax.distributed.initialize() detects them (SLURM, TPU pods, ...).
-
-  config.data = ml_collections.ConfigDict(dict(
-      name="digits",            # 'digits', 'idx', 'npz', 'smiles', 'ring8', 'grid25' or a
-                                # tfds image dataset ('mnist', ...).
-      path="",                  # idx/npz: the images file; smiles: a .csv(.gz)/.smi file, a
-                                # folder of split files or the molsets wheel.
-      labels_path="",           # idx: optional labels file.
-      num_eval=2000,            # idx/npz/smiles file: the last num_eval examples are the
-                                # eval split (smiles folder/wheel: the eval split's first)...
-      shuffle_split=False,      # ...or a random num_eval, drawn with split_seed.
-      split_seed=0,
-      train_split="train",      # tfds split names (smiles: a folder's or wheel's files).
-      eval_split="test",
-      tfds_data_dir="",         # '' = tfds' default (~/tensorflow_datasets or $TFDS_DATA_DIR).
-      image_size=0,             # 0 keeps the native size; else pad/resize to image_size^2.
-      value_range="0,1",        # '0,1' or '-1,1'.
-      dynamic_binarization=True,  # A fresh Bernoulli draw of every pixel per batch.
-      radius=1.0,               # ring8: circle radius.
-      spacing=2.0,              # grid25: distance between neighbouring modes.
-      std=0.01,                 # ring8/grid25: standard deviation of each mode.
-      # Where batches come from: 'device' (the train set on every device), 'host' (each
-      # process holds its shards in host memory and feeds batches ahead of the steps), or
-      # 'auto': host when the train set is over device_limit_mb, or with several processes
-      # and num_shards > 1. Both give the same batches.
-      placement="auto",
-      device_limit_mb=1024,
-      num_shards=1,             # Equal shards of the train set; every batch takes the same
-                                # share of each. Processes split them: use a multiple of
-                                # the process count. Changes the batch order.
-      prefetch=2,               # host: train calls' batches prepared ahead.
-      exclude_labels="",        # '3' or '3,5': train without these classes (the eval split
-                                # keeps them), as in one-class-out anomaly detection.
-      max_length=0,             # smiles: characters per molecule (0: the longest in train).
-      max_train=0,              # smiles: keep a random draw of max_train training molecules
-                                # (seed 0, file order kept; 0: all).
-      length_buckets=(),        # smiles: token widths, e.g. (32, 36, 40, 44, 48): each step
-                                # takes molecules of similar length and runs at the smallest
-                                # width that holds its longest (same result, less padding).
-      mutation_rate=0.0,        # train images only: each pixel replaced by U(0, 1) with this
-                                # probability (Ren et al. 2019's background model).
-      pseudo_labels="",         # 'kmeans<K>': balanced k-means clusters of the train images
-                                # as classes (a self-conditioned GAN; genjax/data/pseudo_labels.py).
-  ))
-  config.model = ml_collections.ConfigDict(dict(
-      name="vae",
-      train_step="",            # 'module.function': a forked step (README, "Extending it").
-      latent_dim=16,
-      conditioning="none",      # 'concat': a conditional VAE (labels into encoder and decoder).
-      encoder=dict(
-          net="mlp",            # 'mlp' or 'conv'.
-          hidden=(256,),        # MLP widths; a conv net's dense layer has hidden[0] units.
-          channels=(32, 64),    # Conv widths, one stride-2 layer each.
-          activation="relu",    # relu, elu, gelu, swish.
-      ),
-      decoder=dict(
-          net="mlp",
-          hidden=(256,),        # MLP widths from the latent outward (conv: the dense layer).
-          channels=(64, 32),    # Transposed-conv widths from the coarse grid outward.
-          activation="relu",
-          likelihood="bernoulli",  # 'bernoulli' (data in [0,1]) or 'gaussian'.
-          learn_scale=False,    # gaussian: learn a per-channel log std...
-          log_scale=-2.0,       # ...starting from (or fixed at) this value.
-          ar_channels=0,        # >0 adds a local autoregressive head (binary images).
-          ar_kernel=5,          # Its causal window is ar_kernel x ar_kernel...
-          ar_layers=2,          # ...then this many residual per-pixel layers,
-          ar_features=8,        # fed by this many decoder features per pixel.
-      ),
-  ))
-  # One section per objective: a family reads its own (a VAE-GAN reads several).
-  config.loss = ml_collections.ConfigDict(dict(
-      vae=dict(
-          name="elbo",          # A key of genjax.losses.VAE_OBJECTIVES: 'elbo', 'iwae'.
-          beta=1.0,             # KL weight of 'elbo'.
-          num_samples=1,        # Posterior samples per example.
-      ),
-  ))
-  # Every network's optimizer; config.optim.<net> (a schema.net_optim section, e.g. the GAN's
-  # optim.gen and optim.disc) overrides any of these fields for one network.
-  config.optim = ml_collections.ConfigDict(dict(
-      learning_rate=1e-3, schedule="constant", warmup_steps=0, final_lr_fraction=0.0,
-      grad_clip_norm=0.0, weight_decay=0.0, b1=0.9, b2=0.999,
-  ))
-  config.eval = ml_collections.ConfigDict(dict(
-      num_samples_png=64,       # Sample grid (and half as many reconstruction pairs) per eval;
-                                # 0: no picture grids.
-  ))
-  # Evaluators (genjax/evaluators): name -> {type, every_steps (0: eval_every), options}.
-  config.evals = ml_collections.ConfigDict(dict(
-      nll=dict(type="nll",      # IWAE NLL and -ELBO on the first iwae_examples eval images.
-               every_steps=0,
-               batch_size=100,
-               iwae_samples=1000,   # k of the importance-sampled NLL.
-               iwae_chunk=100,      # Samples per decoder call (memory).
-               iwae_examples=360),  # Eval images the NLL is estimated on.
-  ))
+  config.eval_every = config.checkpoint_every = 1500
+  config.model.latent_dim = 16
+  config.model.encoder.net = config.model.decoder.net = "mlp"
+  config.model.encoder.hidden = config.model.decoder.hidden = (256,)
+  config.loss.vae.name = "elbo"
+  config.optim.learning_rate = 1e-3
+  config.optim.schedule = "constant"
   return config

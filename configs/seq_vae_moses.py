@@ -6,19 +6,17 @@ gradients clipped at norm 50, KL weight annealed linearly 0 -> 0.05 over the 100
 Data: `data.path` names a folder of `train`/`test`/`test_scaffolds` split files (.csv.gz) or
 the molsets wheel; the default is ../shared/data/moses, relative to the repository root where
 mains run. Evaluated by the `moses` evaluator (valid, unique, novelty, FCD/SNN/Frag/Scaf
-against test and test_scaffolds, IntDiv, filters, properties).
+against test and test_scaffolds, IntDiv, filters, properties). Results: README / docs.
 """
-import ml_collections
-
 import configs
-from configs import default
+from configs.families import seq_vae
 
 TRAIN_MOLECULES = 1_584_663
 EPOCHS = 100
 
 
 def get_config():
-  config = default.get_config()
+  config = seq_vae.get_config()
   config.data.update(name="smiles", path=configs.MOSES, train_split="train", eval_split="test",
                      num_eval=2000, max_length=0, max_train=0, dynamic_binarization=False)
   config.batch_size = 512
@@ -26,28 +24,14 @@ def get_config():
   config.steps_per_call = 50
   config.log_every = 500
   config.eval_every = config.checkpoint_every = 10_000
-  config.model = ml_collections.ConfigDict(dict(
-      name="seq_vae",
-      train_step="",            # 'module.function': a forked step (README, "Extending it").
-      latent_dim=128,
-      embed_dim=0,              # Token embedding width (0: the vocabulary size, as MOSES'
-                                # one-hot-initialised embedding).
-      # type 'gru' (MOSES'), or 'transformer': `layers` pre-LN blocks of `heads` heads at
-      # width `hidden`, mean-pooled (layers and heads are read by the transformer only).
-      encoder=dict(type="gru", hidden=256, bidirectional=False, layers=2, heads=4),
-      decoder=dict(hidden=512, layers=3),
-  ))
-  config.loss = ml_collections.ConfigDict(dict(
-      seq_vae=dict(kl_start=0.0, kl_end=0.05, kl_anneal_steps=0),  # 0: over num_steps.
-  ))
-  config.optim.update(learning_rate=3e-4, grad_clip_norm=50.0)
-  # The MOSES metrics (genjax/evaluators/moses.py) of 1,000 samples every eval_every steps and
-  # at the end, against 10,000 molecules drawn from test and test_scaffolds (their
-  # statistics computed on the first evaluation, then cached on disk). MOSES' own protocol, on
-  # a workdir: experiments.evaluate --workdir=DIR --set=evals.moses.num_samples=30000
+  config.model.latent_dim = 128
+  config.model.encoder.update(type="gru", hidden=256, bidirectional=False)
+  config.model.decoder.update(hidden=512, layers=3)
+  config.loss.seq_vae.update(kl_start=0.0, kl_end=0.05, kl_anneal_steps=0)  # 0: over num_steps.
+  config.optim.update(learning_rate=3e-4, schedule="constant", grad_clip_norm=50.0)
+  # The MOSES metrics of 1,000 samples every eval_every steps and at the end, against 10,000
+  # molecules drawn from test and test_scaffolds. MOSES' own protocol, on a workdir:
+  # experiments.evaluate --workdir=DIR --set=evals.moses.num_samples=30000
   # --set=evals.moses.num_reference=0. Needs RDKit and ChemNet's weights (README, "Molecules").
-  config.evals = ml_collections.ConfigDict(dict(
-      moses=dict(type="moses", every_steps=0, metrics="all", num_samples=1000,
-                 num_reference=10_000, scaffold_split="test_scaffolds"),
-  ))
+  config.evals.moses.update(every_steps=0, num_samples=1000, num_reference=10_000)
   return config

@@ -81,8 +81,8 @@ TINY_FLAGS = ["--config=configs/default.py", "--config.num_steps=20", "--config.
 
 
 def ring8_recipe_before(config):
-  """The ring recipe before annealed instance noise and the cosine decay (README, "GAN
-  benchmarks"): per-layer noise in G (0.1), a constant rate, no instance noise."""
+  """The ring recipe before annealed instance noise and the cosine decay (docs/images.md,
+  "GAN benchmarks"): per-layer noise in G (0.1), a constant rate, no instance noise."""
   config.optim.schedule = "constant"
   config.loss.gan.instance_noise, config.loss.gan.instance_noise_steps = 0.0, 0
   config.model.generator.noise_injection = 0.1
