@@ -4,7 +4,9 @@ VAE objectives take the `terms` of a batch (see `genjax.families.vae.posterior_t
   log_px_SxB  log p(x|z_s)        log_pz_SxB  log p(z_s)
   log_qz_SxB  log q(z_s|x)        kl_B        KL(q(z|x) || p(z)), analytic
 for S posterior samples z_s per example, and return (scalar loss, metrics dict).
-Register a new one in VAE_OBJECTIVES and select it with `config.loss.vae.name`.
+Register a new one in VAE_OBJECTIVES and select it with `config.loss.vae.name`; the other
+fields of `config.loss.vae` that it takes as keywords are passed to it (hyperparameters), and
+`step` (the train step) and `axis` (pmap's axis) when it takes them.
 """
 import math
 from typing import Callable, NamedTuple
@@ -53,17 +55,39 @@ def iwae_bound(log_w_SxB):
   return jax.nn.logsumexp(log_w_SxB, axis=0) - math.log(log_w_SxB.shape[0])
 
 
-def elbo(terms, beta: float = 1.0):
-  """Negative (beta-)ELBO with the analytic KL: E_q[-log p(x|z)] + beta KL."""
+def kl_per_dimension(mean_BxZ, log_std_BxZ):
+  """KL(N(mean, exp(log_std)^2) || N(0, 1)) of each latent dimension, nats: float[B, Z]."""
+  return 0.5 * (mean_BxZ**2 + jnp.exp(2 * log_std_BxZ) - 1.0 - 2 * log_std_BxZ)
+
+
+def elbo(terms, beta: float = 1.0, kl_warmup_steps: int = 0, free_bits: float = 0.0, step=0,
+         axis=None):
+  """Negative (beta-)ELBO with the analytic KL: E_q[-log p(x|z)] + w KL, a batch mean.
+
+  w = beta, or with `kl_warmup_steps` N > 0 the warm-up beta * min(1, step / N) of train step
+  `step` (KL annealing, Bowman et al. 2016). With `free_bits` lambda > 0 the KL term is
+  sum_z max(lambda, KL_z), KL_z the batch mean of latent dimension z's KL over the global batch
+  (pmap `axis`): a dimension under lambda nats feels no pull to the prior (Kingma et al. 2016's
+  free bits, one group per dimension). The metric 'kl' is the plain KL either way."""
   reconstruction = -terms["log_px_SxB"].mean(0)
-  loss = jnp.mean(reconstruction + beta * terms["kl_B"])
-  return loss, {"loss": loss, "reconstruction": reconstruction.mean(), "kl": terms["kl_B"].mean()}
+  kl = terms["kl_B"].mean()
+  if not kl_warmup_steps and not free_bits:
+    loss = jnp.mean(reconstruction + beta * terms["kl_B"])
+    return loss, {"loss": loss, "reconstruction": reconstruction.mean(), "kl": kl}
+  weight = beta
+  if kl_warmup_steps:
+    weight = beta * jnp.minimum(1.0, jnp.asarray(step, jnp.float32) / kl_warmup_steps)
+  kl_term = jnp.mean(terms["kl_B"])
+  if free_bits:
+    kl_term = jnp.sum(jnp.maximum(parallel.pmean(terms["kl_BxZ"].mean(0), axis), free_bits))
+  loss = jnp.mean(reconstruction) + weight * kl_term
+  return loss, {"loss": loss, "reconstruction": reconstruction.mean(), "kl": kl,
+                "kl_weight": jnp.asarray(weight, jnp.float32)}
 
 
-def iwae(terms, beta: float = 1.0):
-  """Negative IWAE bound (Burda et al. 2016) over the S samples (the VAE family refuses
-  beta != 1 for it)."""
-  del beta
+def iwae(terms):
+  """Negative IWAE bound (Burda et al. 2016) over the S samples (it has no KL weight: the VAE
+  family refuses beta != 1 for it)."""
   log_w = terms["log_px_SxB"] + terms["log_pz_SxB"] - terms["log_qz_SxB"]
   loss = -jnp.mean(iwae_bound(log_w))
   return loss, {"loss": loss, "reconstruction": -terms["log_px_SxB"].mean(),

@@ -69,6 +69,30 @@ def test_elbo_objective_weights_kl_by_beta():
   assert float(metrics["kl"]) == pytest.approx(3.0)
 
 
+def test_elbo_warm_up_scales_the_kl_weight_with_the_step():
+  terms = _terms([[-10.0, -20.0]], [[0.0, 0.0]], [[0.0, 0.0]], [2.0, 4.0])
+  for step, weight in ((0, 0.0), (25, 0.25), (100, 1.0), (400, 1.0)):
+    loss, metrics = losses.elbo(terms, beta=0.5, kl_warmup_steps=100, step=step)
+    assert float(loss) == pytest.approx(15 + 0.5 * weight * 3)
+    assert float(metrics["kl_weight"]) == pytest.approx(0.5 * weight)
+    assert float(metrics["kl"]) == pytest.approx(3.0)
+
+
+def test_free_bits_floor_each_dimensions_batch_mean_kl_and_stop_its_gradient():
+  """Two examples, three dimensions with batch-mean KLs 0.1, 1.0 and 3.0 nats; free bits 0.5:
+  the KL term is 0.5 + 1.0 + 3.0, and only the held dimension gets no gradient."""
+  kl_bxz = jnp.array([[0.0, 1.5, 2.0], [0.2, 0.5, 4.0]])
+
+  def loss_of(kl_bxz):
+    terms = {**_terms([[-10.0, -20.0]], [[0.0, 0.0]], [[0.0, 0.0]], kl_bxz.sum(-1)),
+             "kl_BxZ": kl_bxz}
+    return losses.elbo(terms, beta=2.0, free_bits=0.5)[0]
+
+  assert float(loss_of(kl_bxz)) == pytest.approx(15 + 2.0 * (0.5 + 1.0 + 3.0))
+  grad = np.asarray(jax.grad(loss_of)(kl_bxz))
+  np.testing.assert_allclose(grad, [[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]])  # 2.0 x 1/2 per row.
+
+
 def test_iwae_objective_with_several_samples_is_minus_log_mean_exp_of_the_weights():
   log_px = [[-10.0, -3.0], [-12.0, -4.0], [-9.0, -5.0]]  # S=3, B=2
   log_pz = [[-2.0, -1.0], [-1.5, -1.0], [-3.0, -2.0]]

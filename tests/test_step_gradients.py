@@ -335,18 +335,26 @@ def _kl(mu_z, log_std):
   return 0.5 * jnp.sum(mu_z ** 2 + jnp.exp(2 * log_std) - 1 - 2 * log_std, -1)
 
 
-VAE_CASES = [("elbo", 0.5, 1, "bernoulli"), ("iwae", 1.0, 3, "gaussian"),
-             pytest.param("elbo", 2.0, 2, "gaussian", marks=pytest.mark.slow)]
+# (objective, beta, S, likelihood, KL warm-up steps, free bits); the warm-up case runs at
+# train step 4 of 10 (KL weight 0.4 beta), its free bits of 0.2 nats hold two of the four
+# latent dimensions (their batch-mean KLs at init: 0.21, 0.25, 0.19, 0.12 nats).
+VAE_CASES = [("elbo", 0.5, 1, "bernoulli", 0, 0.0), ("iwae", 1.0, 3, "gaussian", 0, 0.0),
+             ("elbo", 0.5, 1, "bernoulli", 10, 0.2),
+             pytest.param("elbo", 2.0, 2, "gaussian", 0, 0.0, marks=pytest.mark.slow)]
 
 
-@pytest.mark.parametrize("objective,beta,num_samples,likelihood", VAE_CASES)
-def test_the_vae_is_updated_by_its_objective(objective, beta, num_samples, likelihood):
+@pytest.mark.parametrize("objective,beta,num_samples,likelihood,warmup,free_bits", VAE_CASES)
+def test_the_vae_is_updated_by_its_objective(objective, beta, num_samples, likelihood, warmup,
+                                             free_bits):
   """Encoder, decoder (and a Gaussian decoder's learned log-scale) by the gradient of
-  -E_q[log p(x|z)] + beta KL (elbo), or of -log (1/S) sum_s p(x, z_s) / q(z_s|x) (iwae), with
-  S reparameterized draws eps ~ N(0, I) of the step's 'reparam' key."""
+  -E_q[log p(x|z)] + w KL (elbo), or of -log (1/S) sum_s p(x, z_s) / q(z_s|x) (iwae), with
+  S reparameterized draws eps ~ N(0, I) of the step's 'reparam' key; w = beta, or beta x
+  step / warmup; with free bits the KL term is sum_z max(free_bits, batch-mean KL_z)."""
   config = tiny()
   config.batch_size = 16
-  config.loss.vae.update(name=objective, beta=beta, num_samples=num_samples)
+  config.loss.vae.update(name=objective, beta=beta, num_samples=num_samples,
+                         kl_warmup_steps=warmup, free_bits=free_bits)
+  at_step = 4 if warmup else 0
   config.model.decoder.likelihood = likelihood
   if likelihood == "gaussian":
     config.model.decoder.update(learn_scale=True, log_scale=-1.0)
@@ -367,6 +375,10 @@ def test_the_vae_is_updated_by_its_objective(objective, beta, num_samples, likel
       log_px = _per_example(-0.5 * ((xs - out) * jnp.exp(-log_scale)) ** 2 - log_scale
                             - 0.5 * LOG_2PI)
     log_px = log_px.reshape(num_samples, -1)                                 # S x B
+    if objective == "elbo" and (warmup or free_bits):
+      kl_z = (0.5 * (mu_z ** 2 + jnp.exp(2 * log_std) - 1 - 2 * log_std)).mean(0)   # Z
+      weight = beta * min(1.0, at_step / warmup) if warmup else beta
+      return mean(-log_px.mean(0)) + weight * jnp.sum(jnp.maximum(kl_z, free_bits))
     if objective == "elbo":
       return mean(-log_px.mean(0) + beta * _kl(mu_z, log_std))
     log_pz = jnp.sum(-0.5 * z ** 2 - 0.5 * LOG_2PI, -1)
@@ -376,7 +388,8 @@ def test_the_vae_is_updated_by_its_objective(objective, beta, num_samples, likel
   x = jnp.asarray(np.random.RandomState(0).uniform(size=(16,) + VAE_SHAPE), jnp.float32)
   state, new, grads = step_with(
       family, {"image": x}, jax.random.PRNGKey(5),
-      lambda state, new, batch, rng: jax.grad(loss)(state.nets["vae"].params, batch["image"], rng))
+      lambda state, new, batch, rng: jax.grad(loss)(state.nets["vae"].params, batch["image"], rng),
+      at_step)
   assert ("log_scale" in state.nets["vae"].params) == (likelihood == "gaussian")
   assert_updated_by(new.nets["vae"], [grads], config.optim.b1, "vae")
 

@@ -176,6 +176,47 @@ def test_a_new_loss_is_a_function_and_a_config(monkeypatch):
     families.build(config, DataInfo((8, 8, 1)))
 
 
+def test_a_loss_hyperparameter_comes_from_its_config_section(monkeypatch):
+  """A registered objective's keywords are config fields of loss.vae: floor=2 binds at init
+  (KL ~0), so loss = reconstruction + 2; a field no objective takes is refused by name."""
+  from genjax import losses
+  monkeypatch.setitem(losses.VAE_OBJECTIVES, "kl_floor", kl_floor_elbo)
+  config = tiny()
+  config.loss.vae.name = "kl_floor"
+  config.loss.vae.floor = 2.0
+  family = families.build(config, DataInfo((8, 8, 1)))
+  x = jnp.asarray(data_lib.load(config.data).train_images[:32])
+  _, metrics = jax.jit(family.train_step)(family.init_state(0), {"image": x},
+                                           jax.random.PRNGKey(0))
+  assert float(metrics["loss"]) == pytest.approx(float(metrics["reconstruction"]) + 2.0, rel=1e-5)
+  config.loss.vae.name = "elbo"
+  with pytest.raises(GenjaxError, match=r"unknown config field loss.vae.floor: valid loss.vae"
+                                        r" fields are \(.*'free_bits'.*'kl_warmup_steps'"):
+    families.build(config, DataInfo((8, 8, 1)))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("free_bits", 0.5, "loss.vae.free_bits=0.5: the 'iwae' objective takes no free_bits"),
+    ("kl_warmup_steps", 100, "the 'iwae' objective takes no kl_warmup_steps"),
+])
+def test_a_kl_schedule_on_the_iwae_bound_is_refused(field, value, message):
+  config = tiny()
+  config.loss.vae.name = "iwae"
+  config.loss.vae[field] = value
+  with pytest.raises(GenjaxError, match=message):
+    families.build(config, DataInfo((8, 8, 1)))
+
+
+def test_negative_warm_up_and_free_bits_are_refused_in_one_error():
+  config = tiny()
+  config.loss.vae.update(kl_warmup_steps=-1, free_bits=-0.5)
+  with pytest.raises(GenjaxError) as error:
+    families.build(config, DataInfo((8, 8, 1)))
+  assert str(error.value).splitlines() == [
+      "loss.vae.kl_warmup_steps=-1 must be >= 0 (0: off)",
+      "loss.vae.free_bits=-0.5 must be >= 0 nats (0: off)"]
+
+
 def test_iwae_with_a_kl_weight_is_refused():
   config = tiny()
   config.loss.vae.name, config.loss.vae.beta = "iwae", 0.5

@@ -42,6 +42,10 @@ def get_config():
           name="elbo",          # A key of genjax.losses.VAE_OBJECTIVES: 'elbo', 'iwae'.
           beta=1.0,             # KL weight of 'elbo'.
           num_samples=1,        # Posterior samples per example.
+          kl_warmup_steps=0,    # 'elbo': the KL weight rises linearly from 0 to beta over this
+                                # many train steps (0: beta from the start).
+          free_bits=0.0,        # 'elbo': nats per latent dimension its batch-mean KL counts at
+                                # least (0: off); dimensions under it feel no pull to the prior.
       ),
   ))
   config.evals = ml_collections.ConfigDict(dict(

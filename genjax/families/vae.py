@@ -8,6 +8,7 @@ Keys: the step's `rng` gives 'reparam'; the data pipeline takes 'binarize' (`gen
 """
 import dataclasses
 import functools
+import inspect
 from typing import Any, Callable, Tuple
 
 import jax
@@ -26,7 +27,13 @@ NET = "vae"  # The one optimized network: encoder, decoder (and likelihood scale
 ENCODER = schema.leaves("net", "hidden", "channels", "activation")
 DECODER = schema.leaves("net", "hidden", "channels", "activation", "likelihood", "learn_scale",
                         "log_scale", "ar_channels", "ar_kernel", "ar_layers", "ar_features")
-OBJECTIVE = schema.leaves("name", "beta", "num_samples")  # config.loss.vae
+# config.loss.vae: `name`, `num_samples`, and the objective's keyword hyperparameters (its
+# signature's; absent ones take the objective's defaults: `objective_spec`).
+OBJECTIVE_FIELDS = ("name", "num_samples")
+# The shipped keywords, at the values that switch them off: an objective without one of them
+# (iwae) accepts a config that holds it switched off.
+OFF = {"beta": 1.0, "kl_warmup_steps": 0, "free_bits": 0.0}
+OBJECTIVE = {**schema.leaves(*OBJECTIVE_FIELDS), **schema.leaves(*OFF, kind=schema.MAYBE)}
 SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
     "model": {**schema.leaves("name", "latent_dim", "conditioning"), "encoder": ENCODER,
               "decoder": DECODER},
@@ -54,6 +61,7 @@ def posterior_terms(encode, log_likelihood_fn, x_BxHxWxC, key, num_samples: int,
       "log_pz_SxB": losses.standard_normal_log_prob(z_SxBxZ),
       "log_qz_SxB": losses.diag_gaussian_log_prob(z_SxBxZ, mean, log_std),
       "kl_B": losses.kl_diag_gaussian_standard_normal(mean, log_std),
+      "kl_BxZ": losses.kl_per_dimension(mean, log_std),
   }
 
 
@@ -77,16 +85,50 @@ def prior_latents(key, num: int, latent_dim: int, rt: common.Runtime = common.Ru
 
 
 # --- the family ------------------------------------------------------------------------------
+def objective_keywords(name: str) -> tuple:
+  """The hyperparameters objective `name` takes from config.loss.vae (not terms, step, axis)."""
+  params = inspect.signature(losses.VAE_OBJECTIVES[name]).parameters
+  return tuple(p for p in list(params)[1:] if p not in ("step", "axis"))
+
+
+def objective_options(cfg) -> dict:
+  """{keyword: value} of config.loss.vae that objective `cfg.name` takes."""
+  keywords = objective_keywords(cfg.name)
+  return {k: cfg[k] for k in cfg if k in keywords}
+
+
+def spec_of(config) -> dict:
+  """SPEC with config.loss.vae's fields widened by its objective's keywords."""
+  name = config.get("loss", {}).get("vae", {}).get("name")
+  if name not in losses.VAE_OBJECTIVES:
+    return SPEC
+  keywords = schema.leaves(*objective_keywords(name), kind=schema.MAYBE)
+  return {**SPEC, "loss": {"vae": {**OBJECTIVE, **keywords}}}
+
+
 def objective_problems(cfg) -> list:
   """One line per bad value of a VAE objective section (config.loss.vae)."""
-  found = []
   if cfg.name not in losses.VAE_OBJECTIVES:
-    found.append(f"unknown loss.vae.name={cfg.name!r}: valid are {tuple(losses.VAE_OBJECTIVES)}")
+    return [f"unknown loss.vae.name={cfg.name!r}: valid are {tuple(losses.VAE_OBJECTIVES)}"]
+  found = []
   if cfg.num_samples <= 0:
     found.append(f"loss.vae.num_samples={cfg.num_samples} must be positive")
-  if cfg.name == "iwae" and cfg.beta != 1.0:
-    found.append(f"loss.vae.beta={cfg.beta} has no meaning for loss.vae.name='iwae' (its bound"
-                 " has no KL weight): set loss.vae.beta=1.0 or use loss.vae.name='elbo'")
+  keywords = objective_keywords(cfg.name)
+  for field in cfg:
+    if field in OBJECTIVE_FIELDS or field in keywords:
+      continue
+    if field in OFF and cfg[field] == OFF[field]:
+      continue  # Switched off: an objective without it is what the config asks for.
+    if cfg.name == "iwae" and field == "beta":
+      found.append(f"loss.vae.beta={cfg.beta} has no meaning for loss.vae.name='iwae' (its bound"
+                   " has no KL weight): set loss.vae.beta=1.0 or use loss.vae.name='elbo'")
+    else:
+      found.append(f"loss.vae.{field}={cfg[field]!r}: the {cfg.name!r} objective takes no"
+                   f" {field}; its hyperparameters are {keywords or '(none)'}")
+  if cfg.get("kl_warmup_steps", 0) < 0:
+    found.append(f"loss.vae.kl_warmup_steps={cfg.kl_warmup_steps} must be >= 0 (0: off)")
+  if cfg.get("free_bits", 0.0) < 0:
+    found.append(f"loss.vae.free_bits={cfg.free_bits} must be >= 0 nats (0: off)")
   return found
 
 
@@ -101,7 +143,7 @@ def likelihood_problems(config) -> list:
 def check(config, data_info: DataInfo = None) -> None:
   """Every problem of a VAE config, one line each (see `genjax.schema`); the label check
   only with `data_info`."""
-  schema.check(config, SPEC)
+  schema.check(config, spec_of(config))
   found = models.vae_problems(config.model, data_info.num_classes if data_info else None)
   found += objective_problems(config.loss.vae)
   found += likelihood_problems(config)
@@ -113,7 +155,7 @@ class Setup:
   """What a VAE step reads besides its state, built once from the config (`make_setup`)."""
   vae: Any                     # the VAE module: encode(x, y), decode(z, x, y), head
   opt: optim.Optimizer
-  objective: Callable          # terms -> (loss, metrics): losses.VAE_OBJECTIVES[name], beta bound
+  objective: Callable          # (terms, step, axis) -> (loss, metrics): the configured one
   rt: common.Runtime
   shape: Tuple[int, ...]       # (H, W, C)
   num_classes: int             # classes the model is conditioned on (0: none)
@@ -128,7 +170,8 @@ def make_setup(config, data_info: DataInfo) -> Setup:
   loss_cfg = config.loss.vae
   return Setup(
       vae=model, opt=optim.make(config.optim, config.num_steps, NET),
-      objective=functools.partial(losses.VAE_OBJECTIVES[loss_cfg.name], beta=loss_cfg.beta),
+      objective=functools.partial(losses.VAE_OBJECTIVES[loss_cfg.name],
+                                  **objective_options(loss_cfg)),
       rt=common.Runtime.of(config), shape=data_info.shape, num_classes=model.num_classes,
       model=config.model, loss=loss_cfg, value_range=config.data.value_range)
 
@@ -165,14 +208,24 @@ def init_state(setup: Setup, seed: int) -> State:
   return State(jnp.zeros((), jnp.int32), root, {NET: net}, {})
 
 
+def objective_of(setup: Setup):
+  """fn(terms, step) -> (loss, metrics): the objective with its hyperparameters, given the
+  train step and pmap's axis when it takes them."""
+  params = inspect.signature(losses.VAE_OBJECTIVES[setup.loss.name]).parameters
+  extra = {"axis": setup.rt.axis} if "axis" in params else {}
+  if "step" in params:
+    return lambda terms, step: setup.objective(terms, step=step, **extra)
+  return lambda terms, step: setup.objective(terms, **extra)
+
+
 def train_step(setup: Setup, state: State, batch, rng):
   """One update of the VAE by its objective on `batch['image']` (posterior draws from the
   'reparam' key). Returns (state, the objective's metrics)."""
   key = rng_lib.purpose_key(rng, "reparam")
   net = state.nets[NET]
   y = batch["label"] if setup.num_classes else None
-  loss_fn = lambda p: setup.objective(terms(setup, p, batch["image"], key,
-                                            setup.loss.num_samples, y))
+  loss_fn = lambda p: objective_of(setup)(terms(setup, p, batch["image"], key,
+                                                 setup.loss.num_samples, y), state.step)
   grads, metrics = jax.grad(loss_fn, has_aux=True)(net.params)
   net = common.apply_gradients(net, setup.opt, grads, state.step, setup.rt)
   return state.replace(step=state.step + 1, nets={NET: net}), setup.rt.mean(metrics)
