@@ -20,6 +20,9 @@ from genjax.errors import GenjaxError
 _CONFIG = cli.define_config_file("config", "configs/default.py", "Training config file"
                                  " (configs/*.py), or a run's saved DIR/config.json to rerun it.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs and samples.")
+_ALLOW_LOSS_CHANGES = flags.DEFINE_bool(
+    "allow_loss_changes", False, "Resume a workdir with loss fields that differ from its saved"
+    " config.json (refused otherwise; model and data fields may never change).")
 flags.mark_flags_as_required(["workdir"])
 
 
@@ -30,7 +33,7 @@ def main(argv):
   logging.info("Config:\n%s", _CONFIG.value)
   try:
     parallel.initialize(_CONFIG.value.distributed)
-    train.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
+    train.train_and_evaluate(_CONFIG.value, _WORKDIR.value, _ALLOW_LOSS_CHANGES.value)
   except GenjaxError as e:
     cli.fail(e)
 

@@ -85,8 +85,24 @@ def _flat(section, prefix=""):
   return out
 
 
-def check_workdir(workdir: str, config) -> None:
-  """Checks the workdir is writable and that any earlier run there had the same model/data."""
+def config_changes(saved: dict, current: dict, sections=("model", "data", "loss")) -> list:
+  """(section, dotted key, saved value, current value) of every field of `sections` the
+  current config changes (fields the saved config lacks are newer defaults: not changes;
+  data fields of MAY_CHANGE_ON_RESUME are how data is fed: not changes)."""
+  changes = []
+  for section in sections:
+    was = _flat(saved.get(section, {}), f"{section}.")
+    for key, value in _flat(current.get(section, {}), f"{section}.").items():
+      if section == "data" and key[len("data."):] in MAY_CHANGE_ON_RESUME:
+        continue
+      if was.get(key, value) != value:
+        changes.append((section, key, was[key], value))
+  return changes
+
+
+def check_workdir(workdir: str, config, allow_loss_changes: bool = False) -> None:
+  """Checks the workdir is writable and that any earlier run there had the same model, data
+  and (unless `allow_loss_changes`) loss fields: every change is one line of one error."""
   try:
     os.makedirs(workdir, exist_ok=True)
     probe = os.path.join(workdir, f".write_test_{jax.process_index()}")
@@ -96,22 +112,24 @@ def check_workdir(workdir: str, config) -> None:
   except OSError as e:
     raise GenjaxError(f"workdir {workdir!r} is not writable: {e.strerror}") from None
   saved_path = os.path.join(workdir, "config.json")
-  if os.path.exists(saved_path):
-    with open(saved_path) as f:
-      saved = schema.upgrade(json.load(f))
-    current = json.loads(config.to_json_best_effort())
-    if saved.get("num_seeds", 1) != current["num_seeds"]:
-      raise GenjaxError(f"workdir {workdir!r} holds num_seeds={saved.get('num_seeds', 1)} replicas,"
-                        f" this config has {current['num_seeds']}: use a new --workdir")
-    for section in ("model", "data"):
-      was = _flat(saved.get(section, {}), f"{section}.")
-      for key, value in _flat(current[section], f"{section}.").items():
-        if section == "data" and key[len("data."):] in MAY_CHANGE_ON_RESUME:
-          continue
-        if was.get(key, value) != value:
-          raise GenjaxError(
-              f"workdir {workdir!r} was trained with {key}={was[key]!r}, this config has"
-              f" {value!r}: use a new --workdir or the saved config.json")
+  if not os.path.exists(saved_path):
+    return
+  with open(saved_path) as f:
+    saved = schema.upgrade(json.load(f))
+  current = json.loads(config.to_json_best_effort())
+  if saved.get("num_seeds", 1) != current["num_seeds"]:
+    raise GenjaxError(f"workdir {workdir!r} holds num_seeds={saved.get('num_seeds', 1)} replicas,"
+                      f" this config has {current['num_seeds']}: use a new --workdir")
+  found = []
+  for section, key, was, now in config_changes(saved, current):
+    if section == "loss" and allow_loss_changes:
+      logging.info("Resuming with %s=%r (was %r)", key, now, was)
+      continue
+    remedy = ("use a new --workdir, the saved config.json, or --allow_loss_changes to resume"
+              " with it" if section == "loss" else "use a new --workdir or the saved config.json")
+    found.append(f"workdir {workdir!r} was trained with {key}={was!r}, this config has {now!r}:"
+                 f" {remedy}")
+  schema.raise_if(found)
 
 
 def write_run_files(workdir: str, config, dataset) -> None:
@@ -377,8 +395,10 @@ class Preemption:
     return bool(np.any(flags))
 
 
-def train_and_evaluate(config, workdir: str):
-  """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the state."""
+def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
+  """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the state.
+  A resume that changes a model, data or loss field is refused, listing every change (loss
+  fields may change with `allow_loss_changes`)."""
   found = config_problems(config)  # Every problem of the config at once, one line each.
   shards = collect(found, feed_lib.plan, config.data, jax.process_index(), jax.process_count())
   dataset = collect(found, data_lib.load, config.data, shards, keep_uint8=True)
@@ -393,7 +413,7 @@ def train_and_evaluate(config, workdir: str):
   pipeline.check(config.data, sampling)
   mesh = parallel.data_mesh()
   parallel.check_batch(config.batch_size, mesh)
-  check_workdir(workdir, config)
+  check_workdir(workdir, config, allow_loss_changes)
 
   state = replicas.init(family, config)
   ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)

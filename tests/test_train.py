@@ -95,6 +95,33 @@ def test_incompatible_model_config_is_refused_and_nothing_is_touched(tmp_path):
   assert _snapshot(workdir) == before
 
 
+def test_a_resume_that_changes_loss_fields_lists_them_and_needs_the_flag(tmp_path, caplog):
+  """Two loss fields and a model field changed: one error, one line each, nothing touched;
+  with allow_loss_changes the loss changes alone resume (and say so)."""
+  workdir = str(tmp_path / "run")
+  config = tiny()
+  config.num_steps = 10
+  train.train_and_evaluate(config, workdir)
+  before = _snapshot(workdir)
+  config.num_steps = 20
+  config.loss.vae.update(beta=0.5, kl_warmup_steps=5)
+  config.model.latent_dim = 6
+  with pytest.raises(GenjaxError) as error:
+    train.train_and_evaluate(config, workdir, allow_loss_changes=False)
+  lines = str(error.value).splitlines()
+  assert len(lines) == 3 and all(f"workdir {workdir!r} was trained with" in l for l in lines)
+  assert "model.latent_dim=4, this config has 6: use a new --workdir" in lines[0]
+  assert "loss.vae.beta=1.0, this config has 0.5" in lines[1] and "--allow_loss_changes" in lines[1]
+  assert "loss.vae.kl_warmup_steps=0, this config has 5" in lines[2]
+  assert _snapshot(workdir) == before
+  with pytest.raises(GenjaxError, match="model.latent_dim"):  # The flag is for loss fields.
+    train.train_and_evaluate(config, workdir, allow_loss_changes=True)
+  config.model.latent_dim = 4
+  with caplog.at_level(logging.INFO):
+    state = train.train_and_evaluate(config, workdir, allow_loss_changes=True)
+  assert int(state.step) == 20 and "Resuming with loss.vae.beta=0.5 (was 1.0)" in caplog.text
+
+
 def test_max_to_keep_keeps_the_newest_checkpoints(tmp_path):
   config = tiny()
   config.num_steps, config.max_to_keep = 30, 2
