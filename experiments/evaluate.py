@@ -24,7 +24,7 @@ from absl import app
 from absl import flags
 
 from genjax import cli
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax import workdirs
 from genjax.errors import GenjaxError
 from genjax.evaluators import features

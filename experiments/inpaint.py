@@ -16,9 +16,9 @@ import os
 from absl import app
 from absl import flags
 from ml_collections import config_flags
-from genjax import apps
+from genjax.applications import common as apps
 from genjax import cli
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax import run as run_lib
 from genjax.errors import GenjaxError
 from genjax.applications.inpaint import (RepairOptions, MASKS, METHODS, _names, _run_names, check_model, repair_run, save_rows_figure, table)

@@ -12,7 +12,7 @@ from absl import flags
 from absl import logging
 
 from genjax import cli
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax import parallel
 from genjax import train
 from genjax.errors import GenjaxError

@@ -19,7 +19,7 @@ from ml_collections import config_flags
 
 from genjax import cli
 from genjax import data as data_lib
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax.errors import GenjaxError
 from genjax.evaluators import extractors
 from genjax.evaluators import features

@@ -21,8 +21,8 @@ from genjax import cli
 from genjax import data as data_lib
 from genjax import evaluators
 from genjax import families
-from genjax import logging as log_lib
-from genjax import replicas
+from genjax import logs as log_lib
+from genjax import seeds as seeds_lib
 from genjax import train
 from genjax.errors import GenjaxError
 
@@ -44,10 +44,10 @@ def run(config, workdir: str, seeds: int) -> dict:
   dataset = data_lib.load(config.data)  # Classes, with data.pseudo_labels.
   family = families.build(config, train.data_info(dataset))
   modes = evaluators.build(config, family)
-  results = replicas.evaluate(lambda s, x: evaluators.run(modes, s, x), state, None, config)
+  results = seeds_lib.evaluate(lambda s, x: evaluators.run(modes, s, x), state, None, config)
   rows = [{"seed": config.seed + i, **{k[len("eval/"):]: v for k, v in result.items()}}
           for i, result in enumerate(results)]
-  spread = replicas.summarize([{k: r[k] for k in METRICS} for r in rows])
+  spread = seeds_lib.summarize([{k: r[k] for k in METRICS} for r in rows])
   summary = {k: {"mean": spread[k], "std": spread.get(f"{k}_std", 0.0)} for k in METRICS}
   return {"dataset": config.data.name, "seeds": rows, "summary": summary}
 

@@ -21,9 +21,9 @@ from absl import app
 from absl import flags
 
 from genjax import cli
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax.errors import GenjaxError
-from genjax.metrics import chemnet
+from genjax.feature_nets import chemnet
 from genjax.metrics import moses
 from genjax.metrics import moses_figures
 

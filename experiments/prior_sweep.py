@@ -11,9 +11,9 @@ import os
 
 from absl import flags
 
-from genjax import apps
+from genjax.applications import common as apps
 from genjax import cli
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax.applications import prior_sweep
 from genjax.evaluators import extractors
 from genjax.evaluators import features

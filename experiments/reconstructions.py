@@ -10,7 +10,7 @@ from absl import app
 from absl import flags
 
 from genjax import cli
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax import run as run_lib
 from genjax.data import pipeline
 

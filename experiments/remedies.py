@@ -16,9 +16,9 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-from genjax import apps
+from genjax.applications import common as apps
 from genjax import cli
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax.applications import remedies
 from genjax.errors import GenjaxError
 

@@ -12,7 +12,7 @@ from absl import logging
 from ml_collections import config_flags
 
 from genjax import cli
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax import parallel
 from genjax import train
 from genjax import workdirs

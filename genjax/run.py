@@ -21,7 +21,7 @@ import numpy as np
 from genjax import checkpoint
 from genjax import data as data_lib
 from genjax import families
-from genjax import replicas
+from genjax import seeds as seeds_lib
 from genjax import schema
 from genjax.data import pipeline
 from genjax.data import smiles
@@ -71,7 +71,7 @@ def restore_latest(family, config, workdir: str):
     if ckpts.latest_step() is None:
       raise GenjaxError(f"workdir {workdir!r} has no checkpoint yet: train it with"
                         " experiments.main")
-    good = ckpts.restore_good(replicas.init(family, config))
+    good = ckpts.restore_good(seeds_lib.init(family, config))
     if good is None:
       raise GenjaxError(f"no checkpoint in {ckpts.directory} verifies (all damaged): retrain")
     return good[0]
@@ -96,8 +96,8 @@ class Run:
     (None: all replicas, stacked); a bad index is refused naming `flag`."""
     if seed_index is None:
       return restore_latest(self.family, self.config, self.workdir)
-    replicas.check_index(seed_index, self.config, flag)
-    return replicas.select(restore_latest(self.family, self.config, self.workdir), seed_index,
+    seeds_lib.check_index(seed_index, self.config, flag)
+    return seeds_lib.select(restore_latest(self.family, self.config, self.workdir), seed_index,
                            self.config)
 
   def eval_set(self):
@@ -175,6 +175,6 @@ def classifier(workdir: str, batch_size: int = 500, seed_index: int = 0):
     return {key: np.concatenate(parts) for key, parts in out.items()}
 
   info = ClassifierInfo(image_shape, num_classes, int(config.model.net.hidden),
-                        replicas.step(state, config), checkpoint.digest(
+                        seeds_lib.step(state, config), checkpoint.digest(
                             state.nets["classifier"].variables), workdir)
   return fn, info

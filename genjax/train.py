@@ -21,10 +21,10 @@ from genjax import checkpoint
 from genjax import data as data_lib
 from genjax import evaluators as evaluators_lib
 from genjax import families
-from genjax import logging as log_lib
+from genjax import logs as log_lib
 from genjax import loops
 from genjax import parallel
-from genjax import replicas
+from genjax import seeds as seeds_lib
 from genjax import rng as rng_lib
 from genjax import schema
 from genjax import workdirs
@@ -56,7 +56,7 @@ def config_problems(config) -> list:
     found.append(f"eval.num_samples_png={png!r} must be an integer >= 0 (0: no picture grids)")
   if not isinstance(config.get("batch_size"), int) or config.batch_size <= 0:
     found.append(f"batch_size={config.get('batch_size')!r} must be a positive integer")
-  for check in (replicas.check, parallel.check_mode):
+  for check in (seeds_lib.check, parallel.check_mode):
     collect(found, check, config)
   return found
 
@@ -281,7 +281,7 @@ def make_multi_step(family, config, mesh, length: int, feed: str = "device"):
       return state, mean_over_steps(metrics, state)
     return jax.jit(multi_step, donate_argnums=0)
 
-  step_fn = flagged(replicas.vmap_step(device_step, config), lambda carry: carry[0])
+  step_fn = flagged(seeds_lib.vmap_step(device_step, config), lambda carry: carry[0])
 
   def multi_step(state, inputs):
     arrays, order = inputs
@@ -307,7 +307,7 @@ def make_feed(kind: str, dataset, state, sampling, config, mesh, placement, shar
                config.data.num_shards, sum(a.nbytes for a in arrays.values()) / 2**20,
                first.dtype)
   return feed_lib.HostFeed(dataset.train_arrays(), sampling, shards, jax.device_get(state.rng),
-                           mesh, call_schedule(replicas.step(state, config), config),
+                           mesh, call_schedule(seeds_lib.step(state, config), config),
                            config.data.prefetch)
 
 
@@ -341,7 +341,7 @@ def image_summaries(family, config):
 def write_images(summaries, state, eval_data, step, workdir, writer, config):
   """Sample/reconstruction grids (of replica 0 when num_seeds > 1) as PNGs and TensorBoard
   images. Every process computes them (they are global computations); process 0 writes."""
-  summaries = summaries(replicas.select(state, 0, config), eval_data)
+  summaries = summaries(seeds_lib.select(state, 0, config), eval_data)
   if not parallel.is_main_process():
     return
   for name, images in summaries.items():
@@ -415,7 +415,7 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
   parallel.check_batch(config.batch_size, mesh)
   check_workdir(workdir, config, allow_loss_changes)
 
-  state = replicas.init(family, config)
+  state = seeds_lib.init(family, config)
   ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)
   if ckpts.latest_step() is not None:
     try:
@@ -427,8 +427,8 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
       logging.warning("No checkpoint in %s verifies: training from step 0", ckpts.directory)
     else:
       state = good[0]
-      logging.info("Resumed from %s at step %d", ckpts.directory, replicas.step(state, config))
-  if config.init_from and replicas.step(state, config) == 0:
+      logging.info("Resumed from %s at step %d", ckpts.directory, seeds_lib.step(state, config))
+  if config.init_from and seeds_lib.step(state, config) == 0:
     state = workdirs.initialize(state, family, supplied, config)
     logging.info("Initialized %s from %s", ", ".join(sorted(supplied)), config.init_from)
   main_process = parallel.is_main_process()
@@ -441,7 +441,7 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
   summaries = image_summaries(family, config)
 
   writer = log_lib.Writer(os.path.join(workdir, "tensorboard"), main_process)
-  step = replicas.step(state, config)
+  step = seeds_lib.step(state, config)
   progress = log_lib.Progress(step, config.num_steps)
   compiled = {}
   skipped_total = 0
@@ -469,7 +469,7 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
         if config.get("skip_nonfinite", False):
           metrics["skipped_updates"] = np.full_like(next(iter(metrics.values())), skipped_total,
                                                     dtype=np.float32)
-        summary = replicas.summarize(replicas.unstack(metrics, config))
+        summary = seeds_lib.summarize(seeds_lib.unstack(metrics, config))
         if main_process:
           progress.log(step, {k: v for k, v in summary.items() if not k.endswith("_std")})
         writer.scalars(step, {f"train/{k}": v for k, v in summary.items()})
@@ -478,7 +478,7 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
       if due or images_due or step % config.checkpoint_every == 0 or final:
         state = placement.get(placed)  # Only here: under pmap it copies device 0's state.
       if due:
-        results = replicas.summarize(replicas.evaluate(
+        results = seeds_lib.summarize(seeds_lib.evaluate(
             lambda s, x: evaluators_lib.run(due, s, x), state, eval_data, config))
         if results and main_process:
           logging.info("eval at step %d: %s", step,

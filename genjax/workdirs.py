@@ -11,7 +11,7 @@ import numpy as np
 
 from genjax import evaluators as evaluators_lib
 from genjax import latent_prior
-from genjax import replicas
+from genjax import seeds as seeds_lib
 from genjax import run as run_lib
 from genjax import schema
 from genjax.errors import GenjaxError
@@ -29,7 +29,7 @@ def sample(workdir: str, num: int, seed: int, label: int = -1, seed_index: int =
     raise GenjaxError(f"--num={num} must be positive")
   run = run_lib.open_run(workdir)
   config, family = run.config, run.family
-  replicas.check_index(seed_index, config, "--seed_index")  # Before the slower restore.
+  seeds_lib.check_index(seed_index, config, "--seed_index")  # Before the slower restore.
   if "sample" not in family.predict:
     raise GenjaxError(f"the {family.name!r} model in {workdir!r} cannot sample")
   fitted = latent_prior.check(family, prior) > 0  # Refused before the slower restore.
@@ -100,15 +100,15 @@ def evaluate(workdir: str, overrides=(), evals=None, only=(), config=None):
   evaluators = evaluators_lib.build(config, run.family)
   state = run.restore(None)
   _, eval_data = run.eval_set()
-  per_replica = replicas.evaluate(lambda s, x: evaluators_lib.run(evaluators, s, x), state,
+  per_replica = seeds_lib.evaluate(lambda s, x: evaluators_lib.run(evaluators, s, x), state,
                                   eval_data, config)
-  metrics = replicas.summarize(per_replica)
+  metrics = seeds_lib.summarize(per_replica)
   if config.num_seeds > 1:
     metrics["replicas"] = per_replica
   about = {e.name: e.about for e in evaluators if e.about}
   if about:
     metrics["provenance"] = about
-  return replicas.step(state, config), metrics
+  return seeds_lib.step(state, config), metrics
 
 
 def components(state) -> dict:

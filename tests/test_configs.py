@@ -11,7 +11,7 @@ import pytest
 from genjax import data as data_lib
 from genjax import evaluators
 from genjax.evaluators import extractors
-from genjax.metrics import chemnet
+from genjax.feature_nets import chemnet
 from genjax import families
 from genjax import train
 

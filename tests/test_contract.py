@@ -16,7 +16,7 @@ import pytest
 
 from genjax import data as data_lib
 from genjax import families
-from genjax import replicas
+from genjax import seeds as seeds_lib
 from genjax import schema
 from genjax import train
 from genjax import workdirs
@@ -210,9 +210,9 @@ def test_replica_i_of_num_seeds_is_the_run_of_seed_i(name, tmp_path):
   config = short(3, 0)
   stacked = train.train_and_evaluate(config, str(tmp_path / "three"))
   single = train.train_and_evaluate(short(1, 2), str(tmp_path / "seed2"))
-  assert not np.allclose(_leaves(replicas.select(stacked, 0, config).nets)[0],
-                         _leaves(replicas.select(stacked, 2, config).nets)[0])
-  for a, b in zip(_leaves(single), _leaves(replicas.select(stacked, 2, config)), strict=True):
+  assert not np.allclose(_leaves(seeds_lib.select(stacked, 0, config).nets)[0],
+                         _leaves(seeds_lib.select(stacked, 2, config).nets)[0])
+  for a, b in zip(_leaves(single), _leaves(seeds_lib.select(stacked, 2, config)), strict=True):
     np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64),
                                rtol=1e-5, atol=1e-6)
 

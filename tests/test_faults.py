@@ -18,7 +18,7 @@ import pytest
 
 from genjax import checkpoint
 from genjax import families
-from genjax import replicas
+from genjax import seeds as seeds_lib
 from genjax import run as run_lib
 from genjax import train
 from genjax import workdirs
@@ -151,7 +151,7 @@ def test_each_kind_of_damage_is_detected_and_the_previous_checkpoint_restored(tm
   step 10's state (in process; the mains' handling of it is the next test)."""
   _, at_20 = tiny_runs
   config, family = _config_and_family(at_20)
-  target = replicas.init(family, config)
+  target = seeds_lib.init(family, config)
   intact = checkpoint.Checkpoints(os.path.join(at_20, "checkpoints"), config.max_to_keep)
   step_10 = jax.tree.leaves(intact.restore(target, 10))
   intact.close()
@@ -323,14 +323,15 @@ def test_garbling_any_file_of_a_checkpoint_never_restores_wrong_values(tmp_path)
   """Every file of the latest checkpoint in turn, garbled: the restore either still yields
   exactly the saved state (the file did not hold it, or the damage missed it) or detects the
   damage and falls back to the previous step's exact state; never anything else."""
-  from genjax import checkpoint, replicas  # pylint: disable=g-import-not-at-top
+  from genjax import checkpoint  # pylint: disable=g-import-not-at-top
+  from genjax import seeds as seeds_lib  # pylint: disable=g-import-not-at-top
   config = tiny()
   workdir = str(tmp_path / "run")
   final = train.train_and_evaluate(config, workdir)
   family = families.build(config, families.DataInfo((8, 8, 1), 10))
   checkpoints = os.path.join(workdir, "checkpoints")
   ckpts = checkpoint.Checkpoints(checkpoints, 3)
-  at_10 = jax.tree.leaves(jax.device_get(ckpts.restore(replicas.init(family, config), 10)))
+  at_10 = jax.tree.leaves(jax.device_get(ckpts.restore(seeds_lib.init(family, config), 10)))
   ckpts.close()
   at_20 = jax.tree.leaves(jax.device_get(final))
   step_dir = os.path.join(checkpoints, "20")
@@ -348,7 +349,7 @@ def test_garbling_any_file_of_a_checkpoint_never_restores_wrong_values(tmp_path)
     open(path, "wb").write(bytes(data))
     ckpts = checkpoint.Checkpoints(damaged, 3)
     try:
-      state, step = ckpts.restore_good(replicas.init(family, config))
+      state, step = ckpts.restore_good(seeds_lib.init(family, config))
     finally:
       ckpts.close()
     expected = at_20 if step == 20 else at_10

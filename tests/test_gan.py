@@ -11,7 +11,7 @@ import pytest
 
 from configs import dcgan_digits
 from configs import gan_ring8
-from genjax import augment, evaluators, families, losses, models, optim, train
+from genjax import diffaugment, evaluators, families, losses, models, optim, train
 from genjax.errors import GenjaxError
 from genjax.families import DataInfo
 from genjax.families import common
@@ -126,17 +126,17 @@ def test_conditional_sampling_returns_the_requested_classes(conditioning):
 @pytest.mark.slow
 def test_diffaugment_keeps_shapes_and_passes_gradients():
   x = jax.random.uniform(jax.random.PRNGKey(0), (4, 16, 16, 3), minval=-1, maxval=1)
-  policies = augment.parse("color,translation,cutout")
-  y = augment.diff_augment(jax.random.PRNGKey(1), x, policies)
+  policies = diffaugment.parse("color,translation,cutout")
+  y = diffaugment.diff_augment(jax.random.PRNGKey(1), x, policies)
   assert y.shape == x.shape and not np.allclose(x, y)
-  np.testing.assert_array_equal(y, augment.diff_augment(jax.random.PRNGKey(1), x, policies))
-  grad = jax.grad(lambda v: augment.diff_augment(jax.random.PRNGKey(1), v, policies).sum())(x)
+  np.testing.assert_array_equal(y, diffaugment.diff_augment(jax.random.PRNGKey(1), x, policies))
+  grad = jax.grad(lambda v: diffaugment.diff_augment(jax.random.PRNGKey(1), v, policies).sum())(x)
   assert float(jnp.abs(grad).sum()) > 0
-  cut = augment.cutout(jax.random.PRNGKey(2), jnp.ones((3, 8, 8, 1)))
+  cut = diffaugment.cutout(jax.random.PRNGKey(2), jnp.ones((3, 8, 8, 1)))
   holes = 64 - np.asarray(cut.reshape(3, -1).sum(1))
   assert np.all((holes >= 4) & (holes <= 16))  # a 4x4 hole each, clipped at the border
   with pytest.raises(GenjaxError, match="rotate"):
-    augment.parse("color,rotate")
+    diffaugment.parse("color,rotate")
 
 
 def test_instance_noise_anneals_to_zero():

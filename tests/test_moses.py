@@ -1,4 +1,4 @@
-"""The MOSES metrics (genjax.metrics.moses) and ChemNet (genjax.metrics.chemnet).
+"""The MOSES metrics (genjax.metrics.moses) and ChemNet (genjax.feature_nets.chemnet).
 
 Unit answers that hold by definition (invalid strings, copies of one molecule, a set
 against itself, Tanimoto by hand and by RDKit), ChemNet's parity with fcd_torch's model, and
@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from genjax.errors import GenjaxError
-from genjax.metrics import chemnet
+from genjax.feature_nets import chemnet
 from tests.conftest import run_main
 
 pytest.importorskip("rdkit", reason="the MOSES metrics need RDKit: pip install -e '.[molecules]'")
@@ -101,7 +101,7 @@ def weights(tmp_path_factory):
   """(ChemNet parameter file converted from the wheel, the wheel's path)."""
   if importlib.util.find_spec("torch") is None:
     pytest.skip("converting ChemNet's weights needs torch: pip install -e '.[fid]'")
-  from genjax.metrics import chemnet_weights  # pylint: disable=g-import-not-at-top
+  from genjax.feature_nets import chemnet_weights  # pylint: disable=g-import-not-at-top
   wheel = _wheel()
   out = str(tmp_path_factory.mktemp("chemnet") / "chemnet.msgpack")
   chemnet_weights.convert(wheel, out)

@@ -174,7 +174,7 @@ def test_one_step_on_a_tfds_dataset_under_mock_data(tmp_path):
 
 
 def test_library_info_records_are_dropped_even_from_a_checkout_named_genjax(monkeypatch):
-  from genjax import logging as log_lib  # pylint: disable=g-import-not-at-top
+  from genjax import logs as log_lib  # pylint: disable=g-import-not-at-top
   monkeypatch.setattr(log_lib, "_OURS", "/home/u/genjax")
   record = lambda path, level: logging.LogRecord("x", level, path, 1, "m", None, None)
   keep = log_lib._LibraryInfoFilter().filter  # pylint: disable=protected-access
@@ -188,7 +188,7 @@ def test_library_info_records_are_dropped_even_from_a_checkout_named_genjax(monk
 
 def test_verbosity_1_shows_library_info_records():
   from absl import logging as absl_logging  # pylint: disable=g-import-not-at-top
-  from genjax import logging as log_lib  # pylint: disable=g-import-not-at-top
+  from genjax import logs as log_lib  # pylint: disable=g-import-not-at-top
   handler = absl_logging.get_absl_handler()
   ours = lambda: [f for f in handler.filters if isinstance(f, log_lib._LibraryInfoFilter)]  # pylint: disable=protected-access
   for f in ours():

@@ -42,7 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from PIL import Image
-from genjax import apps
+from genjax.applications import common as apps
 from genjax import data as data_lib
 from genjax import families
 from genjax import rng as rng_lib

@@ -57,7 +57,7 @@ from absl import logging
 import jax
 import jax.numpy as jnp
 import numpy as np
-from genjax import apps
+from genjax.applications import common as apps
 from genjax import data as data_lib
 from genjax import latent_prior
 from genjax import run as run_lib

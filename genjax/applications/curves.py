@@ -11,7 +11,7 @@ import struct
 
 import numpy as np
 
-from genjax import apps
+from genjax.applications import common as apps
 from genjax.errors import GenjaxError
 
 

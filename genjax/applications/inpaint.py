@@ -20,8 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from genjax import apps
-from genjax import logging as log_lib
+from genjax.applications import common as apps
+from genjax import logs as log_lib
 from genjax.errors import GenjaxError
 
 

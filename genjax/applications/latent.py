@@ -44,8 +44,8 @@ from typing import Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
-from genjax import apps
-from genjax import logging as log_lib
+from genjax.applications import common as apps
+from genjax import logs as log_lib
 from genjax import run as run_lib
 from genjax.data import pipeline
 from genjax.errors import GenjaxError

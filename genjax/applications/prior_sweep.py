@@ -11,7 +11,7 @@ held-out real images are recalled, not generated.
 import jax
 import numpy as np
 
-from genjax import apps
+from genjax.applications import common as apps
 from genjax import latent_prior
 from genjax.data import pipeline
 from genjax.evaluators import features

@@ -22,9 +22,9 @@ import time
 
 import jax
 
-from genjax import apps
+from genjax.applications import common as apps
 from genjax import evaluators
-from genjax import replicas
+from genjax import seeds as seeds_lib
 from genjax import run as run_lib
 from genjax import schema
 from genjax import train
@@ -125,13 +125,13 @@ def run(config, workdir: str, seeds: int, variants, extractor_path: str = "",
     cfg.evals = evals
     family = run_lib.open_run(f"{workdir}/{name}", config=cfg).family
     scorers = evaluators.build(cfg, family)
-    results = replicas.evaluate(lambda s, x: evaluators.run(scorers, s, x), state, None, cfg)
+    results = seeds_lib.evaluate(lambda s, x: evaluators.run(scorers, s, x), state, None, cfg)
     jax.clear_caches()
     per_seed = [{k[len("eval/"):]: v for k, v in r.items()} for r in results]
     for i, r in enumerate(per_seed):
       rows.append({"variant": name, "seed": cfg.seed + i, "seconds": seconds,
                    **{k: r[k] for k in metrics}})
-    spread = replicas.summarize([{k: r[k] for k in metrics} for r in per_seed])
+    spread = seeds_lib.summarize([{k: r[k] for k in metrics} for r in per_seed])
     summary[name] = {k: {"mean": spread[k], "std": spread.get(f"{k}_std", 0.0)}
                      for k in metrics}
     summary[name]["seconds"] = seconds

@@ -1,6 +1,6 @@
 """Feature networks the `features` evaluator scores samples with, by name:
 
-  inception: the standard FID Inception-v3 (2048-d pool features; `genjax.metrics.inception`),
+  inception: the standard FID Inception-v3 (2048-d pool features; `genjax.feature_nets.inception`),
              from the parameter file `experiments.convert_inception` writes;
   classifier: a classifier trained in genjax (`experiments.train_classifier`), from its
              workdir: penultimate features and class probabilities.
@@ -26,7 +26,7 @@ class Extractor(NamedTuple):
 
 
 def _inception(path: str, batch_size: int) -> Extractor:
-  from genjax.metrics import inception  # pylint: disable=g-import-not-at-top
+  from genjax.feature_nets import inception  # pylint: disable=g-import-not-at-top
   features = inception.features_fn(path or inception.DEFAULT_PATH, batch_size)
   return Extractor(lambda x: {"features": features(x)}, None,
                    f"inception:sha256={features.weights_sha256[:16]}")

@@ -32,7 +32,7 @@ from genjax import schema
 from genjax.data import smiles as smiles_lib
 from genjax.errors import GenjaxError
 from genjax.evaluators import features
-from genjax.metrics import chemnet
+from genjax.feature_nets import chemnet
 from genjax.metrics import moses
 
 NEEDS = ("sample", "smiles")

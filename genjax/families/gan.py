@@ -18,7 +18,7 @@ from typing import Any, Mapping, Tuple
 import jax
 import jax.numpy as jnp
 
-from genjax import augment
+from genjax import diffaugment
 from genjax import loops
 from genjax import losses
 from genjax import models
@@ -91,7 +91,7 @@ def d_input(x, key, step, loss_cfg, policies, side: str, rt, pack: int = 1):
   `loss_cfg.instance_noise_steps` train steps, then `pack` examples packed into one
   (PacGAN, `models.gan.pack`): B/pack inputs."""
   if policies:
-    x = augment.diff_augment(rng_lib.purpose_key(key, f"augment_{side}"), x, policies, rt.axis)
+    x = diffaugment.diff_augment(rng_lib.purpose_key(key, f"augment_{side}"), x, policies, rt.axis)
   if loss_cfg.instance_noise > 0:
     scale = loss_cfg.instance_noise * jnp.maximum(
         0.0, 1.0 - step / max(loss_cfg.instance_noise_steps, 1))
@@ -198,7 +198,7 @@ def objective_problems(cfg, sigmoid_output: bool = False, is_image: bool = True)
   if cfg.weight_clip < 0:
     found.append(f"loss.gan.weight_clip={cfg.weight_clip} must be >= 0 (0: off)")
   try:
-    if augment.parse(cfg.diffaugment) and not is_image:
+    if diffaugment.parse(cfg.diffaugment) and not is_image:
       found.append("loss.gan.diffaugment applies to images only; set it to '' for 2-D data")
   except GenjaxError as e:
     found.append(str(e))
@@ -285,7 +285,7 @@ def make_setup(config, data_info: DataInfo) -> Setup:
       d_opt=optim.make(config.optim, config.num_steps, DISC),
       objective=losses.GAN_LOSSES[loss_cfg.name],
       penalties={k: float(w) for k, w in loss_cfg.penalties.items() if w > 0},
-      policies=augment.parse(loss_cfg.diffaugment), rt=rt, shape=data_info.shape,
+      policies=diffaugment.parse(loss_cfg.diffaugment), rt=rt, shape=data_info.shape,
       num_classes=data_info.num_classes if config.model.conditioning != "none" else 0,
       model=config.model, loss=loss_cfg, ema_decay=config.ema_decay)
 

@@ -15,7 +15,7 @@ The property distances (logP, SA, QED, weight) are the 1-D Wasserstein-1 distanc
 computes (scipy.stats.wasserstein_distance), between the generated and reference values.
 
 RDKit parses and describes molecules (the `molecules` extra); the pairwise Tanimoto maths is
-jitted JAX on packed fingerprints, in chunks. FCD runs ChemNet in JAX (genjax.metrics.chemnet).
+jitted JAX on packed fingerprints, in chunks. FCD runs ChemNet in JAX (genjax.feature_nets.chemnet).
 """
 import csv
 import functools
@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from genjax.errors import GenjaxError
-from genjax.metrics import chemnet
+from genjax.feature_nets import chemnet
 from genjax.metrics import frechet
 
 FP_BITS = 1024                # Morgan fingerprint length, bits.

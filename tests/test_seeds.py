@@ -3,7 +3,7 @@ import jax
 import numpy as np
 import pytest
 
-from genjax import replicas
+from genjax import seeds as seeds_lib
 from genjax import train
 from genjax import workdirs
 from genjax.errors import GenjaxError
@@ -26,9 +26,9 @@ def _assert_same_state(single, replica):
 def test_replica_i_of_a_vmapped_vae_run_equals_the_run_of_seed_i(tmp_path):
   config = _short(tiny(), num_seeds=2, seed=3)
   stacked = train.train_and_evaluate(config, str(tmp_path / "both"))
-  assert stacked.step.shape == (2,) and replicas.step(stacked, config) == 10
-  first = replicas.select(stacked, 0, config)
-  second = replicas.select(stacked, 1, config)
+  assert stacked.step.shape == (2,) and seeds_lib.step(stacked, config) == 10
+  first = seeds_lib.select(stacked, 0, config)
+  second = seeds_lib.select(stacked, 1, config)
   assert not np.allclose(jax.tree.leaves(first.nets)[0], jax.tree.leaves(second.nets)[0])
   single = train.train_and_evaluate(_short(tiny(), seed=4), str(tmp_path / "seed4"))
   _assert_same_state(single, second)

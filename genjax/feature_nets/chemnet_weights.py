@@ -1,5 +1,5 @@
 """Reading ChemNet's weights from fcd_torch's file and writing the parameter file
-genjax.metrics.chemnet.load reads (`experiments.convert_chemnet` is its command line).
+genjax.feature_nets.chemnet.load reads (`experiments.convert_chemnet` is its command line).
 
 Source: fcd_torch 1.0.7's wheel (`fcd_torch/ChemNet_v0.13_pretrained.pt` read straight out of
 the zip) or that .pt: a torch-saved list of (layer type, (state dict, kwargs, info)) for two
@@ -14,8 +14,8 @@ import io
 import numpy as np
 
 from genjax.errors import GenjaxError
-from genjax.metrics import chemnet
-from genjax.metrics import weight_files
+from genjax.feature_nets import chemnet
+from genjax.feature_nets import weight_files
 
 WHEEL_MEMBER = "fcd_torch/ChemNet_v0.13_pretrained.pt"
 
