@@ -33,3 +33,16 @@ def fcd_evaluator(**options) -> ml_collections.ConfigDict:
   return ml_collections.ConfigDict({
       **dict(type="features", every_steps=0, extractor="classifier", path=CLASSIFIER_MNIST10K,
              metrics="fid,kid,score,classes", num_samples=2000), **options})
+
+
+def augment_generators() -> dict:
+  """The shipped config each generator of `experiments.augment` trains by default, by the
+  classifier's data: {generator: {'digits' | 'mnist10k': get_config}}."""
+  # pylint: disable=g-import-not-at-top,import-outside-toplevel  (those modules import this one)
+  from configs import cgan_mnist10k, cvae_mnist10k, dcgan_digits, default, vaegan_digits
+  from configs import vaegan_mnist10k
+  return {
+      "cvae": {"digits": default.get_config, "mnist10k": cvae_mnist10k.get_config},
+      "cgan": {"digits": dcgan_digits.get_config, "mnist10k": cgan_mnist10k.get_config},
+      "cvaegan": {"digits": vaegan_digits.get_config, "mnist10k": vaegan_mnist10k.get_config},
+  }

@@ -11,22 +11,10 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-from configs import cgan_mnist10k
-from configs import cvae_mnist10k
-from configs import dcgan_digits
-from configs import default
-from configs import vaegan_digits
-from configs import vaegan_mnist10k
+import configs
 from genjax import cli
 from genjax import logs as log_lib
 from genjax.applications.augment import (GENERATORS, goal, markdown, study, write)
-
-# The shipped config each generator trains by default, for the classifier's data.
-SHIPPED = {
-    "cvae": {"digits": default.get_config, "mnist10k": cvae_mnist10k.get_config},
-    "cgan": {"digits": dcgan_digits.get_config, "mnist10k": cgan_mnist10k.get_config},
-    "cvaegan": {"digits": vaegan_digits.get_config, "mnist10k": vaegan_mnist10k.get_config},
-}
 
 _CLASSIFIER = config_flags.DEFINE_config_file(
     "classifier_config", "configs/classifier_digits.py", "The classifier every row trains.")
@@ -85,7 +73,8 @@ def main(argv):
   gen_configs = {name: flag.value for name, flag in _GEN_CONFIGS.items()}
   report, samples = study(_CLASSIFIER.value, _WORKDIR.value, _GENERATORS.value, gen_configs,
                           _GEN_WORKDIRS.value, _LABELS.value, _SEEDS.value, _MIX.value,
-                          _SAMPLES.value, _GEN_DATA.value, _PRIOR.value, SHIPPED)
+                          _SAMPLES.value, _GEN_DATA.value, _PRIOR.value,
+                          configs.augment_generators())
   outdir = _OUT.value or _WORKDIR.value
   files = write(report, samples, outdir)
   print(markdown(report))

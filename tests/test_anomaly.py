@@ -222,7 +222,7 @@ def _assert_blank_images_score_above_the_eval_digits(workdir, num_normal=100):
   """The trained model of `workdir` scores images at the top of the value range everywhere
   (white: ink on every pixel, far from any digit) above its eval digits, on every score it
   provides: AUROC of blank (anomalous) against normal >= 0.95."""
-  from genjax import apps  # pylint: disable=g-import-not-at-top
+  from genjax.applications import common as apps  # pylint: disable=g-import-not-at-top
   m = apps.load(str(workdir))
   normal = np.asarray(m.eval_data["image"][:num_normal])
   x = np.concatenate([normal, np.full((20,) + normal.shape[1:], normal.max())]).astype(np.float32)

@@ -7,6 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
+import configs
 from configs import dcgan_digits
 from genjax.applications import augment
 from genjax import data as data_lib
@@ -247,7 +248,7 @@ def test_bad_flags_are_one_line_errors_before_training(tmp_path, flags, message)
 def test_bad_settings_are_refused_before_anything_trains(tmp_path, change, message):
   args = dict(classifier_config=tiny_classifier(), study_dir=str(tmp_path / "w"),
               generators=["cvae"], gen_configs={}, gen_workdirs=[], labels_per_class=["5"],
-              seeds=1, mix=0.5, samples_per_class=20)
+              seeds=1, mix=0.5, samples_per_class=20, shipped=configs.augment_generators())
   with pytest.raises(GenjaxError) as error:
     augment.study(**{**args, **change})
   assert message in str(error.value) and "\n" not in str(error.value)

@@ -74,7 +74,7 @@ def property_histograms(generated_smiles, reference, path: str, reference_name: 
     raise GenjaxError(f"no valid molecule among the {len(generated_smiles)} generated SMILES"
                       " to draw property histograms of")
   ref = _reference_properties(reference, n_jobs)
-  from genjax import apps  # pylint: disable=import-outside-toplevel  (matplotlib, lazily)
+  from genjax.applications import common as apps  # pylint: disable=import-outside-toplevel
   fig, axes = apps.figure(2, 2, figsize=(11, 8))
   distances = {}
   for ax, name in zip(axes.ravel(), moses.PROPERTIES):
