@@ -53,6 +53,11 @@ def read_data_info(workdir: str) -> families.DataInfo:
   """The DataInfo a workdir's family was built with: shape and classes from data_info.json,
   and for sequences the vocabulary from vocab.json."""
   _, shape, num_classes = read_config(workdir)
+  return _data_info(workdir, shape, num_classes)
+
+
+def _data_info(workdir: str, shape, num_classes: int) -> families.DataInfo:
+  """DataInfo of `shape` and `num_classes`, with the vocabulary of the workdir's vocab.json."""
   path = os.path.join(workdir, smiles.VOCAB_FILE)
   if not os.path.exists(path):
     return families.DataInfo(shape, num_classes)
@@ -111,9 +116,9 @@ def open_run(workdir: str, needs: Sequence[str] = (), config=None) -> Run:
   """The run of `workdir`, its family built as in training (with `config` instead of the
   saved one when given, e.g. other evaluators); `needs` names predict functions the caller
   uses (a model lacking one is refused in one line naming the family)."""
-  if config is None:
-    config = read_config(workdir)[0]
-  family = families.build(config, read_data_info(workdir))
+  saved, shape, num_classes = read_config(workdir)  # One read: shape and classes come too.
+  config = saved if config is None else config
+  family = families.build(config, _data_info(workdir, shape, num_classes))
   missing = [name for name in needs if name not in family.predict]
   if missing:
     raise GenjaxError(f"workdir {workdir!r} holds a {family.name!r} model, which has no"

@@ -172,7 +172,7 @@ def train_step(setup: Setup, state: State, batch, rng):
 
 def outputs(setup: Setup, state: State, x_BxHxWxC):
   """(logits_BxK, features_BxF) in eval mode (no dropout), outside the train step."""
-  return common.run(setup.cnn, common.Runtime(setup.rt.dtype), state.nets[NET].variables,
+  return common.run(setup.cnn, setup.rt.outside(), state.nets[NET].variables,
                     x_BxHxWxC)
 
 

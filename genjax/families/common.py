@@ -33,6 +33,11 @@ class Runtime(NamedTuple):
     """Mean over pmap devices (identity under jit)."""
     return parallel.pmean(tree, self.axis)
 
+  def outside(self) -> "Runtime":
+    """The same compute dtype without the pmap axis: for predict functions, which run
+    outside the train step."""
+    return Runtime(self.dtype)
+
 
 def run(module, rt: Runtime, variables, *args, mutable=False, method=None, **kwargs):
   """`module.apply(variables, *args)` in the compute dtype (outputs float32); with

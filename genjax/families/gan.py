@@ -370,7 +370,7 @@ def decode(setup: Setup, state: State, z_BxZ, labels=None, ema: bool = True, key
   if setup.num_classes and labels is None:
     raise GenjaxError("this GAN is class-conditional: pass the labels to decode")
   variables = state.ema[GEN] if ema else state.nets[GEN].variables
-  return common.run(setup.g, common.Runtime(setup.rt.dtype), variables, z_BxZ,
+  return common.run(setup.g, setup.rt.outside(), variables, z_BxZ,
                     labels if setup.num_classes else None, train=False,
                     rngs={} if key is None else layer_noise(key))
 
@@ -380,7 +380,7 @@ def score(setup: Setup, state: State, x, labels=None):
   D (PacGAN) scores a pack of `pack` copies of each example."""
   if setup.pack > 1:
     x = gan_nets.pack(jnp.repeat(x, setup.pack, axis=0), setup.pack)
-  return common.run(setup.d, common.Runtime(setup.rt.dtype), state.nets[DISC].variables, x,
+  return common.run(setup.d, setup.rt.outside(), state.nets[DISC].variables, x,
                     labels, train=False)
 
 

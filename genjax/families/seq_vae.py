@@ -288,10 +288,6 @@ def train_step(setup: Setup, state: State, batch, rng):
 
 
 # --- predict functions (outside the train step: no pmap axis) -------------------------------
-def _outside(setup: Setup) -> common.Runtime:
-  return common.Runtime(setup.rt.dtype)
-
-
 def prior(setup: Setup, key, num: int):
   return jax.random.normal(rng_lib.purpose_key(key, "prior"), (num, setup.latent_dim))
 
@@ -300,7 +296,7 @@ def generate(setup: Setup, state: State, z_NxZ, key, temperature: float = 1.0):
   """Tokens drawn one by one given z: {'tokens': int32[N, T] (BOS first; PAD after the
   first EOS), 'length': int32[N] (T when no EOS came), 'log_prob': float[N], nats of the
   drawn tokens under the tempered distribution}. temperature 0: the most likely token."""
-  params, num, vocab, rt = state.nets[NET].params, z_NxZ.shape[0], setup.vocab, _outside(setup)
+  params, num, vocab, rt = state.nets[NET].params, z_NxZ.shape[0], setup.vocab, setup.rt.outside()
 
   def body(carry, t):
     h, token, done, log_prob = carry
@@ -334,7 +330,7 @@ def sample(setup: Setup, state: State, key, num: int, temperature: float = 1.0):
 def encode(setup: Setup, state: State, tokens_BxT, length_B):
   """The posterior's (mean_BxZ, log_std_BxZ)."""
   return run_seq(setup, state.nets[NET].params, tokens_BxT, length_B, method="encode",
-                 rt=_outside(setup))
+                 rt=setup.rt.outside())
 
 
 def log_likelihood(setup: Setup, state: State, tokens_BxT, length_B, z_BxZ):

@@ -232,10 +232,6 @@ def train_step(setup: Setup, state: State, batch, rng):
 
 
 # --- predict functions (outside the train step: no pmap axis) -------------------------------
-def _outside(setup: Setup) -> common.Runtime:
-  return common.Runtime(setup.rt.dtype)
-
-
 def _labels_of(setup: Setup, labels, num: int):
   if not setup.num_classes:
     return None
@@ -251,7 +247,7 @@ def _mean_image(setup: Setup, out_BxHxWxC):
 def neg_elbo(setup: Setup, state: State, x_BxHxWxC, key, labels=None):
   """-ELBO float[B] (nats) from one posterior draw."""
   y = _labels_of(setup, labels, len(x_BxHxWxC))
-  t = terms(setup, state.nets[NET].params, x_BxHxWxC, key, 1, y, _outside(setup))
+  t = terms(setup, state.nets[NET].params, x_BxHxWxC, key, 1, y, setup.rt.outside())
   return t["kl_B"] - t["log_px_SxB"][0]
 
 
@@ -264,7 +260,7 @@ def iwae_nll(setup: Setup, state: State, x_BxHxWxC, key, num_samples: int, chunk
   params, y = state.nets[NET].params, _labels_of(setup, labels, len(x_BxHxWxC))
 
   def log_weights(chunk_key):
-    t = terms(setup, params, x_BxHxWxC, chunk_key, chunk, y, _outside(setup))
+    t = terms(setup, params, x_BxHxWxC, chunk_key, chunk, y, setup.rt.outside())
     return t["log_px_SxB"] + t["log_pz_SxB"] - t["log_qz_SxB"]
 
   log_w = jax.lax.map(log_weights, jax.random.split(key, num_samples // chunk))

@@ -289,10 +289,6 @@ def train_step(setup: Setup, state: State, batch, rng,
 
 
 # --- predict functions (eval mode, outside the train step: no pmap axis) --------------------
-def _outside(setup: Setup) -> common.Runtime:
-  return common.Runtime(setup.rt.dtype)
-
-
 def _labels_of(setup: Setup, labels):
   if setup.num_classes and labels is None:
     raise GenjaxError("this VAE-GAN is class-conditional: pass the examples' labels")
@@ -302,13 +298,13 @@ def _labels_of(setup: Setup, labels):
 def encode(setup: Setup, state: State, x_BxHxWxC, labels=None):
   """The posterior's (mean_BxZ, log_std_BxZ)."""
   return run_vae(setup, state.nets, x_BxHxWxC, _labels_of(setup, labels), method="encode",
-                 rt=_outside(setup))
+                 rt=setup.rt.outside())
 
 
 def decode(setup: Setup, state: State, z_BxZ, labels=None):
   """The decoder's mean image, in the data range (a Gaussian decoder's clipped to it)."""
   out = run_vae(setup, state.nets, z_BxZ, None, _labels_of(setup, labels), method="decode",
-                rt=_outside(setup))
+                rt=setup.rt.outside())
   return vae.mean_image(out, setup.model.decoder.likelihood, setup.value_range)
 
 
@@ -331,12 +327,12 @@ def sample(setup: Setup, state: State, key, num: int, labels=None):
 
 def score(setup: Setup, state: State, x, labels=None):
   """The discriminator's logit (eval mode): float[B]."""
-  return common.run(setup.d, _outside(setup), state.nets[DISC].variables, x, labels, train=False)
+  return common.run(setup.d, setup.rt.outside(), state.nets[DISC].variables, x, labels, train=False)
 
 
 def disc_features(setup: Setup, state: State, x_BxHxWxC, labels=None):
   """D's features at loss.vaegan.feature_layer (eval mode), flattened: float[B, F]."""
-  f = gan.disc_features(setup.d, _outside(setup), state.nets[DISC].variables, x_BxHxWxC,
+  f = gan.disc_features(setup.d, setup.rt.outside(), state.nets[DISC].variables, x_BxHxWxC,
                         _labels_of(setup, labels), setup.loss.feature_layer)
   return f.reshape(len(f), -1)
 
