@@ -8,12 +8,15 @@ Register a new one in VAE_OBJECTIVES and select it with `config.loss.vae.name`; 
 fields of `config.loss.vae` that it takes as keywords are passed to it (hyperparameters), and
 `step` (the train step) and `axis` (pmap's axis) when it takes them.
 """
+import functools
+import inspect
 import math
 from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
+from genjax import diffaugment
 from genjax import parallel
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -104,7 +107,11 @@ VAE_OBJECTIVES = {"elbo": elbo, "iwae": iwae}
 #   g(d_real_B, d_fake_B) -> scalar    the generator's loss (d_real_B is None unless the
 #                                      objective sets g_needs_real, like relativistic ones)
 # `axis` (keyword) is pmap's axis: batch statistics (RaGAN's averages) must be taken over the
-# global batch. Penalties are separate, configured terms (`PENALTIES`, `loss.gan.penalties`).
+# global batch. Other keyword arguments are the objective's hyperparameters, read from the
+# config's `loss.gan` section by name (`gan_objective`): a new one is a keyword with a default
+# and a field of the same name in the family's default config. Penalties on D
+# (`PENALTIES`, `loss.gan.penalties`) and terms added to G's loss (`GENERATOR_TERMS`,
+# `loss.gan.generator_terms`) are separate, weighted terms.
 
 
 class GANLoss(NamedTuple):
@@ -114,9 +121,13 @@ class GANLoss(NamedTuple):
   g_needs_real: bool = False   # The generator loss reads D's scores on real data too.
 
 
-def minimax_d(d_real_B, d_fake_B, axis=None):
-  """-log D(x) - log(1 - D(G(z))), with D = sigmoid(logit)."""
-  return jnp.mean(jax.nn.softplus(-d_real_B) + jax.nn.softplus(d_fake_B))
+def minimax_d(d_real_B, d_fake_B, axis=None, label_smoothing: float = 0.0):
+  """-log D(x) - log(1 - D(G(z))), with D = sigmoid(logit); `label_smoothing` s > 0 makes
+  the real images' target 1 - s (one-sided label smoothing, Salimans et al. 2016)."""
+  real_B = jax.nn.softplus(-d_real_B)
+  if label_smoothing:
+    real_B = (1.0 - label_smoothing) * real_B + label_smoothing * jax.nn.softplus(d_real_B)
+  return jnp.mean(real_B + jax.nn.softplus(d_fake_B))
 
 
 def minimax_g(d_real_B, d_fake_B, axis=None):
@@ -147,9 +158,10 @@ def wasserstein_g(d_real_B, d_fake_B, axis=None):
   return -jnp.mean(d_fake_B)
 
 
-def hinge_d(d_real_B, d_fake_B, axis=None):
-  """E[relu(1 - D(x))] + E[relu(1 + D(G(z)))] (Lim & Ye 2017; Miyato et al. 2018)."""
-  return jnp.mean(jax.nn.relu(1.0 - d_real_B)) + jnp.mean(jax.nn.relu(1.0 + d_fake_B))
+def hinge_d(d_real_B, d_fake_B, axis=None, margin: float = 1.0):
+  """E[relu(m - D(x))] + E[relu(m + D(G(z)))], m = `margin` (1 in Lim & Ye 2017 and Miyato
+  et al. 2018)."""
+  return jnp.mean(jax.nn.relu(margin - d_real_B)) + jnp.mean(jax.nn.relu(margin + d_fake_B))
 
 
 def _relativistic(d_real_B, d_fake_B, axis):
@@ -181,6 +193,27 @@ GAN_LOSSES = {
 }
 
 
+def gan_keywords(name: str) -> dict:
+  """{hyperparameter: default} of GAN_LOSSES[name]'s two functions (`axis` left out)."""
+  found = {}
+  for fn in GAN_LOSSES[name][:2]:
+    for param in list(inspect.signature(fn).parameters.values())[2:]:
+      if param.name != "axis":
+        found[param.name] = param.default
+  return found
+
+
+def gan_objective(name: str, **hyperparameters) -> GANLoss:
+  """GAN_LOSSES[name] with `hyperparameters` bound, each to the functions that take it
+  (names that neither takes are ignored: the family's config check refuses them)."""
+  loss = GAN_LOSSES[name]
+  def bind(fn):
+    taken = {k: v for k, v in hyperparameters.items()
+             if k in inspect.signature(fn).parameters and k != "axis"}
+    return functools.partial(fn, **taken) if taken else fn
+  return loss._replace(d=bind(loss.d), g=bind(loss.g))
+
+
 # --- penalties on the discriminator ------------------------------------------------------------
 # Each takes (critic, x_real, x_fake, key, axis): `critic` maps a batch B x ... to float[B]
 # logits/values with the current parameters; returns a scalar added to D's loss times its
@@ -207,4 +240,30 @@ def r1_penalty(critic, x_real, x_fake=None, key=None, axis=None):
   return 0.5 * jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, -1))
 
 
-PENALTIES = {"gp": gradient_penalty, "r1": r1_penalty}
+def consistency(critic, x_real, x_fake=None, key=None, axis=None):
+  """Consistency regularization (CR-GAN, Zhang et al. 2020): E[(D(x) - D(T(x)))^2] on the
+  real images, T a random translation by up to 1/8 of the image (DiffAugment's, from `key`)
+  that should not change D's view of them. Images only."""
+  shifted = diffaugment.diff_augment(key, x_real, ("translation",), axis)
+  return jnp.mean((critic(x_real) - critic(shifted)) ** 2)
+
+
+PENALTIES = {"gp": gradient_penalty, "r1": r1_penalty, "cr": consistency}
+
+
+# --- terms added to the generator's loss -------------------------------------------------------
+# Each takes (features_real_BxF, features_fake_BxF, axis): D's last hidden features (the input
+# of its score layer, D in the mode the generator loss reads it) of a real batch and of the
+# generator's batch; returns a scalar added to G's loss times its weight in
+# `loss.gan.generator_terms`. A term that needs more than D's features is a forked train step.
+
+
+def feature_matching(features_real_BxF, features_fake_BxF, axis=None):
+  """Feature matching (Salimans et al. 2016): ||E f(x) - E f(G(z))||^2 over D's last hidden
+  features f, the means over the global batch; the real side is a constant for G."""
+  real_F, fake_F = parallel.pmean((jnp.mean(features_real_BxF, 0),
+                                   jnp.mean(features_fake_BxF, 0)), axis)
+  return jnp.sum((jax.lax.stop_gradient(real_F) - fake_F) ** 2)
+
+
+GENERATOR_TERMS = {"feature_matching": feature_matching}

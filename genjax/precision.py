@@ -37,6 +37,6 @@ def apply(module, dtype, variables, *args, mutable=False, **kwargs):
   if mutable is False:
     return cast(out, jnp.float32)
   out, updates = out
-  updates = jax.tree.map(lambda new, old: new.astype(old.dtype), updates,
-                         {k: variables[k] for k in updates})
+  updates = {k: jax.tree.map(lambda new, old: new.astype(old.dtype), v, variables[k])
+             if k in variables else v for k, v in updates.items()}  # (Else: sown values.)
   return cast(out, jnp.float32), updates

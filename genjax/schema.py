@@ -146,6 +146,9 @@ def upgrade(saved: dict) -> dict:
     model = {**model, **{part: {**fields, **model[part]} for part, fields
                          in NEWER_GAN_FIELDS.items() if _is_section(model.get(part))}}
     saved = {**saved, "model": model}
+    loss = saved.get("loss", {})
+    if _is_section(loss.get("gan")) and "generator_terms" not in loss["gan"]:
+      saved = {**saved, "loss": {**loss, "gan": {**loss["gan"], "generator_terms": {}}}}
   return saved
 
 

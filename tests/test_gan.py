@@ -5,6 +5,7 @@ import shutil
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import optax
 import pytest
@@ -154,7 +155,7 @@ def test_unknown_loss_and_incompatible_output_are_refused():
     families.build(tiny_gan(name="wgan_gp"), DataInfo((2,)))
   config = tiny_gan()
   config.loss.gan.penalties.gp_typo = 1.0
-  with pytest.raises(GenjaxError, match=r"loss.gan.penalties.gp_typo: valid are \('gp', 'r1'\)"):
+  with pytest.raises(GenjaxError, match=r"loss.gan.penalties.gp_typo: valid are \('gp', 'r1', 'cr'\)"):
     families.build(config, DataInfo((2,)))
   config = tiny_gan(name="wasserstein")
   config.model.discriminator.sigmoid_output = True
@@ -602,6 +603,40 @@ def test_a_gan_workdir_from_before_noise_injection_and_packing_reads_as_without_
   assert upgraded["model"]["generator"]["noise_injection"] == 0.0
   assert upgraded["model"]["discriminator"]["pack"] == 1
   assert upgraded["model"]["discriminator"]["fourier_features"] == 0
+  del saved["loss"]["gan"]["generator_terms"], saved["loss"]["gan"]["margin"]
+  upgraded = schema.upgrade(saved)
+  assert upgraded["loss"]["gan"]["generator_terms"] == {}
+  config = ml_collections.ConfigDict(upgraded)
+  family = families.build(config, DataInfo((2,)))  # Opens as before: no term, the default margin.
+  assert not family.setup.generator_terms and family.setup.objective.d is losses.minimax_d
+
+
+@pytest.mark.parametrize("field, value, match", [
+    ("margin", 0.5, r"loss.gan.margin=0.5: the 'non_saturating' objective takes no margin \(leave"
+                    r" it at 1.0\); its hyperparameters are \('label_smoothing',\)"),
+    ("label_smoothing", -0.1, r"loss.gan.label_smoothing=-0.1 must lie in \[0, 1\)"),
+    ("generator_terms.matching", 1.0, r"loss.gan.generator_terms.matching=1.0: valid are weights"
+                                      r" >= 0 of \('feature_matching',\)"),
+])
+def test_objective_hyperparameters_and_generator_terms_are_checked(field, value, match):
+  config = tiny_gan()
+  section = config.loss.gan
+  *parts, name = field.split(".")
+  for part in parts:
+    section = section[part]
+  section[name] = value
+  with pytest.raises(GenjaxError, match=match):
+    families.build(config, DataInfo((2,)))
+
+
+def test_a_hyperparameter_reaches_the_objective_and_cr_is_refused_on_points():
+  config = tiny_gan(name="hinge")
+  config.loss.gan.margin = 0.25
+  objective = families.build(config, DataInfo((2,))).setup.objective
+  assert float(objective.d(jnp.array([0.0]), jnp.array([0.0]))) == pytest.approx(0.5)
+  config.loss.gan.penalties.cr = 1.0
+  with pytest.raises(GenjaxError, match="loss.gan.penalties.cr augments images; 2-D data has"):
+    families.build(config, DataInfo((2,)))
 
 
 @pytest.mark.slow

@@ -22,6 +22,39 @@ def test_minimax_and_non_saturating():
   assert float(losses.non_saturating_g(None, FAKE)) == pytest.approx(g_ns, rel=1e-6)
 
 
+def test_the_objectives_hyperparameters_in_closed_form():
+  smooth = 0.1
+  real = -(0.9 * math.log(sig(2.0)) + 0.1 * math.log(1 - sig(2.0))
+           + 0.9 * math.log(sig(-1.0)) + 0.1 * math.log(1 - sig(-1.0))) / 2
+  fake = -(math.log(1 - sig(0.5)) + math.log(1 - sig(-3.0))) / 2
+  assert float(losses.minimax_d(REAL, FAKE, label_smoothing=smooth)) == pytest.approx(
+      real + fake, rel=1e-6)
+  hinge = (max(0, 0.5 - 2) + max(0, 0.5 + 1)) / 2 + (max(0, 0.5 + 0.5) + max(0, 0.5 - 3)) / 2
+  assert float(losses.hinge_d(REAL, FAKE, margin=0.5)) == pytest.approx(hinge)
+  assert losses.gan_keywords("hinge") == {"margin": 1.0}
+  assert losses.gan_keywords("non_saturating") == {"label_smoothing": 0.0}
+  bound = losses.gan_objective("hinge", margin=0.5, label_smoothing=0.3)  # (not hinge's: ignored)
+  assert float(bound.d(REAL, FAKE)) == pytest.approx(hinge) and bound.g is losses.wasserstein_g
+
+
+def test_feature_matching_in_closed_form():
+  f_real = jnp.array([[1.0, 0.0], [3.0, 0.0]])  # mean (2, 0)
+  f_fake = jnp.array([[0.0, 0.0], [0.0, 2.0]])  # mean (0, 1)
+  assert float(losses.feature_matching(f_real, f_fake)) == pytest.approx(5.0)
+  grad = jax.grad(losses.feature_matching, argnums=(0, 1))(f_real, f_fake)
+  assert float(jnp.abs(grad[0]).max()) == 0.0  # The real side is a constant for G.
+  np.testing.assert_allclose(grad[1], [[-2.0, 1.0], [-2.0, 1.0]])  # -2 (mean_r - mean_f) / B
+
+
+def test_consistency_is_zero_for_a_translation_invariant_critic():
+  x = jax.random.uniform(jax.random.PRNGKey(0), (4, 8, 8, 1))
+  key = jax.random.PRNGKey(1)
+  invariant = lambda v: jnp.zeros(v.shape[0])
+  assert float(losses.consistency(invariant, x, None, key)) == 0.0
+  pixel = lambda v: v[:, 3, 3, 0]  # Reads one pixel: a translation moves it.
+  assert float(losses.consistency(pixel, x, None, key)) > 1e-3
+
+
 def test_least_squares():
   d = 0.5 * ((2 - 1) ** 2 + (-1 - 1) ** 2) / 2 + 0.5 * (0.5**2 + 3.0**2) / 2
   assert float(losses.least_squares_d(REAL, FAKE)) == pytest.approx(d)
@@ -83,4 +116,5 @@ def test_every_gan_loss_is_registered_with_its_output_requirement():
   assert set(losses.GAN_LOSSES) == {"minimax", "non_saturating", "least_squares", "wasserstein",
                                     "hinge", "ragan"}
   assert not losses.GAN_LOSSES["minimax"].unbounded and losses.GAN_LOSSES["wasserstein"].unbounded
-  assert set(losses.PENALTIES) == {"gp", "r1"}
+  assert set(losses.PENALTIES) == {"gp", "r1", "cr"}
+  assert set(losses.GENERATOR_TERMS) == {"feature_matching"}

@@ -16,6 +16,7 @@ once each, an n_critic=2 step once); the full GAN grid is marked slow."""
 import itertools
 import math
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -23,6 +24,7 @@ import optax
 import pytest
 
 from genjax import data as data_lib
+from genjax import diffaugment
 from genjax import families
 from genjax import losses
 from genjax import models
@@ -126,17 +128,53 @@ def hand_r1(critic, x_real, x_fake, key):
   return 0.5 * mean(jnp.sum(_input_grad(critic, x_real) ** 2, -1))
 
 
-HAND_PENALTIES = {"gp": hand_gp, "r1": hand_r1}
-PENALTY_WEIGHTS = {"gp": 10.0, "r1": 5.0}
+def hand_cr(critic, x_real, x_fake, key):
+  """Consistency regularization: D's squared change under a random translation of the reals."""
+  del x_fake
+  shifted = diffaugment.diff_augment(key, x_real, ("translation",))
+  return mean((critic(x_real) - critic(shifted)) ** 2)
+
+
+def hand_feature_matching(f_real, f_fake):
+  return jnp.sum((jax.lax.stop_gradient(f_real.mean(0)) - f_fake.mean(0)) ** 2)
+
+
+def hand_hyperparameters(cfg, d_loss_of):
+  """D's loss with the objective's hyperparameters of `cfg` (loss.gan) written out."""
+  smooth, margin = cfg.label_smoothing, cfg.margin
+  if cfg.name in ("minimax", "non_saturating") and smooth:
+    return lambda r, f: mean((1 - smooth) * sp(-r) + smooth * sp(r)) + mean(sp(f))
+  if cfg.name == "hinge":
+    return lambda r, f: mean(jax.nn.relu(margin - r)) + mean(jax.nn.relu(margin + f))
+  return d_loss_of
+
+
+def last_hidden(d, variables, x, y, **kwargs):
+  """(D's score, the input of its 'score' layer): its last hidden features, by interception."""
+  seen = []
+  def record(next_fun, args, kw, context):
+    if context.module.name == "score" and context.method_name == "__call__":
+      seen.append(args[0])
+    return next_fun(*args, **kw)
+  with nn.intercept_methods(record):
+    out = d.apply(variables, x, y, **kwargs)
+  return out, seen[-1]
+
+
+HAND_PENALTIES = {"gp": hand_gp, "r1": hand_r1, "cr": hand_cr}
+HAND_GENERATOR_TERMS = {"feature_matching": hand_feature_matching}
+PENALTY_WEIGHTS = {"gp": 10.0, "r1": 5.0, "cr": 2.0}
 NUM_CLASSES = 4
 
 
 def gan_case(loss, penalty=None, conditional=False, batch_norm=False, n_critic=1,
-             spectral_norm=False, conv_d=False, dcgan_g=False):
+             spectral_norm=False, conv_d=False, dcgan_g=False, feature_matching=0.0,
+             label_smoothing=0.0, margin=1.0):
   """(config, data shape, class count) of a tiny GAN: MLPs on 2-D points (per-layer noise in
   G); with `batch_norm` an MLP G and a DCGAN D (spectral norm, batch norm after its second
   conv) on 16x16 images, with `conv_d` the same D without batch norm; `dcgan_g`: a DCGAN G
-  (batch norm in train mode) instead of the MLP."""
+  (batch norm in train mode) instead of the MLP; the objective's hyperparameters and the
+  feature-matching weight as given."""
   if batch_norm or conv_d or dcgan_g:
     config, shape = tiny_dcgan_sn(), (16, 16, 1)
     config.model.generator.width = config.model.discriminator.width = 4
@@ -151,6 +189,8 @@ def gan_case(loss, penalty=None, conditional=False, batch_norm=False, n_critic=1
   config.loss.gan.name, config.loss.gan.n_critic = loss, n_critic
   config.loss.gan.penalties = {name: PENALTY_WEIGHTS[name] if name == penalty else 0.0
                                for name in losses.PENALTIES}
+  config.loss.gan.generator_terms.feature_matching = feature_matching
+  config.loss.gan.label_smoothing, config.loss.gan.margin = label_smoothing, margin
   assert config.loss.gan.instance_noise == 0 and not config.loss.gan.diffaugment
   config.model.conditioning = "projection" if conditional else "none"
   return config, shape, NUM_CLASSES if conditional else 0
@@ -184,7 +224,9 @@ def gan_reference(config, shape, num_classes):
   cfg, model_cfg = config.loss.gan, config.model
   n, b = cfg.n_critic, config.batch_size
   d_loss_of, g_loss_of = HAND_GAN[cfg.name]
+  d_loss_of = hand_hyperparameters(cfg, d_loss_of)
   penalties = {k: w for k, w in cfg.penalties.items() if w > 0}
+  terms = {k: w for k, w in cfg.generator_terms.items() if w > 0}
   separate = model_cfg.discriminator.net == "dcgan" and model_cfg.discriminator.batch_norm
   opt = optax.scale_by_adam(config.optim.b1, config.optim.b2)
 
@@ -241,8 +283,12 @@ def gan_reference(config, shape, num_classes):
         fake, updates = run_generator(g, {**gen_vars, "params": p}, rng, b,
                                       model_cfg.latent_dim, y_gen)
         s_real = score(real[-1], labels[-1]) if cfg.name in G_READS_REAL else None
-        return g_loss_of(s_real, score(fake, y_gen)), {**state.nets["gen"].collections,
-                                                        **updates}
+        loss = g_loss_of(s_real, score(fake, y_gen))
+        for name, weight in terms.items():  # (MLP D without batch norm: eval mode.)
+          f_real = last_hidden(d, disc_variables, real[-1], labels[-1], train=False)[1]
+          f_fake = last_hidden(d, disc_variables, fake, y_gen, train=False)[1]
+          loss = loss + weight * HAND_GENERATOR_TERMS[name](f_real, f_fake)
+        return loss, {**state.nets["gen"].collections, **updates}
       return jax.grad(g_loss, has_aux=True)(state.nets["gen"].params)
 
     stale = g_grads(state.nets["disc"].variables)[0] if n > 1 else None
@@ -278,6 +324,8 @@ FAST_GAN = [
     dict(loss="wasserstein", penalty="gp", n_critic=2, spectral_norm=True),
     dict(loss="hinge", batch_norm=True),
     dict(loss="ragan", penalty="r1", conditional=True),
+    dict(loss="non_saturating", penalty="cr", conv_d=True, label_smoothing=0.2),
+    dict(loss="hinge", margin=0.5, feature_matching=0.7, conditional=True),
 ]
 
 
@@ -286,6 +334,11 @@ def test_the_fast_gan_cases_cover_every_loss_and_penalty():
   assert set(HAND_PENALTIES) == set(losses.PENALTIES)
   assert {c["loss"] for c in FAST_GAN} == set(losses.GAN_LOSSES)
   assert {c.get("penalty") for c in FAST_GAN} == {None, *losses.PENALTIES}
+  assert set(HAND_GENERATOR_TERMS) == set(losses.GENERATOR_TERMS)
+  assert {t for c in FAST_GAN for t in losses.GENERATOR_TERMS if c.get(t)} == set(
+      losses.GENERATOR_TERMS)
+  assert {k for c in FAST_GAN for k in ("label_smoothing", "margin") if k in c} == set(
+      families.gan.all_hyperparameters())  # Every objective hyperparameter once.
   assert any(c.get("conditional") for c in FAST_GAN)
   assert any(c.get("batch_norm") for c in FAST_GAN)
 
@@ -301,11 +354,11 @@ def test_each_gan_network_is_updated_by_its_own_loss(case):
 
 
 # Every loss x penalty x conditioning x D batch norm (a penalized critic with batch norm is
-# refused), less the fast cases; then a conv critic without batch norm (penalties on images),
+# refused; cr on images, a conv critic), less the fast cases; then a conv critic without batch norm (penalties on images),
 # a DCGAN G (its batch norm in train mode) and n_critic=3.
 SLOW_GAN = [case for case in (
     {k: v for k, v in dict(loss=loss, penalty=penalty, conditional=conditional,
-                           batch_norm=bn).items() if v}
+                           batch_norm=bn, conv_d=penalty == "cr").items() if v}
     for loss, penalty, conditional, bn in itertools.product(
         sorted(losses.GAN_LOSSES), (None, *sorted(losses.PENALTIES)), (False, True),
         (False, True))

@@ -42,10 +42,17 @@ def get_config():
   config.loss = ml_collections.ConfigDict(dict(
       gan=dict(
           name="non_saturating",  # A key of genjax.losses.GAN_LOSSES.
+          # The objective's hyperparameters (keywords of its functions in genjax.losses):
+          label_smoothing=0.0,  # minimax/non_saturating D: real target 1 - this (0: off).
+          margin=1.0,           # hinge D: relu(margin - D(x)) + relu(margin + D(G(z))).
           n_critic=1,           # D updates per G update.
           # Weights of the terms in genjax.losses.PENALTIES added to D's loss (0: off):
-          # gp: WGAN-GP's lambda; r1: R1's gamma (Mescheder et al. 2018).
-          penalties=dict(gp=0.0, r1=0.0),
+          # gp: WGAN-GP's lambda; r1: R1's gamma (Mescheder et al. 2018); cr: consistency
+          # regularization's lambda (Zhang et al. 2020; images).
+          penalties=dict(gp=0.0, r1=0.0, cr=0.0),
+          # Weights of the terms in genjax.losses.GENERATOR_TERMS added to G's loss (0: off):
+          # feature_matching (Salimans et al. 2016) on D's last hidden features.
+          generator_terms=dict(feature_matching=0.0),
           weight_clip=0.0,      # > 0 clips every D weight to [-c, c] after each update (WGAN).
           instance_noise=0.0,   # Std of noise added to D's inputs, annealed linearly...
           instance_noise_steps=0,  # ...to 0 over this many steps (0 with the std: off).

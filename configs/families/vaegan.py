@@ -58,7 +58,9 @@ def get_config():
       ),
       gan=dict(
           name="non_saturating",  # A key of genjax.losses.GAN_LOSSES.
-          penalties=dict(gp=0.0, r1=0.0),  # Weights of genjax.losses.PENALTIES on D (0: off).
+          label_smoothing=0.0,  # minimax/non_saturating D: real target 1 - this (0: off).
+          margin=1.0,           # hinge D's margin.
+          penalties=dict(gp=0.0, r1=0.0, cr=0.0),  # Weights of genjax.losses.PENALTIES on D.
       ),
   ))
   # config.optim (shared.py) is every network's; these override any of its fields for the

@@ -35,19 +35,23 @@ GEN, DISC = "gen", "disc"
 GENERATOR = schema.leaves("net", "hidden", "width", "noise_injection")
 DISCRIMINATOR = schema.leaves("net", "hidden", "width", "spectral_norm", "batch_norm",
                               "sigmoid_output")  # Shared with the VAE-GAN.
-# The penalties on D's input gradient, refused on a batch-norm D (`penalty_problems`).
+# The penalties on D's input gradient, refused on a batch-norm D (`penalty_problems`), and
+# the others that run D in eval mode, refused there too.
 INPUT_GRADIENT_PENALTIES = ("gp", "r1")
+EVAL_MODE_PENALTIES = INPUT_GRADIENT_PENALTIES + ("cr",)
+IMAGE_PENALTIES = ("cr",)  # Augments its inputs: images only.
 # Critic loops up to this long are unrolled (genjax.loops: 4x faster for a conv critic on CPU).
 CRITIC_UNROLL = 8
 OBJECTIVE = {**schema.leaves("name", "n_critic", "weight_clip", "instance_noise",  # loss.gan
                              "instance_noise_steps", "diffaugment"),
-             "penalties": schema.OPEN}  # Names checked against losses.PENALTIES.
+             "penalties": schema.OPEN,  # Names checked against losses.PENALTIES,
+             "generator_terms": schema.OPEN}  # ...and losses.GENERATOR_TERMS.
 SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
     **schema.leaves("ema_decay"),
     "model": {**schema.leaves("name", "latent_dim", "latent_codes", "conditioning"),
               "generator": GENERATOR, "discriminator": {**DISCRIMINATOR,
                                 **schema.leaves("pack", "fourier_features", "fourier_scale")}},
-    "loss": {"gan": OBJECTIVE},
+    "loss": {"gan": OBJECTIVE},  # Widened by the objectives' hyperparameters (`spec_of`).
     "optim": {GEN: schema.optim_overrides(), DISC: schema.optim_overrides()},
 }
 
@@ -162,6 +166,15 @@ def generator_scores(d, rt, disc_variables, x, y, batch_statistics: bool = False
   return common.run(d, rt, disc_variables, x, y, train=True, mutable=mutable)[0]
 
 
+def generator_features(d, rt, disc_variables, x, y, batch_statistics: bool = False):
+  """D's last hidden features float[B, F] (the input of its score layer) on `x`, in the mode
+  `generator_scores` reads D."""
+  collections = [k for k in disc_variables if k != "params"] if batch_statistics else []
+  _, updates = common.run(d, rt, disc_variables, x, y, train=batch_statistics,
+                          mutable=collections + ["features"])
+  return updates["features"]["last_hidden"][0].astype(jnp.float32)
+
+
 def disc_features(d, rt, disc_variables, x, y, layer: str):
   """The output of D's submodule named `layer` (e.g. 'Conv_1', 'Dense_0', 'BatchNorm_0') on
   `x` in eval mode, float32: the learned similarity features of a VAE-GAN (Larsen et al.)."""
@@ -176,9 +189,47 @@ def disc_features(d, rt, disc_variables, x, y, layer: str):
 
 
 # --- the family ------------------------------------------------------------------------------
+def all_hyperparameters() -> dict:
+  """{hyperparameter: default} of every registered GAN objective (at its default, off)."""
+  found = {}
+  for name in losses.GAN_LOSSES:
+    found.update(losses.gan_keywords(name))
+  return found
+
+
+def spec_of(config) -> dict:
+  """SPEC with loss.gan widened by the objectives' hyperparameters (fields a config may have)."""
+  keywords = schema.leaves(*all_hyperparameters(), kind=schema.MAYBE)
+  return {**SPEC, "loss": {"gan": {**OBJECTIVE, **keywords}}}
+
+
+def hyperparameter_problems(cfg) -> list:
+  """One line per objective hyperparameter of `cfg` (a loss.gan section) set away from its
+  default for an objective that does not take it."""
+  if cfg.name not in losses.GAN_LOSSES:
+    return []
+  taken, found = losses.gan_keywords(cfg.name), []
+  for field, default in all_hyperparameters().items():
+    if field in cfg and field not in taken and cfg[field] != default:
+      found.append(f"loss.gan.{field}={cfg[field]!r}: the {cfg.name!r} objective takes no"
+                   f" {field} (leave it at {default!r}); its hyperparameters are"
+                   f" {tuple(taken) or '(none)'}")
+  return found
+
+
+def objective_of(cfg) -> losses.GANLoss:
+  """The objective of a loss.gan section with the hyperparameters it sets away from their
+  defaults bound (at the defaults: the registered functions themselves)."""
+  keywords = losses.gan_keywords(cfg.name)
+  return losses.gan_objective(cfg.name, **{k: cfg[k] for k, default in keywords.items()
+                                          if k in cfg and cfg[k] != default})
+
+
 def objective_problems(cfg, sigmoid_output: bool = False, is_image: bool = True) -> list:
   """One line per bad value of a GAN objective section (config.loss.gan)."""
-  found = []
+  found = hyperparameter_problems(cfg)
+  if not 0.0 <= cfg.get("label_smoothing", 0.0) < 1.0:
+    found.append(f"loss.gan.label_smoothing={cfg.label_smoothing} must lie in [0, 1)")
   if cfg.name not in losses.GAN_LOSSES:
     found.append(f"unknown loss.gan.name={cfg.name!r}: valid are {tuple(losses.GAN_LOSSES)}"
                  " (penalties are loss.gan.penalties.<name>=weight, weight clipping"
@@ -195,6 +246,12 @@ def objective_problems(cfg, sigmoid_output: bool = False, is_image: bool = True)
                    f" {tuple(losses.PENALTIES)}")
     elif weight < 0:
       found.append(f"loss.gan.penalties.{name}={weight} must be >= 0 (0: off)")
+    elif weight > 0 and name in IMAGE_PENALTIES and not is_image:
+      found.append(f"loss.gan.penalties.{name} augments images; 2-D data has none: set it to 0")
+  for name, weight in cfg.get("generator_terms", {}).items():
+    if name not in losses.GENERATOR_TERMS or not weight >= 0:
+      found.append(f"loss.gan.generator_terms.{name}={weight}: valid are weights >= 0 of"
+                   f" {tuple(losses.GENERATOR_TERMS)}")
   if cfg.weight_clip < 0:
     found.append(f"loss.gan.weight_clip={cfg.weight_clip} must be >= 0 (0: off)")
   try:
@@ -216,16 +273,18 @@ def penalty_problems(penalties, disc_cfg) -> list:
   D's loss trains it on batch statistics, so it would constrain another function."""
   if not batch_norm_critic(disc_cfg):
     return []
-  return [f"loss.gan.penalties.{name}={weight} needs a discriminator without batch norm (a"
-          " per-example input gradient through batch statistics is not the penalty the papers"
-          " define): set model.discriminator.batch_norm=False"
-          for name, weight in penalties.items() if name in INPUT_GRADIENT_PENALTIES and weight > 0]
+  why = {name: "a per-example input gradient through batch statistics is not the penalty the"
+         " papers define" for name in INPUT_GRADIENT_PENALTIES}
+  return [f"loss.gan.penalties.{name}={weight} needs a discriminator without batch norm"
+          f" ({why.get(name, 'it runs D in eval mode, on running statistics, while D trains on batch statistics')}):"
+          " set model.discriminator.batch_norm=False"
+          for name, weight in penalties.items() if name in EVAL_MODE_PENALTIES and weight > 0]
 
 
 def check(config, data_info: DataInfo = None) -> None:
   """Every problem of a GAN config, one line each (see `genjax.schema`); the data checks
   only with `data_info`."""
-  schema.check(config, SPEC)
+  schema.check(config, spec_of(config))
   model_cfg = config.model
   found = models.gan_problems(model_cfg, *((data_info.shape, data_info.num_classes)
                                             if data_info else (None, None)))
@@ -251,8 +310,9 @@ class Setup:
   d: Any                       # x_(B/pack)x... [, labels] -> logit float[B/pack]
   g_opt: optim.Optimizer
   d_opt: optim.Optimizer
-  objective: losses.GANLoss    # losses.GAN_LOSSES[loss.name]
+  objective: losses.GANLoss    # losses.GAN_LOSSES[loss.name], hyperparameters bound
   penalties: Mapping[str, float]  # losses.PENALTIES name -> weight (> 0 only)
+  generator_terms: Mapping[str, float]  # losses.GENERATOR_TERMS name -> weight (> 0 only)
   policies: Tuple[str, ...]    # DiffAugment policies on D's inputs
   rt: common.Runtime           # compute dtype, pmap axis
   shape: Tuple[int, ...]       # one example: (H, W, C) or (2,)
@@ -275,6 +335,11 @@ class Setup:
     return batch_norm_critic(self.model.discriminator)
 
 
+def positive(weights) -> dict:
+  """{name: float weight} of the terms switched on (weight > 0) in a weights section."""
+  return {k: float(w) for k, w in weights.items() if w > 0}
+
+
 def make_setup(config, data_info: DataInfo) -> Setup:
   check(config, data_info)
   rt = common.Runtime.of(config)
@@ -283,8 +348,8 @@ def make_setup(config, data_info: DataInfo) -> Setup:
   return Setup(
       g=g, d=d, g_opt=optim.make(config.optim, config.num_steps, GEN),
       d_opt=optim.make(config.optim, config.num_steps, DISC),
-      objective=losses.GAN_LOSSES[loss_cfg.name],
-      penalties={k: float(w) for k, w in loss_cfg.penalties.items() if w > 0},
+      objective=objective_of(loss_cfg), penalties=positive(loss_cfg.penalties),
+      generator_terms=positive(loss_cfg.get("generator_terms", {})),
       policies=diffaugment.parse(loss_cfg.diffaugment), rt=rt, shape=data_info.shape,
       num_classes=data_info.num_classes if config.model.conditioning != "none" else 0,
       model=config.model, loss=loss_cfg, ema_decay=config.ema_decay)
@@ -334,18 +399,34 @@ def train_step(setup: Setup, state: State, batch, rng):
                                     real.shape[1], s.model, s.num_classes, True)
     x_fake = d_input(fake, rng, step_f, loss_cfg, s.policies, "fake", s.rt, s.pack)
     x_real = y_real = None
-    if s.objective.g_needs_real:
+    if s.objective.g_needs_real or s.generator_terms:
       x_real = d_input(real[-1], rng, step_f, loss_cfg, s.policies, "real", s.rt, s.pack)
       y_real = None if labels is None else labels[-1]
-    loss = generator_loss(s.d, disc.variables, s.rt, s.objective, x_fake, y, x_real, y_real,
-                          s.d_batch_norm)
-    return loss, collections
+    loss, metrics = generator_objective(s, disc.variables, x_fake, y, x_real, y_real)
+    return loss, (collections, metrics)
 
-  (g_loss, collections), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(gen.params)
+  grads, (collections, g_metrics) = jax.grad(g_loss_fn, has_aux=True)(gen.params)
   gen = common.apply_gradients(gen, s.g_opt, grads, step, s.rt, collections)
   ema = common.ema_update(state.ema[GEN], gen.variables, s.ema_decay)
-  metrics = {**jax.tree.map(lambda m: m[-1], d_metrics), "g_loss": s.rt.mean(g_loss)}
+  metrics = {**jax.tree.map(lambda m: m[-1], d_metrics), **s.rt.mean(g_metrics)}
   return state.replace(step=step + 1, nets={GEN: gen, DISC: disc}, ema={GEN: ema}), metrics
+
+
+def generator_objective(setup: Setup, disc_variables, x_fake, y_fake, x_real=None, y_real=None):
+  """(G's loss, metrics) on D's inputs `x_fake` (and `x_real`, read by relativistic objectives
+  and generator terms): the objective's generator loss ('g_loss'), plus weight x
+  GENERATOR_TERMS[name] of D's last hidden features for each of `setup.generator_terms`."""
+  s = setup
+  adversarial = generator_loss(s.d, disc_variables, s.rt, s.objective, x_fake, y_fake, x_real,
+                               y_real, s.d_batch_norm)
+  loss, metrics = adversarial, {"g_loss": adversarial}
+  if s.generator_terms:
+    features = lambda x, y: generator_features(s.d, s.rt, disc_variables, x, y, s.d_batch_norm)
+    f_real, f_fake = features(x_real, y_real), features(x_fake, y_fake)
+    for name, weight in s.generator_terms.items():
+      value = losses.GENERATOR_TERMS[name](f_real, f_fake, axis=s.rt.axis)
+      loss, metrics[name] = loss + weight * value, value
+  return loss, metrics
 
 
 # --- predict functions (eval mode, outside the train step: no pmap axis) --------------------

@@ -49,6 +49,7 @@ SPEC = {  # The config sections this family reads beyond the shared ones (genjax
     "model": {**schema.leaves("name", "latent_dim", "conditioning"), "encoder": vae.ENCODER,
               "decoder": vae.DECODER, "discriminator": gan.DISCRIMINATOR},
     "loss": {"vaegan": OBJECTIVE, "gan": {**schema.leaves("name"), "penalties": schema.OPEN}},
+    # (loss.gan widened by the GAN objectives' hyperparameters: `spec_of`.)
     "optim": {net: schema.optim_overrides() for net in (ENC, DEC, DISC)},
 }
 
@@ -92,9 +93,14 @@ def vae_model_config(cfg):
   return out
 
 
+def spec_of(config) -> dict:
+  keywords = schema.leaves(*gan.all_hyperparameters(), kind=schema.MAYBE)
+  return schema.merge(SPEC, {"loss": {"gan": keywords}})
+
+
 def check(config, data_info: DataInfo = None) -> None:
   """Every problem of a VAE-GAN config, one line each."""
-  schema.check(config, SPEC)
+  schema.check(config, spec_of(config))
   cfg = config.model
   found = models.vae_problems(vae_model_config(cfg), data_info.num_classes if data_info else None)
   found += objective_problems(config.loss.vaegan)
@@ -111,6 +117,7 @@ def check(config, data_info: DataInfo = None) -> None:
       found.append(f"loss.gan.penalties.{name}={weight}: valid are weights >= 0 of"
                    f" {tuple(losses.PENALTIES)}")
   found += gan.penalty_problems(config.loss.gan.penalties, cfg.discriminator)
+  found += gan.hyperparameter_problems(config.loss.gan)
   if config.loss.vaegan.balance and config.loss.gan.name not in CROSS_ENTROPY_LOSSES:
     found.append(f"loss.vaegan.balance=True reads D's cross-entropies on real and fake data:"
                  f" it needs loss.gan.name in {CROSS_ENTROPY_LOSSES}, not"
@@ -127,7 +134,7 @@ class Setup:
   vae: Any                     # the VAE module: encode(x, y), decode(z, None, y)
   d: Any                       # x [, labels] -> logit float[B]; features at loss.feature_layer
   opts: Mapping[str, optim.Optimizer]  # ENC, DEC, DISC
-  objective: losses.GANLoss    # losses.GAN_LOSSES[config.loss.gan.name]
+  objective: losses.GANLoss    # losses.GAN_LOSSES[config.loss.gan.name], hyperparameters bound
   penalties: Mapping[str, float]  # losses.PENALTIES name -> weight (> 0 only)
   rt: common.Runtime
   shape: Tuple[int, ...]       # (H, W, C)
@@ -160,8 +167,8 @@ def make_setup(config, data_info: DataInfo) -> Setup:
       vae=vae_module,
       d=models.build_discriminator(cfg, shape, data_info.num_classes, rt.dtype, rt.axis),
       opts={net: optim.make(config.optim, config.num_steps, net) for net in (ENC, DEC, DISC)},
-      objective=losses.GAN_LOSSES[config.loss.gan.name],
-      penalties={k: float(w) for k, w in config.loss.gan.penalties.items() if w > 0}, rt=rt,
+      objective=gan.objective_of(config.loss.gan), penalties=gan.positive(config.loss.gan.penalties),
+      rt=rt,
       shape=shape, num_classes=vae_module.num_classes, model=cfg, loss=config.loss.vaegan,
       value_range=config.data.value_range)
   layer = setup.loss.feature_layer

@@ -115,6 +115,8 @@ class MLPDiscriminator(nn.Module):
 def _head(module, h_BxF, y_B, train):
   """Linear score, plus the projection term <embed(y), h> when class-conditional (the
   embedding spectrally normalized with the other layers, as Miyato & Koyama 2018 do)."""
+  if not module.is_initializing():  # (Kept out of the variables `init` returns.)
+    module.sow("features", "last_hidden", h_BxF)  # Generator terms (feature matching) read it.
   layer = _dense(1, module.spectral_norm, name="score", dtype=module.dtype)
   score = _apply(layer, h_BxF, module.spectral_norm, train)[:, 0]
   if module.num_classes and not module.concat_labels:
