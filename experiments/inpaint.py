@@ -21,7 +21,7 @@ from genjax import cli
 from genjax import logs as log_lib
 from genjax import run as run_lib
 from genjax.errors import GenjaxError
-from genjax.applications.inpaint import (RepairOptions, MASKS, METHODS, _names, _run_names, check_model, repair_run, save_rows_figure, table)
+from genjax.applications.inpaint import (NEEDS, RepairOptions, MASKS, METHODS, _names, _run_names, check_model, repair_run, save_rows_figure, table)
 
 _WORKDIRS = flags.DEFINE_list("workdirs", None, "Trained runs to repair with (reused as they are).")
 
@@ -98,15 +98,15 @@ def main(argv):
   classify = info = None
   if _CLASSIFIER.value:
     classify, info = run_lib.classifier(_CLASSIFIER.value)
-  needs = ("decode", "prior")
+  needs = NEEDS
   asked = methods if flags.FLAGS["methods"].present else ()  # Unasked, GANs skip 'iterate'.
   if workdir_list is None:
-    check_model(config, asked, "--config")
+    check_model(run_lib.family_of(config), asked, "--config")
     paths = [_WORKDIR.value]
   else:
     paths = workdir_list
     for path in paths:  # Every run is checked before any is repaired.
-      check_model(run_lib.read_config(path)[0], asked, f"workdir {path!r}")
+      check_model(run_lib.open_run(path).family, asked, f"workdir {path!r}")
   rows, names = [], _run_names(paths)
   out = _OUT.value or os.path.join(paths[0], "inpaint")
   for path, name in zip(paths, names):

@@ -119,12 +119,16 @@ def open_run(workdir: str, needs: Sequence[str] = (), config=None) -> Run:
   saved, shape, num_classes = read_config(workdir)  # One read: shape and classes come too.
   config = saved if config is None else config
   family = families.build(config, _data_info(workdir, shape, num_classes))
-  missing = [name for name in needs if name not in family.predict]
-  if missing:
-    raise GenjaxError(f"workdir {workdir!r} holds a {family.name!r} model, which has no"
-                      f" {', '.join(missing)}: use one that does"
-                      f" ({', '.join(sorted(families.FAMILIES))} provide different ones)")
+  families.require(family, needs, f"workdir {workdir!r}")
   return Run(workdir, config, family)
+
+
+def family_of(config) -> families.Family:
+  """The family `config` builds, on its data's shapes and classes (the data is read; nothing
+  trains): what a main asks before training a model, through its predict functions."""
+  dataset = data_lib.load(config.data)
+  return families.build(config, families.DataInfo(dataset.image_shape, dataset.num_classes,
+                                                  dataset.vocab))
 
 
 class ClassifierInfo(NamedTuple):

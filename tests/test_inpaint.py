@@ -174,4 +174,4 @@ def test_bad_workdirs_are_refused_in_one_line(vae_run, classifier_dir):
   assert_one_line_error(run(), "either --workdirs")
   assert_one_line_error(run(f"--workdirs={workdir}", "--num=100000"),
                         "--num=100000", "has 360 images")
-  assert_one_line_error(run(f"--workdirs={classifier_dir}"), "'classifier' model", "no decode")
+  assert_one_line_error(run(f"--workdirs={classifier_dir}"), "'classifier' model", "without decode, prior")

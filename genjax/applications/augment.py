@@ -59,6 +59,7 @@ import jax.numpy as jnp
 import numpy as np
 from genjax.applications import common as apps
 from genjax import data as data_lib
+from genjax import families
 from genjax import latent_prior
 from genjax import run as run_lib
 from genjax import train
@@ -318,17 +319,19 @@ def check_flags(seeds: int, mix: float, samples_per_class: int, generator_data=(
     raise GenjaxError(f"--samples_per_class={samples_per_class} must be >= 1")
 
 
-def check_prior(prior: str, generators, reused) -> None:
-  """Refuses a bad prior spec, and a fitted prior for a generator without an encoder (a GAN,
-  named or a reused workdir), in one line."""
+def check_prior(prior: str, to_train, reused, data_info) -> None:
+  """Refuses a bad prior spec, and a fitted prior for a generator without an encoder (asked
+  of the predict functions of each config to train, on `data_info`, and of each reused
+  workdir's model), in one line."""
   latent_prior.components(prior)
   if prior == latent_prior.STANDARD:
     return
-  gans = [g for g in generators if GENERATORS[g][0] == "gan"]
-  if gans:
+  no_encoder = [name for name, config in to_train.items()
+                if "encode" not in families.build(config, data_info).predict]
+  if no_encoder:
     raise GenjaxError(f"--generator_prior={prior} decodes a mixture fitted to the encoded"
-                      f" training data: {', '.join(gans)} has no encoder (use --generators="
-                      "cvae,cvaegan, or --generator_prior=standard)")
+                      f" training data: {', '.join(no_encoder)} has no encoder (use"
+                      " --generators=cvae,cvaegan, or --generator_prior=standard)")
   for name, path in reused.items():
     try:
       latent_prior.check(run_lib.open_run(path).family, prior)
@@ -442,7 +445,8 @@ def study(classifier_config, study_dir, generators, gen_configs, gen_workdirs, l
   check_flags(seeds, mix, samples_per_class, generator_data)
   to_train, reused, dataset = plan(classifier_config, generators, gen_configs, gen_workdirs,
                                    shipped)
-  check_prior(prior, to_train, reused)
+  check_prior(prior, to_train, reused,
+              families.DataInfo(dataset.image_shape, dataset.num_classes))
   ns = check_labels_per_class(labels_per_class, dataset.train_labels, dataset.num_classes)
   rows, samples, pseudo_accuracy = [], {}, {}
   for n in ns:

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from genjax.applications import common as apps
+from genjax import families
 from genjax import logs as log_lib
 from genjax.errors import GenjaxError
 
@@ -144,21 +145,18 @@ def unit_model(family, value_range: str):
   return (encode if "encode" in family.predict else None), decode
 
 
-def check_model(config, methods, where: str) -> None:
-  """Refuses (one line) a model that cannot repair images with `methods` (those asked for)."""
-  name = config.model.get("name")
-  if config.data.name in ("ring8", "grid25"):
-    raise GenjaxError(f"{where} models 2-D points ({config.data.name}): inpainting needs images")
-  if name not in ("vae", "vaegan", "gan"):
-    raise GenjaxError(f"{where} holds a {name!r} model, which has no decode: inpainting needs"
-                      " a VAE, VAE-GAN or GAN")
-  if name == "vae" and config.model.decoder.get("ar_channels", 0) > 0:
-    raise GenjaxError(f"{where} holds a VAE with an autoregressive head"
-                      f" (decoder.ar_channels={config.model.decoder.ar_channels}): it draws"
-                      " pixels one by one and has no deterministic decode to repair with")
-  if "iterate" in methods and name == "gan":
-    raise GenjaxError(f"--methods=iterate: the GAN in {where} has no encoder; use"
-                      " --methods=optimize")
+NEEDS = ("decode", "prior")  # Every method; 'iterate' also needs 'encode'.
+
+
+def check_model(family, methods, where: str) -> None:
+  """Refuses (one line) a model that cannot repair images with `methods` (those asked for),
+  asked of its predict functions."""
+  if not family.data_info.is_image:
+    raise GenjaxError(f"{where} models 2-D points: inpainting needs images")
+  families.require(family, NEEDS, where, "inpainting decodes latents")
+  if "iterate" in methods and "encode" not in family.predict:
+    raise GenjaxError(f"--methods=iterate: the {family.name!r} model in {where} has no encoder;"
+                      " use --methods=optimize")
 
 
 def _names(values, valid, flag):

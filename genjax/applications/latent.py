@@ -45,6 +45,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from genjax.applications import common as apps
+from genjax import families
 from genjax import logs as log_lib
 from genjax import run as run_lib
 from genjax.data import pipeline
@@ -142,19 +143,16 @@ def knn_accuracy(x_NxD, labels_N, k: int = 5, folds: int = 5) -> float:
   return float(scores.mean())
 
 
-def check_model(config, where: str) -> None:
-  """Refuses, in one line, a model the tools do not apply to (before any loading or training)."""
-  if config.data.name in POINT_DATA:
-    raise GenjaxError(f"{where} models 2-D points (data.name={config.data.name!r}): latent"
-                      " tools need an image model (vae, vaegan or gan)")
-  name = config.model.name
-  if name == "vae" and config.model.decoder.get("ar_channels", 0) > 0:
-    raise GenjaxError(f"{where} is a VAE with an autoregressive head (model.decoder.ar_channels="
-                      f"{config.model.decoder.ar_channels}): it draws pixels one by one and has"
-                      " no deterministic decode to interpolate; use one with ar_channels=0")
-  if name not in ("vae", "vaegan", "gan"):
-    raise GenjaxError(f"{where} holds a {name!r} model, which has no latent space to decode:"
-                      " latent tools need a vae, vaegan or gan")
+NEEDS = ("decode", "prior")
+
+
+def check_model(family, where: str) -> None:
+  """Refuses, in one line, a model the tools do not apply to: one of points, or without a
+  deterministic decode of its prior's latents (asked of its predict functions)."""
+  if not family.data_info.is_image:
+    raise GenjaxError(f"{where} models 2-D points: latent tools need an image model with a"
+                      " decoder (vae, vaegan or gan)")
+  families.require(family, NEEDS, where, "latent tools decode latents of its prior")
 
 
 def _batched(fn, *arrays, size: int = 500):
@@ -345,12 +343,11 @@ def _models(config, workdir, workdir_list):
                       " --config=configs/X.py --workdir=DIR (trained first), not both" if
                       workdir_list else "nothing to analyse: give --workdirs=DIR1,DIR2 or"
                       " --config=configs/X.py --workdir=DIR")
-  needs = ("decode", "prior")
   if config is not None:
-    check_model(config, f"--config (model.name={config.model.name!r})")
-    return [(workdir, lambda: apps.train_or_reuse(config, workdir, needs))]
+    check_model(run_lib.family_of(config), "--config")
+    return [(workdir, lambda: apps.train_or_reuse(config, workdir, NEEDS))]
   models = []
   for path in workdir_list:
-    check_model(run_lib.read_config(path)[0], f"workdir {path!r}")
-    models.append((path, lambda path=path: apps.load(path, needs)))
+    check_model(run_lib.open_run(path).family, f"workdir {path!r}")
+    models.append((path, lambda path=path: apps.load(path, NEEDS)))
   return models

@@ -41,6 +41,18 @@ def build(config, data_info: DataInfo) -> Family:
   return family
 
 
+def require(family: Family, needs, where: str, purpose: str = "") -> None:
+  """Refuses, in one line, a family without every predict function of `needs`: `where` holds
+  the model (e.g. "workdir 'DIR'"), `purpose` says what the caller does with them."""
+  missing = [name for name in needs if name not in family.predict]
+  if missing:
+    reason = "; ".join(family.why_not[n] for n in missing if n in family.why_not) or (
+        f"it provides {', '.join(family.predict)}")
+    purpose = f" ({purpose})" if purpose else ""
+    raise GenjaxError(f"{where} holds a {family.name!r} model without {', '.join(missing)}"
+                      f"{purpose}: {reason}")
+
+
 def load_step(spec: str, family: str):
   """The function `spec` ('module.function') names; a one-line error if there is none."""
   module_name, _, attr = spec.rpartition(".")

@@ -92,3 +92,6 @@ class Family(NamedTuple):
   data_info: DataInfo
   num_classes: int = 0  # Classes the model is conditioned on (0: unconditional).
   setup: Any = None  # What the module-level step functions read besides the state.
+  # Why a predict function this family provides in other configurations is missing in this
+  # one ({name: reason}), for the one-line refusals of `genjax.families.require`.
+  why_not: Mapping[str, str] = {}

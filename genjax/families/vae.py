@@ -324,7 +324,12 @@ def build(config, data_info: DataInfo) -> Family:
   predict = {name: bind(fn) for name, fn in (
       ("sample", sample), ("reconstruct", reconstruct), ("encode", encode),
       ("neg_elbo", neg_elbo), ("iwae_nll", iwae_nll), ("prior", prior))}
-  if setup.vae.head is None:  # An autoregressive head draws pixels: no deterministic decode.
+  why_not = {}
+  if setup.vae.head is None:
     predict["decode"] = bind(decode)
+  else:
+    why_not["decode"] = (f"its autoregressive head (model.decoder.ar_channels="
+                         f"{config.model.decoder.ar_channels}) draws pixels one by one, so it has"
+                         " no deterministic decode; use a VAE with ar_channels=0")
   return Family("vae", bind(init_state), bind(train_step), predict, config.batch_size,
-                data_info, setup.num_classes, setup)
+                data_info, setup.num_classes, setup, why_not)
