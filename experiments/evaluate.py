@@ -54,6 +54,9 @@ _EVALS_FROM = flags.DEFINE_string("evals_from", "", "A config file (e.g. configs
                                   " workdir was trained.")
 _EVALS_ONLY = flags.DEFINE_list("evals_only", [], "Run only these of the evaluators (names in"
                                 " config.evals, or in --evals_from's).")
+_ADD_EVAL = flags.DEFINE_multi_string(
+    "add_eval", [], "Add an evaluator: NAME=TYPE, its options at their defaults, set with"
+    " --set=evals.NAME.FIELD=VALUE.")
 flags.mark_flags_as_required(["workdir"])
 
 
@@ -62,14 +65,17 @@ def evals_from_flags():
                  metrics=_METRICS.value, num_samples=_NUM_SAMPLES.value,
                  reference=_REFERENCE.value, seed=_SEED.value, source=_SOURCE.value,
                  prior=_PRIOR.value)
-  return {_EXTRACTOR.value: dict(type="features", every_steps=0, **options)}
+  name = _EXTRACTOR.value + ("" if _PRIOR.value == "standard" else f"_{_PRIOR.value}") + (
+      "_reconstructions" if _SOURCE.value == "reconstructions" else "")
+  return {name: dict(type="features", every_steps=0, **options)}
 
 
 def options_of(config) -> dict:
   """What the evaluation runs with (its JSON records it): the evaluators of `config`
   (`workdirs.eval_config`), each with its options; and the flags that chose them."""
   options = {"evals": config.evals.to_dict(), "evals_from": _EVALS_FROM.value,
-             "set": list(_OVERRIDES.value)}
+             "set": list(_OVERRIDES.value),
+             **({"add_eval": list(_ADD_EVAL.value)} if _ADD_EVAL.value else {})}
   return json.loads(json.dumps(options))  # As read back (tuples as lists).
 
 
@@ -80,7 +86,7 @@ def nothing_to_evaluate(evals: dict) -> GenjaxError:
   return GenjaxError(
       f"nothing to evaluate: {where} config.evals "
       f"{f'has every evaluator off ({off})' if evals else 'is empty'}: add evaluators with"
-      " --evals_from=configs/X.py (a config file's config.evals), turn one on with"
+      " --add_eval=NAME=TYPE, --evals_from=configs/X.py (a config file's config.evals), turn one on with"
       " --set=evals.NAME.every_steps=0, or give --metrics=fid,kid,... (images)")
 
 
@@ -115,7 +121,8 @@ def main(argv):
       raise GenjaxError("--evals_from and --metrics both choose the evaluators: give one")
     other = cli.load_config_file(_EVALS_FROM.value, "--evals_from")
     evals = other.evals.to_dict() if "evals" in other else {}
-  config = workdirs.eval_config(_WORKDIR.value, _OVERRIDES.value, evals, _EVALS_ONLY.value)
+  config = workdirs.eval_config(_WORKDIR.value, _OVERRIDES.value, evals, _EVALS_ONLY.value,
+                                _ADD_EVAL.value)
   options = options_of(config)
   if all(section.get("every_steps", 0) < 0 for section in options["evals"].values()):
     raise nothing_to_evaluate(options["evals"])  # Before the checkpoint and data load.

@@ -2,6 +2,7 @@
 
 Override any field with --config.a.b=value; rerunning with the same --workdir resumes.
 --config=DIR/config.json (a run's saved config) reruns that run, overrides applied.
+--add_eval=NAME=TYPE adds an evaluator, --set=evals.NAME.FIELD=VALUE sets its options.
 Multi-process: start one per host (or per process on one host) with the same flags plus
 --config.distributed.num_processes=N --config.distributed.process_id=I
 --config.distributed.coordinator_address=HOST0:PORT (or --config.distributed.auto).
@@ -15,6 +16,7 @@ from genjax import cli
 from genjax import logs as log_lib
 from genjax import parallel
 from genjax import train
+from genjax import workdirs
 from genjax.errors import GenjaxError
 
 _CONFIG = cli.define_config_file("config", "configs/default.py", "Training config file"
@@ -23,6 +25,12 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs
 _ALLOW_LOSS_CHANGES = flags.DEFINE_bool(
     "allow_loss_changes", False, "Resume a workdir with loss fields that differ from its saved"
     " config.json (refused otherwise; model and data fields may never change).")
+_ADD_EVAL = flags.DEFINE_multi_string(
+    "add_eval", [], "Add an evaluator to the config: NAME=TYPE (genjax/evaluators: nll, modes,"
+    " accuracy, features, moses), its options at their defaults; logged as eval/NAME/<metric>.")
+_SET = flags.DEFINE_multi_string(
+    "set", [], "Set an option of an evaluator, also one added with --add_eval:"
+    " evals.NAME.FIELD=VALUE (e.g. --set=evals.fid.metrics=fid,kid).")
 flags.mark_flags_as_required(["workdir"])
 
 
@@ -32,6 +40,7 @@ def main(argv):
   log_lib.quiet_libraries()
   logging.info("Config:\n%s", _CONFIG.value)
   try:
+    workdirs.add_evaluators(_CONFIG.value, _ADD_EVAL.value, _SET.value)
     parallel.initialize(_CONFIG.value.distributed)
     train.train_and_evaluate(_CONFIG.value, _WORKDIR.value, _ALLOW_LOSS_CHANGES.value)
   except GenjaxError as e:

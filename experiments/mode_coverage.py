@@ -45,7 +45,7 @@ def run(config, workdir: str, seeds: int) -> dict:
   family = families.build(config, train.data_info(dataset))
   modes = evaluators.build(config, family)
   results = seeds_lib.evaluate(lambda s, x: evaluators.run(modes, s, x), state, None, config)
-  rows = [{"seed": config.seed + i, **{k[len("eval/"):]: v for k, v in result.items()}}
+  rows = [{"seed": config.seed + i, **evaluators.of_evaluator(result, "modes")}
           for i, result in enumerate(results)]
   spread = seeds_lib.summarize([{k: r[k] for k in METRICS} for r in rows])
   summary = {k: {"mean": spread[k], "std": spread.get(f"{k}_std", 0.0)} for k in METRICS}

@@ -72,9 +72,30 @@ def set_eval_field(config, item: str) -> None:
     raise GenjaxError(f"--set={item!r}: {field} takes a {type(default).__name__}") from None
 
 
-def eval_config(workdir: str, overrides=(), evals=None, only=()):
+def add_evaluators(config, specs=(), overrides=()) -> None:
+  """Adds to `config.evals` an evaluator per `--add_eval=NAME=TYPE` of `specs` (every option at
+  its type's default, run every eval_every steps), then applies `overrides`
+  (`--set=evals.NAME.FIELD=VALUE`, as `set_eval_field`), in place."""
+  with config.unlocked():
+    if "evals" not in config:
+      config.evals = ml_collections.ConfigDict()
+    for spec in specs:
+      name, _, kind = spec.partition("=")
+      if not name.isidentifier() or kind not in evaluators_lib.TYPES:
+        raise GenjaxError(f"--add_eval={spec!r}: give NAME=TYPE, NAME a Python identifier,"
+                          f" TYPE one of {tuple(evaluators_lib.TYPES)}")
+      if name in config.evals:
+        raise GenjaxError(f"--add_eval={spec!r}: the config already has evals.{name}; set its"
+                          f" options with --set=evals.{name}.FIELD=VALUE or pick another name")
+      config.evals[name] = ml_collections.ConfigDict(dict(type=kind, every_steps=0))
+    for item in overrides:
+      set_eval_field(config, item)
+
+
+def eval_config(workdir: str, overrides=(), evals=None, only=(), added=()):
   """The run's config with the evaluators an evaluation runs: its `config.evals` (or `evals`
-  instead; `only`: those of these names), the `overrides` ('evals.NAME.FIELD=value') set."""
+  instead; `only`: those of these names), those `added` ('NAME=TYPE'), the `overrides`
+  ('evals.NAME.FIELD=value') set."""
   config = run_lib.read_config(workdir)[0]
   if evals is not None:
     config.evals = ml_collections.ConfigDict(evals)
@@ -84,8 +105,7 @@ def eval_config(workdir: str, overrides=(), evals=None, only=()):
       raise GenjaxError(f"--evals_only={','.join(only)}: no evaluator {', '.join(unknown)};"
                         f" valid are {', '.join(config.evals) or '(none)'}")
     config.evals = ml_collections.ConfigDict({k: config.evals[k].to_dict() for k in only})
-  for item in overrides:
-    set_eval_field(config, item)
+  add_evaluators(config, added, overrides)
   return config
 
 

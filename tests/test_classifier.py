@@ -50,7 +50,7 @@ def trained(tmp_path_factory):
 
 def test_a_ci_sized_run_reaches_its_accuracy(trained):
   _, stdout = trained
-  match = re.search(r"eval/accuracy (\S+) \(xent (\S+) nats\) at step 800", stdout)
+  match = re.search(r"eval/accuracy/accuracy (\S+) \(xent (\S+) nats\) at step 800", stdout)
   assert match, stdout
   assert float(match.group(1)) >= CI_ACCURACY, stdout
 
@@ -101,10 +101,10 @@ def test_the_accuracy_evaluator_is_the_by_hand_computation(trained):
   labels = np.asarray(eval_data["label"])
   shifted = logits - logits.max(-1, keepdims=True)
   log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
-  assert result["eval/accuracy"] == np.mean(logits.argmax(-1) == labels)
-  assert result["eval/xent"] == pytest.approx(-np.mean(log_probs[np.arange(360), labels]),
+  assert result["eval/accuracy/accuracy"] == np.mean(logits.argmax(-1) == labels)
+  assert result["eval/accuracy/xent"] == pytest.approx(-np.mean(log_probs[np.arange(360), labels]),
                                               rel=1e-5)
-  assert result["eval/accuracy"] >= CI_ACCURACY  # A trained net: the argmax check is not vacuous.
+  assert result["eval/accuracy/accuracy"] >= CI_ACCURACY  # A trained net: the argmax check is not vacuous.
 
 
 def test_the_accuracy_evaluator_refuses_unlabelled_data():

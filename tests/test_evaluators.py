@@ -58,7 +58,7 @@ def test_bits_per_dim_only_for_a_bernoulli_likelihood_of_binarized_images():
   state = family.init_state(0)
   x = jax.random.bernoulli(jax.random.PRNGKey(0), 0.3, (20, 8, 8, 1)).astype("float32")
   binary = evaluators.run(_build(tiny()), state, {"image": x})
-  assert binary["eval/nll_bits_per_dim"] == pytest.approx(binary["eval/nll"] / (64 * 0.6931472))
+  assert binary["eval/nll/nll_bits_per_dim"] == pytest.approx(binary["eval/nll/nll"] / (64 * 0.6931472))
   for change in ("gaussian", "grey"):
     config = tiny()
     if change == "gaussian":
@@ -66,7 +66,7 @@ def test_bits_per_dim_only_for_a_bernoulli_likelihood_of_binarized_images():
     config.data.dynamic_binarization = False
     family = families.build(config, DataInfo((8, 8, 1)))
     result = evaluators.run(_build(config), family.init_state(0), {"image": x})
-    assert set(result) == {"eval/neg_elbo", "eval/nll", "eval/neg_elbo_all"}, change
+    assert set(result) == {"eval/nll/neg_elbo", "eval/nll/nll", "eval/nll/neg_elbo_all"}, change
 
 
 def test_elbo_and_iwae_draw_from_their_own_purpose_keys():
@@ -76,7 +76,7 @@ def test_elbo_and_iwae_draw_from_their_own_purpose_keys():
   result = evaluators.run(_build(tiny()), state, {"image": x})
   batch_key = jax.random.fold_in(rng_lib.purpose_key(state.rng, "eval"), 0)
   elbo = family.predict["neg_elbo"](state, x, rng_lib.purpose_key(batch_key, "elbo")).mean()
-  assert result["eval/neg_elbo"] == pytest.approx(float(elbo), rel=1e-5)
+  assert result["eval/nll/neg_elbo"] == pytest.approx(float(elbo), rel=1e-5)
 
 
 @pytest.mark.slow
@@ -84,11 +84,11 @@ def test_evaluate_main_sets_evaluator_options_and_refuses_others(tmp_path):
   workdir = str(tmp_path / "run")
   train.train_and_evaluate(tiny(), workdir)
   step, metrics = workdirs.evaluate(workdir, ["evals.nll.iwae_examples=5"])
-  assert step == 20 and metrics["eval/nll"] > 0
+  assert step == 20 and metrics["eval/nll/nll"] > 0
   _, full = workdirs.evaluate(workdir)
-  assert metrics["eval/neg_elbo_all"] == pytest.approx(full["eval/neg_elbo_all"])
-  assert metrics["eval/nll"] != pytest.approx(full["eval/nll"])  # 5 examples, not 20...
-  assert metrics["eval/neg_elbo"] != pytest.approx(full["eval/neg_elbo"])  # ...and its ELBO.
+  assert metrics["eval/nll/neg_elbo_all"] == pytest.approx(full["eval/nll/neg_elbo_all"])
+  assert metrics["eval/nll/nll"] != pytest.approx(full["eval/nll/nll"])  # 5 examples, not 20...
+  assert metrics["eval/nll/neg_elbo"] != pytest.approx(full["eval/nll/neg_elbo"])  # ...and its ELBO.
   with pytest.raises(GenjaxError, match=r"only evaluator options can be set, as"
                                         r" evals.NAME.FIELD=VALUE with NAME in \('nll',\)"):
     workdirs.evaluate(workdir, ["eval.iwae_examples=5"])
@@ -108,6 +108,26 @@ def test_an_evaluator_turned_off_in_training_is_turned_on_for_evaluate():
     workdirs.set_eval_field(config, "evals.nll.every_steps=often")
   with pytest.raises(GenjaxError, match="an evaluator's type cannot be changed"):
     workdirs.set_eval_field(config, "evals.nll.type=modes")
+
+
+def test_evaluators_added_by_name_and_type_log_under_their_names():
+  """--add_eval=NAME=TYPE (+ --set) adds an evaluator; two of one type never collide."""
+  config = tiny()
+  config.lock()
+  workdirs.add_evaluators(config, ["small=nll"], ["evals.small.iwae_examples=2"])
+  assert config.evals.small.to_dict() == {"type": "nll", "every_steps": 0, "iwae_examples": 2}
+  family = families.build(config, DataInfo((8, 8, 1)))
+  built = evaluators.build(config, family)
+  assert [e.name for e in built] == ["nll", "small"]
+  for spec, match in (("nll=nll", "the config already has evals.nll"),
+                      ("x=fid", r"give NAME=TYPE.*TYPE one of \('nll', 'modes'"),
+                      ("2x=nll", "NAME a Python identifier")):
+    with pytest.raises(GenjaxError, match=match):
+      workdirs.add_evaluators(config, [spec])
+  fake = [evaluators.Evaluator(n, 1, lambda s, x: {"nll": 1.0}) for n in ("nll", "small")]
+  assert evaluators.run(fake, None, None) == {"eval/nll/nll": 1.0, "eval/small/nll": 1.0}
+  assert evaluators.of_evaluator({"eval/small/nll": 2.0, "eval/nll/nll": 1.0}, "small") == {
+      "nll": 2.0}
 
 
 def _nll_evaluator(config, family, **options):
@@ -176,7 +196,7 @@ def trained_vae():
 
 
 def test_the_nll_is_the_importance_weighted_bound_computed_by_hand(trained_vae):
-  """eval/nll against -log mean_k p(x|z_k) p(z_k) / q(z_k|x) from the model's encoder and
+  """eval/nll/nll against -log mean_k p(x|z_k) p(z_k) / q(z_k|x) from the model's encoder and
   decoder, z_k ~ q(z|x), k = 1000 independent draws: equal up to the estimators' noise, and
   well below -ELBO (the comparison tells the bound from the ELBO)."""
   from scipy.special import logsumexp  # pylint: disable=g-import-not-at-top

@@ -260,7 +260,7 @@ def test_a_short_ring8_run_covers_at_least_seven_modes(tmp_path):
   result = evaluators.run(evaluators.build(config, family), state, None)
   # Seeds 0-2 reach 8 modes and 89-92% high quality at this size (that recipe's 5k steps at
   # batch 512: ~97%).
-  assert result["eval/modes"] == 8 and result["eval/high_quality"] > 0.85
+  assert result["eval/modes/modes"] == 8 and result["eval/modes/high_quality"] > 0.85
   from PIL import Image  # pylint: disable=g-import-not-at-top
   histogram = Image.open(tmp_path / "ring" / "samples" / "samples_0002000.png")
   assert 128 <= histogram.size[0] < 256  # a 128 px histogram, not upscaled like 8 px digits
@@ -292,7 +292,7 @@ def test_sample_and_evaluate_mains_on_a_gan_workdir(tmp_path):
   with pytest.raises(GenjaxError, match="not class-conditional"):
     workdirs.sample(workdir, 5, seed=0, label=3)
   step, metrics = workdirs.evaluate(workdir)
-  assert step == 20 and set(metrics) == {f"eval/{raw}{m}" for raw in ("", "raw/")
+  assert step == 20 and set(metrics) == {f"eval/modes/{raw}{m}" for raw in ("", "raw/")
                                          for m in ("modes", "high_quality", "kl", "spread")}
 
 

@@ -174,8 +174,8 @@ def test_evaluate_main_writes_json_and_takes_evaluator_options(workdir, tmp_path
   with open(out) as f:
     report = json.load(f)
   latest = max(int(s) for s in os.listdir(os.path.join(path, "checkpoints")))  # 20, or 30 after
-  assert report["step"] == latest and report["eval/nll"] > 0  # the resume test.
-  assert report["eval/neg_elbo"] > 0
+  assert report["step"] == latest and report["eval/nll/nll"] > 0  # the resume test.
+  assert report["eval/nll/neg_elbo"] > 0
   _assert_one_line_error(run("experiments.evaluate", f"--workdir={path}",
                              "--set=eval.iwae_examples=5"), "evals.NAME.FIELD")
 
@@ -202,8 +202,9 @@ def test_evaluate_main_takes_the_evaluators_of_another_config_file(workdir, tmp_
   saved, one_image = (json.load(open(out)) for out in outs)
   assert saved["step"] == one_image["step"]
   # neg_elbo_all is on the whole eval split, at the batch size only: the same up to its draws.
-  assert one_image["eval/neg_elbo_all"] == pytest.approx(saved["eval/neg_elbo_all"], rel=0.05)
-  assert one_image["eval/nll"] != saved["eval/nll"]  # One image's IWAE, not five's.
+  assert one_image["eval/one_image/neg_elbo_all"] == pytest.approx(saved["eval/nll/neg_elbo_all"],
+                                                                 rel=0.05)  # Its own name.
+  assert one_image["eval/one_image/nll"] != saved["eval/nll/nll"]  # One image's IWAE, not five's.
   _assert_one_line_error(run("experiments.evaluate", f"--workdir={path}",
                              f"--evals_from={tmp_path / 'missing.py'}"), "no such config file")
   _assert_one_line_error(run("experiments.evaluate", f"--workdir={path}",
@@ -233,6 +234,31 @@ def test_evaluate_main_records_its_options_and_keeps_an_evaluation_with_other_op
   assert other["options"]["evals"]["nll"]["iwae_examples"] == 6
 
 
+def test_an_evaluator_added_on_the_command_line_logs_under_its_name(tmp_path):
+  """main --add_eval=NAME=TYPE --set=evals.NAME.FIELD=V trains with one more evaluator, kept
+  in the run's config.json, so experiments.evaluate runs it again; a taken name is refused."""
+  path = str(tmp_path / "run")
+  added = ["--add_eval=second=nll", "--set=evals.second.iwae_examples=3",
+           "--set=evals.second.iwae_samples=10", "--set=evals.second.iwae_chunk=5"]
+  result = run("experiments.main", "--config=configs/default.py", f"--workdir={path}", *FAST,
+               "--config.num_steps=10", *added)
+  assert result.returncode == 0, result.stderr[-3000:]
+  saved = json.load(open(os.path.join(path, "config.json")))["evals"]["second"]
+  assert saved == {"type": "nll", "every_steps": 0, "iwae_examples": 3, "iwae_samples": 10,
+                   "iwae_chunk": 5}
+  out = str(tmp_path / "eval.json")
+  result = run("experiments.evaluate", f"--workdir={path}", f"--out={out}",
+               "--add_eval=third=nll", "--set=evals.third.iwae_examples=1")
+  assert result.returncode == 0, result.stderr[-3000:]
+  metrics = json.load(open(out))
+  assert {"eval/nll/nll", "eval/second/nll", "eval/third/nll"} <= set(metrics)
+  assert metrics["eval/second/nll"] != metrics["eval/third/nll"]  # 3 images' IWAE vs 1's.
+  _assert_one_line_error(run("experiments.main", "--config=configs/default.py",
+                             f"--workdir={tmp_path / 'x'}", "--add_eval=nll=nll"),
+                         "already has evals.nll")
+  assert not os.path.exists(tmp_path / "x")
+
+
 def test_evaluate_main_refuses_a_run_without_evaluators(workdir, tmp_path):
   """A run whose config.evals is empty (or has every evaluator off) has nothing to evaluate:
   one line naming how to add one, not an empty table."""
@@ -251,7 +277,7 @@ def test_evaluate_main_refuses_a_run_without_evaluators(workdir, tmp_path):
 def test_curves_main_tables_and_plots_a_logged_metric_over_wall_time(workdir, tmp_path):
   path, _ = workdir
   out = tmp_path / "curves"
-  result = run("experiments.curves", f"--workdirs={path}", "--tag=eval/nll",
+  result = run("experiments.curves", f"--workdirs={path}", "--tag=eval/nll/nll",
                "--reference=50=a reference", f"--out={out}")
   assert result.returncode == 0, result.stderr[-3000:]
   report = json.loads((out / "curves.json").read_text())
@@ -264,7 +290,7 @@ def test_curves_main_tables_and_plots_a_logged_metric_over_wall_time(workdir, tm
   assert report["references"] == [[50.0, "a reference"]]
   assert "| run | 20 |" in (out / "curves.md").read_text() and (out / "curves.png").stat().st_size
   _assert_one_line_error(run("experiments.curves", f"--workdirs={path}", "--tag=eval/fid",
-                             f"--out={out}"), "logged no 'eval/fid'", "eval/nll")
+                             f"--out={out}"), "logged no 'eval/fid'", "eval/nll/nll")
 
 
 def test_sample_main_draws_the_requested_class_of_a_conditional_gan(tmp_path):

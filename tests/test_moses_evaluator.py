@@ -90,8 +90,8 @@ def build_one(family, config):
 def test_valid_unique_novelty_are_the_hand_counts(data, generated, tmp_path):
   evaluator = build_one(stand_in(generated), config_for(
       data[0], metrics="valid,unique,novelty", num_samples=40, cache_dir=str(tmp_path)))
-  assert evaluator.run(None, None) == {"moses/valid": 35 / 40, "moses/unique": 30 / 35,
-                                       "moses/Novelty": 10 / 30}
+  assert evaluator.run(None, None) == {"valid": 35 / 40, "unique": 30 / 35,
+                                       "Novelty": 10 / 30}
   assert os.listdir(tmp_path) == []   # No reference statistics asked: none made.
 
 
@@ -123,11 +123,11 @@ def test_every_metric_equals_all_metrics_and_references_are_described_once(
   assert evaluator.run(None, None) == got and len(described) == 100   # Kept in memory...
   assert build_one(stand_in(generated), config).run(None, None) == got
   assert len(described) == 100 and len(os.listdir(tmp_path / "cache")) == 2   # ...and on disk.
-  assert sorted(got) == sorted(f"moses/{k}" for k in answer)
+  assert sorted(got) == sorted(f"{k}" for k in answer)
   for name, value in answer.items():
-    assert got[f"moses/{name}"] == pytest.approx(value, rel=1e-6, abs=1e-9), name
-  assert got["moses/valid"] == 35 / 40 and got["moses/unique"] == 30 / 35
-  assert got["moses/FCD/Test"] > 0 and 0 < got["moses/SNN/TestSF"] < 1
+    assert got[f"{name}"] == pytest.approx(value, rel=1e-6, abs=1e-9), name
+  assert got["valid"] == 35 / 40 and got["unique"] == 30 / 35
+  assert got["FCD/Test"] > 0 and 0 < got["SNN/TestSF"] < 1
   assert evaluator.about["chemnet"].startswith("sha256=")
 
 
@@ -137,9 +137,9 @@ def test_a_metric_subset_needs_no_chemnet_and_equals_all_metrics(data, generated
                       chemnet=str(tmp_path / "none.msgpack"), cache_dir="")
   got = build_one(stand_in(generated), config).run(None, None)
   names = ["SNN/Test", "Scaf/Test", "SNN/TestSF", "Scaf/TestSF", "IntDiv", "IntDiv2"]
-  assert list(got) == [f"moses/{name}" for name in names]
+  assert list(got) == [f"{name}" for name in names]
   for name in names:
-    assert got[f"moses/{name}"] == pytest.approx(answer[name], rel=1e-6, abs=1e-9), name
+    assert got[f"{name}"] == pytest.approx(answer[name], rel=1e-6, abs=1e-9), name
 
 
 def test_temperature_reaches_the_sample_and_no_valid_sample_gives_nan(data):
@@ -154,7 +154,7 @@ def test_temperature_reaches_the_sample_and_no_valid_sample_gives_nan(data):
   got = build_one(family, config_for(data[0], metrics="valid,unique", num_samples=8,
                                      temperature=0.5)).run(None, None)
   assert temperatures == [0.5]   # Traced once, at the option's temperature.
-  assert got["moses/valid"] == 0 and got["moses/unique"] != got["moses/unique"]   # NaN.
+  assert got["valid"] == 0 and got["unique"] != got["unique"]   # NaN.
 
 
 def test_split_smiles_reads_folders_one_file_and_the_wheel(data, tmp_path):

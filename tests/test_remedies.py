@@ -45,8 +45,8 @@ def test_the_gp_remedy_takes_batch_norm_out_of_a_dcgan_critic_and_says_so():
   ring = remedies.variant_config(tiny_gan(), "gp", 1)
   assert ring.model.discriminator.batch_norm and not remedies.variant_notes(tiny_gan(), "gp")
   stat = {"mean": 1.0, "std": 0.0}
-  report = {"summary": {"gp": {"classifier/fid": stat, "classifier/classes_covered": stat,
-                               "classifier/class_entropy": stat, "seconds": 1.0}},
+  report = {"summary": {"gp": {"fid": stat, "classes_covered": stat,
+                               "class_entropy": stat, "seconds": 1.0}},
             "rows": [], "notes": [note]}
   table = remedies.markdown(report).splitlines()
   assert table[2].startswith("| gp |") and table[-1] == note

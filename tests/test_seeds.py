@@ -35,10 +35,10 @@ def test_replica_i_of_a_vmapped_vae_run_equals_the_run_of_seed_i(tmp_path):
 
   step, metrics = workdirs.evaluate(str(tmp_path / "both"))
   assert step == 10 and len(metrics["replicas"]) == 2
-  per_replica = [r["eval/neg_elbo"] for r in metrics["replicas"]]
-  assert metrics["eval/neg_elbo"] == pytest.approx(np.mean(per_replica))
-  assert metrics["eval/neg_elbo_std"] == pytest.approx(np.std(per_replica))
-  assert metrics["eval/neg_elbo_std"] > 0
+  per_replica = [r["eval/nll/neg_elbo"] for r in metrics["replicas"]]
+  assert metrics["eval/nll/neg_elbo"] == pytest.approx(np.mean(per_replica))
+  assert metrics["eval/nll/neg_elbo_std"] == pytest.approx(np.std(per_replica))
+  assert metrics["eval/nll/neg_elbo_std"] > 0
 
   from_replica = workdirs.sample(str(tmp_path / "both"), 8, seed=1, seed_index=1)
   from_single = workdirs.sample(str(tmp_path / "seed4"), 8, seed=1)

@@ -49,7 +49,7 @@ def test_event_file_holds_the_scalars(tmp_path):
   workdir = str(tmp_path / "run")
   train.train_and_evaluate(tiny(), workdir)
   tags = set(curves.read_events(workdir)[1])
-  assert {"train/loss", "train/kl", "eval/nll", "eval/neg_elbo", "samples"} <= tags
+  assert {"train/loss", "train/kl", "eval/nll/nll", "eval/nll/neg_elbo", "samples"} <= tags
 
 
 @pytest.mark.slow

@@ -45,7 +45,7 @@ NEEDS = {"gp": [("model.discriminator.batch_norm", False, gan.batch_norm_critic,
                  "WGAN-GP's critic has no batch norm; a gradient penalty through batch"
                  " statistics is refused")]}
 MODE_METRICS = ("modes", "high_quality", "kl", "raw/modes", "raw/high_quality")
-IMAGE_METRICS = ("classifier/fid", "classifier/classes_covered", "classifier/class_entropy")
+IMAGE_METRICS = ("fid", "classes_covered", "class_entropy")  # Of the image evaluator.
 
 
 def parse_variants(spec: str) -> tuple:
@@ -127,7 +127,7 @@ def run(config, workdir: str, seeds: int, variants, extractor_path: str = "",
     scorers = evaluators.build(cfg, family)
     results = seeds_lib.evaluate(lambda s, x: evaluators.run(scorers, s, x), state, None, cfg)
     jax.clear_caches()
-    per_seed = [{k[len("eval/"):]: v for k, v in r.items()} for r in results]
+    per_seed = [evaluators.of_evaluator(r, next(iter(evals))) for r in results]
     for i, r in enumerate(per_seed):
       rows.append({"variant": name, "seed": cfg.seed + i, "seconds": seconds,
                    **{k: r[k] for k in metrics}})
@@ -155,8 +155,8 @@ def markdown(report: dict) -> str:
                    cell("high_quality", 100), cell("kl", fmt=".3f"), cell("raw/modes"),
                    cell("raw/high_quality", 100), f"{s['seconds']:.0f}"])
     else:
-      rows.append([name, cell("classifier/fid"), cell("classifier/classes_covered"),
-                   cell("classifier/class_entropy", fmt=".3f"), f"{s['seconds']:.0f}"])
+      rows.append([name, cell("fid"), cell("classes_covered"),
+                   cell("class_entropy", fmt=".3f"), f"{s['seconds']:.0f}"])
   if "modes" in next(iter(report["summary"].values())):
     header = ["remedy", "modes (EMA)", "fewest modes", "high quality %", "KL",
               "modes (raw)", "high quality % (raw)", "train s"]

@@ -10,7 +10,8 @@ where eval_data is the eval split, {'image': NxHxWxC in the training value range
 int32[N] when labelled}, sequences' {'tokens', 'length'}, or None (2-D mixtures).
 
 An evaluator meets a family only through its predict functions; a family that lacks one is
-refused with a one-line error. Metrics are logged as `eval/<metric>`.
+refused with a one-line error. Metrics are logged as `eval/<evaluator name>/<metric>` (the
+name is the key in `config.evals`, so two evaluators of one type never collide).
 """
 from typing import Callable, NamedTuple
 
@@ -82,8 +83,15 @@ def build(config, family) -> list:
 
 
 def run(evaluators, state, eval_data) -> dict:
-  """{'eval/<metric>': value} of every evaluator on one replica's state."""
+  """{'eval/<evaluator name>/<metric>': value} of every evaluator on one replica's state."""
   results = {}
   for evaluator in evaluators:
-    results.update({f"eval/{k}": v for k, v in evaluator.run(state, eval_data).items()})
+    results.update({f"eval/{evaluator.name}/{k}": v
+                    for k, v in evaluator.run(state, eval_data).items()})
   return results
+
+
+def of_evaluator(results: dict, name: str) -> dict:
+  """{metric: value} of evaluator `name` in `results` (as `run` returns them)."""
+  prefix = f"eval/{name}/"
+  return {k[len(prefix):]: v for k, v in results.items() if k.startswith(prefix)}

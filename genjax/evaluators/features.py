@@ -8,14 +8,15 @@ of them from a fixed key (option `seed`; batch i draws with fold_in(key, i), KID
 subsets with the purpose key `genjax.rng.purpose_key(key, 'kid')`, which no batch uses), or
 with `prior='gmm<K>'` from its decoder at draws of a mixture fitted to the encoded training
 set (`genjax.latent_prior`; the first `prior_examples` training images, 0: all, refitted at
-every evaluation; metrics logged as `<extractor>/gmm<K>/<metric>`); with
+every evaluation); with
 `source='reconstructions'` they are the family's reconstructions of the first `num_samples`
 eval images instead (given their labels when it is conditional), and 'class_agreement' is
 the fraction the classifier assigns the original's label; the reference is the real
 `reference` split ('eval' or 'train', its first `num_reference` images; 0: all), whose
 features are computed once and cached on disk in `cache_dir`, keyed by the extractor and a
 digest of the images themselves (a data file replaced at the same path gets new features).
-Metrics are logged as `<extractor>/<metric>` (e.g. eval/classifier/fid, eval/inception/kid).
+Metrics are logged as `eval/<evaluator name>/<metric>` (e.g. eval/classifier/fid for an
+evaluator named 'classifier'; the shipped configs name one with a fitted prior 'classifier_gmm10').
 Definitions: the docstrings of `genjax.metrics.frechet`, `kid`, `prdc`, `classifier_score`.
 """
 import hashlib
@@ -171,8 +172,6 @@ def make(family, config, options):
   reconstruct = jax.jit(family.predict["reconstruct"]) if reconstructions else None
   key = jax.random.PRNGKey(options["seed"])
   cache = {}
-  prefix = options["extractor"] + ("/reconstructions" if reconstructions else
-                                   f"/{options['prior']}" if fitted else "")
 
   def run(state, eval_data=None):
     """The reference is read raw (grey levels, not binarized) through the data config;
@@ -198,7 +197,7 @@ def make(family, config, options):
                      options["kid_subset_size"])
     if reconstructions and extractor.probs and labels is not None:
       result["class_agreement"] = float(np.mean(fake["probs"].argmax(1) == labels))
-    return {f"{prefix}/{k}": v for k, v in result.items()}
+    return result
 
   run.about = {"extractor": extractor.id, "num_samples": options["num_samples"],
                "reference": options["reference"], "num_reference": options["num_reference"],

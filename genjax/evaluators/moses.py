@@ -11,7 +11,8 @@ own data source (`config.data`, read through `genjax.data.smiles`, never a fixed
                 wheel ('': none; a source without it is refused).
 
 `metrics` chooses comma-separated groups of `moses.GROUPS` ('all': every one), each costing
-only itself. Logged as `moses/<MOSES' name>` (eval/moses/valid in TensorBoard):
+only itself. Logged as `eval/<evaluator name>/<MOSES' name>` (eval/moses/valid for the
+shipped configs' evaluator, named moses):
 valid, unique (MOSES' unique@k with k = num_samples: distinct canonical SMILES / valid ones;
 '@' is no TensorBoard tag character), Novelty, FCD/Test, SNN/Test, Frag/Test, Scaf/Test (and
 /TestSF), IntDiv, IntDiv2, Filters, logP, SA, QED, weight (Wasserstein-1 to Test's values).
@@ -131,7 +132,7 @@ def make(family, config, options):
     generated = family.predict["smiles"](tokens_NxT)
     result = moses.chosen_metrics(generated, groups, cache["train"], cache["refs"],
                                   chemnet_params, options["n_jobs"])
-    return {f"moses/{name}": float(value) for name, value in result.items()}
+    return {name: float(value) for name, value in result.items()}
 
   drawn = f"{options['num_reference']} drawn (seed 0)" if options["num_reference"] else "all"
   references = [f"Test: {drawn} of the eval split"] + (
