@@ -1,5 +1,5 @@
 """Shipped configs (each module's `get_config()`): every one starts from one family default
-(configs/families/<family>.py, every field documented there) and sets its recipe explicitly.
+(genjax/defaults/<family>.py, every field documented there) and sets its recipe explicitly.
 Here: the data paths and the evaluator several of them share."""
 import ml_collections
 

@@ -6,7 +6,7 @@ study sets data.exclude_labels). Results: README / docs.
 python -m experiments.anomaly --config=configs/anomaly_mnist10k.py --workdir=DIR
 """
 import configs
-from configs.families import vae
+from genjax.defaults import vae
 
 
 def get_config():

@@ -6,7 +6,7 @@ python -m experiments.main --config=configs/cgan_mnist10k.py --workdir=DIR
 python -m experiments.sample --workdir=DIR --num=16 --label=7 --out=sevens.png
 """
 import configs
-from configs.families import gan
+from genjax.defaults import gan
 
 
 def get_config():

@@ -1,7 +1,7 @@
 """The evaluation suite's classifier on the embedded 8x8 digits (1,437 train, 360 eval): the
 small CNN of configs/classifier_mnist10k.py, shifts of up to 1 pixel, Adam(2e-3) warmed up over
 50 steps and decayed to 0 by a cosine, 100 epochs at batch 64. Results: README / docs."""
-from configs.families import classifier
+from genjax.defaults import classifier
 
 EPOCHS = 100
 

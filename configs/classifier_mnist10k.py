@@ -9,7 +9,7 @@ python -m experiments.train_classifier --workdir=DIR (run from the repository ro
 data path is relative to it).
 """
 import configs
-from configs.families import classifier
+from genjax.defaults import classifier
 
 EPOCHS = 30
 

@@ -2,7 +2,7 @@
 digit's label into the encoder (one-hot planes) and the decoder (one-hot appended to z);
 `experiments.sample --label=C` draws class C. Results: README / docs."""
 import configs
-from configs.families import vae
+from genjax.defaults import vae
 
 
 def get_config():

@@ -1,7 +1,7 @@
 """DCGAN (Radford et al. 2015; non-saturating loss) on the embedded 8x8 digits, images in
 [-1, 1]: G and D of base width 32, latent 32, batch 64, Adam(2e-4, b1=0.5), 3,000 steps, an EMA
 (0.99) of G for samples. Results: README / docs."""
-from configs.families import gan
+from genjax.defaults import gan
 
 
 def get_config():

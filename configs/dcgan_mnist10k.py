@@ -6,7 +6,7 @@ Adam(2e-4, b1=0.5), 3,000 steps, an EMA (0.99) of G for samples; FCD logged
 Users with tfds: --config.data.name=mnist (needs the `tf` extra once, to prepare it).
 """
 import configs
-from configs.families import gan
+from genjax.defaults import gan
 
 
 def get_config():

@@ -7,7 +7,7 @@ cluster drawn uniformly, which is its share of the training set. Results: README
 python -m experiments.main --config=configs/dcgan_mnist10k_selfcond.py --workdir=DIR
 """
 import configs
-from configs.families import gan
+from genjax.defaults import gan
 
 
 def get_config():

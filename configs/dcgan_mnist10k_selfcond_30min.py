@@ -7,7 +7,7 @@ timeout -s TERM 1800 python -m experiments.main \
     --config=configs/dcgan_mnist10k_selfcond_30min.py --workdir=DIR
 """
 import configs
-from configs.families import gan
+from genjax.defaults import gan
 
 
 def get_config():

@@ -1,7 +1,7 @@
 """The main's default: an MLP VAE (64-256-16, ReLU, Bernoulli likelihood) on the embedded
 `digits` dataset (8x8, sklearn), dynamically binarized: exactly the VAE family default
-(configs/families/vae.py, where every field is documented). Results: README / docs."""
-from configs.families import vae
+(genjax/defaults/vae.py, where every field is documented). Results: README / docs."""
+from genjax.defaults import vae
 
 
 def get_config():

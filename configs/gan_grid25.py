@@ -8,7 +8,7 @@ Where each part comes from and what else was tried: README / docs ("GAN benchmar
 """
 import ml_collections
 
-from configs.families import gan
+from genjax.defaults import gan
 
 
 def get_config():

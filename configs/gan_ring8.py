@@ -8,7 +8,7 @@ Results: README / docs ("GAN benchmarks").
 """
 import ml_collections
 
-from configs.families import gan
+from genjax.defaults import gan
 
 
 def get_config():

@@ -1,7 +1,7 @@
 """Hinge loss with a spectrally normalized discriminator (Miyato et al. 2018) on the embedded
 8x8 digits: dcgan_digits.py's networks and data, no batch norm in D, the two time-scale update
 rule (Heusel et al. 2017: G at 1e-4, D at 4e-4), Adam(b1=0, b2=0.9). Results: README / docs."""
-from configs.families import gan
+from genjax.defaults import gan
 
 
 def get_config():

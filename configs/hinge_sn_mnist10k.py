@@ -3,7 +3,7 @@ dcgan_mnist10k.py's networks and data, no batch norm in D, the two time-scale up
 (Heusel et al. 2017: G at 1e-4, D at 4e-4), Adam(b1=0, b2=0.9); FCD logged. Results:
 README / docs."""
 import configs
-from configs.families import gan
+from genjax.defaults import gan
 
 
 def get_config():

@@ -5,7 +5,7 @@ discriminator on the 64-d codes (640, 256, ELU, as MOSES') against N(0, I) draws
 adds loss.seq_vae.adversarial x its non-saturating loss (MOSES: 1, beside the reconstruction in
 nats per token). Results: README / docs ("Molecules: the adversarial fusion")."""
 import configs
-from configs.families import seq_vae
+from genjax.defaults import seq_vae
 from genjax import schema
 
 

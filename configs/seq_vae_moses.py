@@ -9,7 +9,7 @@ mains run. Evaluated by the `moses` evaluator (valid, unique, novelty, FCD/SNN/F
 against test and test_scaffolds, IntDiv, filters, properties). Results: README / docs.
 """
 import configs
-from configs.families import seq_vae
+from genjax.defaults import seq_vae
 
 TRAIN_MOLECULES = 1_584_663
 EPOCHS = 100

@@ -7,7 +7,7 @@ a narrower encoder GRU (32: the encoder's time goes to more steps), Adam's rate 
 at the width they need). 11,500 steps of 128 (1.47M molecules, ~93% of an epoch); the MOSES
 metrics at the end. Results: README / docs ("Molecules: a SMILES VAE")."""
 import configs
-from configs.families import seq_vae
+from genjax.defaults import seq_vae
 
 LENGTH_BUCKETS = configs.MOSES_LENGTH_BUCKETS  # (32, 36, 40, 44, 48): see configs/__init__.py.
 

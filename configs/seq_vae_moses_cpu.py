@@ -4,7 +4,7 @@ Adam 1e-3, gradients clipped at 50; the KL weight annealed 0 -> 0.05 over the fi
 (MOSES anneals over the whole run), then held; the MOSES metrics at the end. 6,000 steps.
 Data: seq_vae_moses.py's. Results: README / docs ("Molecules: a SMILES VAE")."""
 import configs
-from configs.families import seq_vae
+from genjax.defaults import seq_vae
 
 
 def get_config():

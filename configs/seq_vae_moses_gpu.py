@@ -7,7 +7,7 @@ time allows: the README's H200 run times the step first (experiments.benchmark
 ("Molecules").
 """
 import configs
-from configs.families import seq_vae
+from genjax.defaults import seq_vae
 
 
 def get_config():

@@ -1,6 +1,6 @@
 """A convolutional VAE on the embedded 8x8 digits: the default (configs/default.py) with conv
 encoder (32, 64 channels) and transposed-conv decoder (64, 32), a 256-unit dense layer each."""
-from configs.families import vae
+from genjax.defaults import vae
 
 
 def get_config():

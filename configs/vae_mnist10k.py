@@ -7,7 +7,7 @@ IWAE NLL at the end and FCD (configs.fcd_evaluator: train configs/classifier_mni
 first). Run from the repository root (the data path is relative to it). Results: README / docs.
 """
 import configs
-from configs.families import vae
+from genjax.defaults import vae
 
 EPOCHS = 100
 

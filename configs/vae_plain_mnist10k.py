@@ -5,7 +5,7 @@ autoregressive head: Bernoulli likelihood on dynamically binarized digits, 3,000
 Logs the IWAE NLL and FCD of samples from N(0, I) and from a 10-component mixture fitted to the
 encoded training set (configs.fcd_evaluator). Results: README / docs."""
 import configs
-from configs.families import vae
+from genjax.defaults import vae
 
 
 def get_config():

@@ -2,7 +2,7 @@
 default VAE's: 256 units, latent 16, Bernoulli), a DCGAN discriminator (width 32, no batch
 norm) whose first conv layer's features measure reconstructions; non-saturating GAN loss,
 Adam(3e-4, b1=0.5) for all three networks, batch 64, 3,000 steps. Results: README / docs."""
-from configs.families import vaegan
+from genjax.defaults import vaegan
 
 
 def get_config():

@@ -2,7 +2,7 @@
 config.init_from) for 1,500 steps: train
 `python -m experiments.main --config=configs/default.py --workdir=/tmp/genjax/default` first.
 Results: README / docs."""
-from configs.families import vaegan
+from genjax.defaults import vaegan
 
 
 def get_config():

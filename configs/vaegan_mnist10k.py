@@ -5,7 +5,7 @@ similarity; non-saturating loss, Adam(3e-4, b1=0.5) for all three networks, batc
 steps; FCD logged for N(0, I) and a 10-component mixture prior (configs.fcd_evaluator).
 Results: README / docs."""
 import configs
-from configs.families import vaegan
+from genjax.defaults import vaegan
 
 
 def get_config():

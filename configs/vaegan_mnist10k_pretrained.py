@@ -6,7 +6,7 @@ the adversarial term in the decoder's loss (gamma=0.01) and balancing on. Train 
 Results: README / docs.
 """
 import configs
-from configs.families import vaegan
+from genjax.defaults import vaegan
 
 
 def get_config():

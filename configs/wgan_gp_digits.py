@@ -1,7 +1,7 @@
 """WGAN-GP (Gulrajani et al. 2017) on the embedded 8x8 digits: dcgan_digits.py's networks and
 data with the Wasserstein loss, gradient penalty lambda 10, 5 critic steps per G step, no batch
 norm in the critic, Adam(1e-4, 0.5, 0.9). Results: README / docs."""
-from configs.families import gan
+from genjax.defaults import gan
 
 
 def get_config():

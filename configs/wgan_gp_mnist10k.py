@@ -2,7 +2,7 @@
 Wasserstein loss, gradient penalty lambda 10, 5 critic steps per G step, no batch norm in the
 critic, Adam(1e-4, 0.5, 0.9), 2,000 steps; FCD logged. Results: README / docs."""
 import configs
-from configs.families import gan
+from genjax.defaults import gan
 
 
 def get_config():

@@ -1,6 +1,7 @@
-"""The fields a config may have, one section per component: shared sections here, each
-family's `model` / `loss` / `optim` sections beside its code (`SPEC` in
-genjax/families/<name>.py).
+"""The fields a config may have: each family's spec is `derive`d from its default config
+(genjax/defaults/<family>.py, the one listing of its fields, each commented there), plus the
+exceptions its module names (open sections, fields older configs lack, hyperparameters of
+registered objectives).
 
 A spec is a dict: field -> `LEAF` (a value the config must have), `MAYBE` (a value it may
 leave out), `OPEN` (a section whose fields its reader checks, e.g. `evals`) or a nested spec
@@ -9,6 +10,7 @@ one line each, so a config with three typos is refused once with three lines.
 """
 import ml_collections
 
+from genjax.defaults import shared as shared_defaults  # (ml_collections only: no cycle)
 from genjax.errors import GenjaxError
 
 LEAF, MAYBE, OPEN = "leaf", "maybe", "open"
@@ -26,27 +28,38 @@ def optional(spec: dict) -> Optional:
   return Optional(spec)
 
 
-TOP = leaves("seed", "num_seeds", "num_steps", "batch_size", "steps_per_call", "parallel",
-             "dtype", "log_every", "eval_every", "checkpoint_every", "max_to_keep",
-             "skip_nonfinite", "init_from")
-SHARED = {
-    **TOP,
-    "evals": OPEN,
-    "distributed": leaves("num_processes", "process_id", "coordinator_address", "auto"),
-    "data": leaves("name", "path", "labels_path", "num_eval", "shuffle_split", "split_seed",
-                   "train_split", "eval_split", "tfds_data_dir", "image_size", "value_range",
-                   "dynamic_binarization", "radius", "spacing", "std", "placement",
-                   "device_limit_mb", "num_shards", "prefetch", "exclude_labels",
-                   "max_length", "max_train", "mutation_rate", "pseudo_labels",
-                   "length_buckets"),
-    "optim": leaves("learning_rate", "schedule", "warmup_steps", "final_lr_fraction",
-                    "grad_clip_norm", "weight_decay", "b1", "b2"),
-    "eval": leaves("num_samples_png"),
-    # '' (the family's own) or 'module.function': a forked train step (genjax.families).
-    "model": leaves("train_step", kind=MAYBE),
-}
-OPTIM_FIELDS = tuple(SHARED["optim"])
+OPTIM_FIELDS = tuple(shared_defaults.get_config().optim)
 OPTIM_TYPES = {"schedule": str, "warmup_steps": int}  # The others are floats.
+# Every family's spec (`derive`): sections whose fields their readers check, and fields that
+# configs written before them lack (read as their defaults).
+OPEN_SECTIONS = ("evals",)
+MAYBE_FIELDS = ("model.train_step",)
+
+
+def derive(default, open_sections=(), maybe=()) -> dict:
+  """The spec of configs with exactly the fields of `default` (a family's default config,
+  genjax/defaults): each value a LEAF and each section a nested spec, except the dotted names
+  in OPEN_SECTIONS + `open_sections` (OPEN) and MAYBE_FIELDS + `maybe` (a MAYBE leaf, or a
+  section a config may leave out); a section of None values only (`net_optim`'s overrides) may
+  be left out or hold any of its fields."""
+  open_sections, maybe = OPEN_SECTIONS + tuple(open_sections), MAYBE_FIELDS + tuple(maybe)
+
+  def walk(section, prefix: str) -> dict:
+    spec = {}
+    for key, value in section.items():
+      name = prefix + key
+      if name in open_sections:
+        spec[key] = OPEN
+      elif _is_section(value) and value and all(v is None for v in value.values()):
+        spec[key] = optional(leaves(*value, kind=MAYBE))
+      elif _is_section(value):
+        sub = walk(value, name + ".")
+        spec[key] = optional(sub) if name in maybe else sub
+      else:
+        spec[key] = MAYBE if name in maybe else LEAF
+    return spec
+
+  return walk(default, "")
 
 
 def net_optim(**values) -> ml_collections.ConfigDict:
@@ -95,8 +108,8 @@ def problems(config, spec: dict, where: str = "") -> list:
     name, value = prefix + key, config.get(key)
     if key not in config:
       if sub is not MAYBE and not isinstance(sub, Optional):
-        found.append(f"config lacks the field {name} (configs/default.py and"
-                     " configs/gan_ring8.py show every field)")
+        found.append(f"config lacks the field {name} (genjax/defaults/<family>.py lists"
+                     " every field)")
     elif sub in (LEAF, MAYBE):
       if _is_section(value):
         found.append(f"{name} must be a single value, not a section")
@@ -124,9 +137,9 @@ def raise_if(found: list) -> None:
     raise GenjaxError("\n".join(found))
 
 
-def check(config, family_spec: dict) -> None:
-  """Checks `config` against the shared sections plus a family's `family_spec`."""
-  raise_if(problems(config, merge(SHARED, family_spec)))
+def check(config, spec: dict) -> None:
+  """Checks `config` against a family's `spec` (`derive`d from its default config)."""
+  raise_if(problems(config, spec))
 
 
 NEWER_DATA_FIELDS = {"exclude_labels": "", "max_length": 0, "max_train": 0,

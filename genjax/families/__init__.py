@@ -1,16 +1,19 @@
 """Model families: `FAMILIES[config.model.name](config, data_info) -> Family`.
 
 The one registry. A new family is a module with a `build(config, data_info)` that returns a
-`contract.Family`, one line here, and a config; the contract tests (tests/test_contract.py)
-then run over it.
+`contract.Family` and a `spec_of(config)` (usually `schema.derive` of its default config in
+genjax/defaults/), one line here, and a config; `build` checks every config's fields against
+its family's spec, and the contract tests (tests/test_contract.py) then run over it.
 
 A forked train step needs no registration: `config.model.train_step='module.function'`
 names a function `(setup, state, batch, rng) -> (state, metrics)` importable from the Python
 path; it replaces the family's own step and receives the family's `Setup`.
 """
-import importlib
 import functools
+import importlib
+import sys
 
+from genjax import schema
 from genjax.errors import GenjaxError
 from genjax.families import classifier
 from genjax.families import gan
@@ -34,11 +37,20 @@ def build(config, data_info: DataInfo) -> Family:
   name = config.model.name
   if name not in FAMILIES:
     raise GenjaxError(f"unknown model.name={name!r}: valid are {tuple(FAMILIES)}")
+  check_fields(config)
   family = FAMILIES[name](config, data_info)
   fork = config.model.get("train_step", "")
   if fork:
     family = family._replace(train_step=functools.partial(load_step(fork, name), family.setup))
   return family
+
+
+def check_fields(config) -> None:
+  """Refuses every unknown, missing or misplaced field of `config` at once, one line each,
+  against the spec its family's module derives from its default config (`spec_of`)."""
+  module = sys.modules[FAMILIES[config.model.name].__module__]
+  if hasattr(module, "spec_of"):  # (A family registered without a default config: none.)
+    schema.check(config, module.spec_of(config))
 
 
 def require(family: Family, needs, where: str, purpose: str = "") -> None:

@@ -21,19 +21,19 @@ import optax
 from genjax import optim
 from genjax import rng as rng_lib
 from genjax import schema
+from genjax.defaults import classifier as defaults
 from genjax.errors import GenjaxError
 from genjax.families import common
 from genjax.families.contract import DataInfo, Family, State
 from genjax.models import classifier as nets
 
 NET = "classifier"
-NETWORK = schema.leaves("channels", "convs_per_stage", "hidden", "dropout")  # model.net
-OBJECTIVE = schema.leaves("label_smoothing", "augment_shift")  # loss.classifier
-SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
-    "model": {**schema.leaves("name"), "net": NETWORK},
-    "loss": {"classifier": OBJECTIVE},
-    "optim": {NET: schema.optim_overrides()},
-}
+
+
+def spec_of(config) -> dict:
+  """The fields a classifier config may have (genjax/defaults/classifier.py)."""
+  del config
+  return schema.derive(defaults.get_config())
 
 
 # --- pieces ----------------------------------------------------------------------------------
@@ -100,7 +100,6 @@ def data_problems(data_config, data_info: DataInfo = None) -> list:
 def check(config, data_info: DataInfo = None) -> None:
   """Every problem of a classifier config, one line each (see `genjax.schema`); the checks
   against the data only with `data_info`."""
-  schema.check(config, SPEC)
   shape = data_info.shape if data_info else None
   found = nets.problems(config.model.net) + objective_problems(config.loss.classifier, shape)
   found += data_problems(config.data, data_info)

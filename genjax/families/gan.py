@@ -26,15 +26,13 @@ from genjax import optim
 from genjax import precision
 from genjax import rng as rng_lib
 from genjax import schema
+from genjax.defaults import gan as defaults
 from genjax.errors import GenjaxError
 from genjax.families import common
 from genjax.families.contract import DataInfo, Family, NetState, State
 from genjax.models import gan as gan_nets
 
 GEN, DISC = "gen", "disc"
-GENERATOR = schema.leaves("net", "hidden", "width", "noise_injection")
-DISCRIMINATOR = schema.leaves("net", "hidden", "width", "spectral_norm", "batch_norm",
-                              "sigmoid_output")  # Shared with the VAE-GAN.
 # The penalties on D's input gradient, refused on a batch-norm D (`penalty_problems`), and
 # the others that run D in eval mode, refused there too.
 INPUT_GRADIENT_PENALTIES = ("gp", "r1")
@@ -42,18 +40,9 @@ EVAL_MODE_PENALTIES = INPUT_GRADIENT_PENALTIES + ("cr",)
 IMAGE_PENALTIES = ("cr",)  # Augments its inputs: images only.
 # Critic loops up to this long are unrolled (genjax.loops: 4x faster for a conv critic on CPU).
 CRITIC_UNROLL = 8
-OBJECTIVE = {**schema.leaves("name", "n_critic", "weight_clip", "instance_noise",  # loss.gan
-                             "instance_noise_steps", "diffaugment"),
-             "penalties": schema.OPEN,  # Names checked against losses.PENALTIES,
-             "generator_terms": schema.OPEN}  # ...and losses.GENERATOR_TERMS.
-SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
-    **schema.leaves("ema_decay"),
-    "model": {**schema.leaves("name", "latent_dim", "latent_codes", "conditioning"),
-              "generator": GENERATOR, "discriminator": {**DISCRIMINATOR,
-                                **schema.leaves("pack", "fourier_features", "fourier_scale")}},
-    "loss": {"gan": OBJECTIVE},  # Widened by the objectives' hyperparameters (`spec_of`).
-    "optim": {GEN: schema.optim_overrides(), DISC: schema.optim_overrides()},
-}
+# The weights sections of loss.gan: their names are checked against losses.PENALTIES and
+# losses.GENERATOR_TERMS (`objective_problems`), not against the default's.
+OPEN_SECTIONS = ("loss.gan.penalties", "loss.gan.generator_terms")
 
 
 # --- pieces ----------------------------------------------------------------------------------
@@ -198,9 +187,12 @@ def all_hyperparameters() -> dict:
 
 
 def spec_of(config) -> dict:
-  """SPEC with loss.gan widened by the objectives' hyperparameters (fields a config may have)."""
-  keywords = schema.leaves(*all_hyperparameters(), kind=schema.MAYBE)
-  return {**SPEC, "loss": {"gan": {**OBJECTIVE, **keywords}}}
+  """The fields a GAN config may have (genjax/defaults/gan.py), loss.gan widened by every
+  registered objective's hyperparameters."""
+  del config  # (The same for every GAN config.)
+  spec = schema.derive(defaults.get_config(), OPEN_SECTIONS)
+  spec["loss"]["gan"].update(schema.leaves(*all_hyperparameters(), kind=schema.MAYBE))
+  return spec
 
 
 def hyperparameter_problems(cfg) -> list:
@@ -284,7 +276,6 @@ def penalty_problems(penalties, disc_cfg) -> list:
 def check(config, data_info: DataInfo = None) -> None:
   """Every problem of a GAN config, one line each (see `genjax.schema`); the data checks
   only with `data_info`."""
-  schema.check(config, spec_of(config))
   model_cfg = config.model
   found = models.gan_problems(model_cfg, *((data_info.shape, data_info.num_classes)
                                             if data_info else (None, None)))

@@ -19,27 +19,18 @@ from genjax import models
 from genjax import optim
 from genjax import rng as rng_lib
 from genjax import schema
+from genjax.defaults import vae as defaults
 from genjax.errors import GenjaxError
 from genjax.families import common
 from genjax.families.contract import DataInfo, Family, State
 
 NET = "vae"  # The one optimized network: encoder, decoder (and likelihood scale) together.
-ENCODER = schema.leaves("net", "hidden", "channels", "activation")
-DECODER = schema.leaves("net", "hidden", "channels", "activation", "likelihood", "learn_scale",
-                        "log_scale", "ar_channels", "ar_kernel", "ar_layers", "ar_features")
 # config.loss.vae: `name`, `num_samples`, and the objective's keyword hyperparameters (its
-# signature's; absent ones take the objective's defaults: `objective_spec`).
+# signature's; absent ones take the objective's defaults: `spec_of`).
 OBJECTIVE_FIELDS = ("name", "num_samples")
 # The shipped keywords, at the values that switch them off: an objective without one of them
-# (iwae) accepts a config that holds it switched off.
+# (iwae) accepts a config that holds it switched off, or none.
 OFF = {"beta": 1.0, "kl_warmup_steps": 0, "free_bits": 0.0}
-OBJECTIVE = {**schema.leaves(*OBJECTIVE_FIELDS), **schema.leaves(*OFF, kind=schema.MAYBE)}
-SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
-    "model": {**schema.leaves("name", "latent_dim", "conditioning"), "encoder": ENCODER,
-              "decoder": DECODER},
-    "loss": {"vae": OBJECTIVE},
-    "optim": {NET: schema.optim_overrides()},
-}
 
 
 # --- pieces ----------------------------------------------------------------------------------
@@ -98,12 +89,13 @@ def objective_options(cfg) -> dict:
 
 
 def spec_of(config) -> dict:
-  """SPEC with config.loss.vae's fields widened by its objective's keywords."""
+  """The fields a VAE config may have (genjax/defaults/vae.py), loss.vae widened by its
+  objective's keywords."""
+  spec = schema.derive(defaults.get_config(), maybe=[f"loss.vae.{k}" for k in OFF])
   name = config.get("loss", {}).get("vae", {}).get("name")
-  if name not in losses.VAE_OBJECTIVES:
-    return SPEC
-  keywords = schema.leaves(*objective_keywords(name), kind=schema.MAYBE)
-  return {**SPEC, "loss": {"vae": {**OBJECTIVE, **keywords}}}
+  if name in losses.VAE_OBJECTIVES:
+    spec["loss"]["vae"].update(schema.leaves(*objective_keywords(name), kind=schema.MAYBE))
+  return spec
 
 
 def objective_problems(cfg) -> list:
@@ -143,7 +135,6 @@ def likelihood_problems(config) -> list:
 def check(config, data_info: DataInfo = None) -> None:
   """Every problem of a VAE config, one line each (see `genjax.schema`); the label check
   only with `data_info`."""
-  schema.check(config, spec_of(config))
   found = models.vae_problems(config.model, data_info.num_classes if data_info else None)
   found += objective_problems(config.loss.vae)
   found += likelihood_problems(config)

@@ -34,6 +34,7 @@ from genjax import models
 from genjax import optim
 from genjax import rng as rng_lib
 from genjax import schema
+from genjax.defaults import vaegan as defaults
 from genjax.errors import GenjaxError
 from genjax.families import common
 from genjax.families import gan
@@ -44,14 +45,7 @@ ENC, DEC, DISC = "enc", "dec", "disc"
 # The GAN losses whose D loss is the cross-entropy softplus(-D(x)) + softplus(D(x~)) that
 # balancing reads (RaGAN's is on relative scores D(x) - E D(x~): not these).
 CROSS_ENTROPY_LOSSES = ("minimax", "non_saturating")
-OBJECTIVE = schema.leaves("beta", "gamma", "feature_layer", "balance", "equilibrium", "margin")
-SPEC = {  # The config sections this family reads beyond the shared ones (genjax.schema).
-    "model": {**schema.leaves("name", "latent_dim", "conditioning"), "encoder": vae.ENCODER,
-              "decoder": vae.DECODER, "discriminator": gan.DISCRIMINATOR},
-    "loss": {"vaegan": OBJECTIVE, "gan": {**schema.leaves("name"), "penalties": schema.OPEN}},
-    # (loss.gan widened by the GAN objectives' hyperparameters: `spec_of`.)
-    "optim": {net: schema.optim_overrides() for net in (ENC, DEC, DISC)},
-}
+
 
 
 # --- pieces ----------------------------------------------------------------------------------
@@ -94,13 +88,16 @@ def vae_model_config(cfg):
 
 
 def spec_of(config) -> dict:
-  keywords = schema.leaves(*gan.all_hyperparameters(), kind=schema.MAYBE)
-  return schema.merge(SPEC, {"loss": {"gan": keywords}})
+  """The fields a VAE-GAN config may have (genjax/defaults/vaegan.py), loss.gan widened by
+  every registered GAN objective's hyperparameters."""
+  del config
+  spec = schema.derive(defaults.get_config(), ("loss.gan.penalties",))
+  spec["loss"]["gan"].update(schema.leaves(*gan.all_hyperparameters(), kind=schema.MAYBE))
+  return spec
 
 
 def check(config, data_info: DataInfo = None) -> None:
   """Every problem of a VAE-GAN config, one line each."""
-  schema.check(config, spec_of(config))
   cfg = config.model
   found = models.vae_problems(vae_model_config(cfg), data_info.num_classes if data_info else None)
   found += objective_problems(config.loss.vaegan)

@@ -1,11 +1,11 @@
 """The VAE-GAN family's default (genjax/families/vaegan.py; Larsen et al. 2016): the shared
 sections (shared.py), the VAE's MLP encoder and decoder (256 units, latent 16, Bernoulli:
-configs/families/vae.py), a DCGAN discriminator without batch norm whose first conv layer's
+genjax/defaults/vae.py), a DCGAN discriminator without batch norm whose first conv layer's
 features measure reconstructions, the non-saturating GAN loss, per-network optimizer sections
 for the encoder, decoder and discriminator (all fields inherited), and no evaluator."""
 import ml_collections
 
-from configs.families import shared
+from genjax.defaults import shared
 from genjax import schema
 
 
@@ -16,7 +16,7 @@ def get_config():
       train_step="",            # 'module.function': a forked step (README, "Extending it").
       latent_dim=16,
       conditioning="none",      # 'concat': labels into encoder and decoder.
-      # The VAE's networks (their fields: configs/families/vae.py); the decoder is also G.
+      # The VAE's networks (their fields: genjax/defaults/vae.py); the decoder is also G.
       encoder=dict(
           net="mlp",            # 'mlp' or 'conv'.
           hidden=(256,),        # MLP widths; a conv net's dense layer has hidden[0] units.
@@ -36,7 +36,7 @@ def get_config():
           ar_layers=2,          # ...then this many residual per-pixel layers,
           ar_features=8,        # fed by this many decoder features per pixel.
       ),
-      # The GAN's discriminator fields (configs/families/gan.py).
+      # The GAN's discriminator fields (genjax/defaults/gan.py).
       discriminator=dict(
           net="dcgan",          # 'mlp' or 'dcgan'.
           hidden=(256,),        # MLP widths.

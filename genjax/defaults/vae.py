@@ -2,10 +2,11 @@
 dynamic binarization on, an MLP VAE (256 units, latent 16, Bernoulli likelihood), the ELBO,
 and the IWAE NLL evaluator. configs/default.py trains exactly this.
 
-Optional, absent here: config.optim.vae (schema.net_optim(): overrides for the one network)."""
+config.optim.vae overrides config.optim's fields for the one network (None: inherit)."""
 import ml_collections
 
-from configs.families import shared
+from genjax import schema
+from genjax.defaults import shared
 
 
 def get_config():
@@ -48,6 +49,7 @@ def get_config():
                                 # least (0: off); dimensions under it feel no pull to the prior.
       ),
   ))
+  config.optim.vae = schema.net_optim()
   config.evals = ml_collections.ConfigDict(dict(
       nll=dict(type="nll",      # IWAE NLL and -ELBO on the first iwae_examples eval images.
                every_steps=0,

@@ -5,7 +5,7 @@ non-saturating loss with no penalty and no instance noise, per-network optimizer
 MNIST-10k images only: the configs add theirs)."""
 import ml_collections
 
-from configs.families import shared
+from genjax.defaults import shared
 from genjax import schema
 
 

@@ -5,7 +5,7 @@ with dropout), cross-entropy with random shifts, an optimizer section for the on
 fields inherited) and the accuracy evaluator."""
 import ml_collections
 
-from configs.families import shared
+from genjax.defaults import shared
 from genjax import schema
 
 

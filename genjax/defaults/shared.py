@@ -1,5 +1,5 @@
 """The sections every family reads (genjax.schema.SHARED): run loop, devices, data, optimizer
-and picture grids. Each family default (configs/families/<family>.py) starts here and adds its
+and picture grids. Each family default (genjax/defaults/<family>.py) starts here and adds its
 model, loss, per-network optimizer and evaluator sections."""
 import ml_collections
 
@@ -42,7 +42,7 @@ def get_config():
       image_size=0,             # 0 keeps the native size; else pad/resize to image_size^2.
       value_range="0,1",        # '0,1' or '-1,1'.
       dynamic_binarization=False,  # A fresh Bernoulli draw of every pixel per batch (the
-                                # VAE's Bernoulli likelihood: configs/families/vae.py sets it).
+                                # VAE's Bernoulli likelihood: genjax/defaults/vae.py sets it).
       radius=1.0,               # ring8: circle radius.
       spacing=2.0,              # grid25: distance between neighbouring modes.
       std=0.01,                 # ring8/grid25: standard deviation of each mode.
