@@ -1,9 +1,10 @@
 """The pretrain-then-adversarial recipe: vaegan_mnist10k.py's recipe started from a trained
 vae_plain_mnist10k run's encoder and decoder (config.init_from), then trained adversarially
 for 6,000 steps with the reference code's weighting: the feature reconstruction at 1/100 of
-the adversarial term in the decoder's loss (gamma=0.01) and balancing on. Train the VAE first:
-  python -m experiments.main --config=configs/vae_plain_mnist10k.py --workdir=/tmp/genjax/vae_plain
-Results: README / docs.
+the adversarial term in the decoder's loss (gamma=0.01) and balancing on. init_from names
+configs/vae_plain_mnist10k.py: the first run trains it (evaluators off, ~2 min) in the runs
+cache (~/.cache/genjax/runs), later runs reuse it; --config.init_from=DIR names a trained
+workdir instead. Results: docs/vaegan.md.
 """
 import configs
 from genjax.defaults import vaegan
@@ -11,7 +12,7 @@ from genjax.defaults import vaegan
 
 def get_config():
   config = vaegan.get_config()
-  config.init_from = "/tmp/genjax/vae_plain"
+  config.init_from = "configs/vae_plain_mnist10k.py"  # From the repository root.
   configs.use_mnist10k(config.data)
   config.data.dynamic_binarization = False  # Grey levels: D compares images, not bits.
   config.num_steps = 6000

@@ -37,6 +37,13 @@ class CorruptCheckpoint(GenjaxError):
   pass
 
 
+def saved_steps(directory: str) -> list:
+  """The steps that have a checkpoint folder in `directory` ([] if there is none)."""
+  if not os.path.isdir(directory):
+    return []
+  return sorted(int(d) for d in os.listdir(directory) if d.isdigit())
+
+
 class Checkpoints:
   """A thin wrapper over `ocp.CheckpointManager` for one train-state pytree and its digest."""
 

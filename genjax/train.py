@@ -13,11 +13,13 @@ import time
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 from absl import logging
 from jax.experimental import multihost_utils
 
 from genjax import checkpoint
+from genjax import cli
 from genjax import data as data_lib
 from genjax import evaluators as evaluators_lib
 from genjax import families
@@ -27,12 +29,12 @@ from genjax import parallel
 from genjax import seeds as seeds_lib
 from genjax import rng as rng_lib
 from genjax import schema
-from genjax import workdirs
 from genjax.data import feed as feed_lib
 from genjax.data import pipeline
 from genjax.data import smiles
 from genjax.errors import GenjaxError
 from genjax.families import common
+from genjax.families import init_from
 
 # data fields that do not change the batches: the same data may move, or be fed differently.
 MAY_CHANGE_ON_RESUME = ("tfds_data_dir", "path", "labels_path", "placement", "device_limit_mb",
@@ -395,6 +397,27 @@ class Preemption:
     return bool(np.any(flags))
 
 
+def init_from_workdirs(config) -> list:
+  """The workdirs `config.init_from` names: a workdir as it is; a config file (configs/X.py)
+  trained first (its evaluators off), or reused once finished, in the runs cache
+  (`genjax.families.init_from.run_cache_dir`)."""
+  workdirs = []
+  for entry in init_from.entries(config.init_from):
+    if not init_from.is_config_file(entry):
+      workdirs.append(entry)
+      continue
+    source = cli.load_config_file(entry, "init_from")
+    source.evals = ml_collections.ConfigDict()  # Only its networks are needed.
+    workdir = init_from.run_cache_dir(entry, source)
+    done = checkpoint.saved_steps(os.path.join(workdir, "checkpoints"))
+    if source.num_steps not in done:
+      logging.info("init_from=%s: training it first in %s (reused once finished)", entry,
+                   workdir)
+      train_and_evaluate(source, workdir)
+    workdirs.append(workdir)
+  return workdirs
+
+
 def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
   """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the state.
   A resume that changes a model, data or loss field is refused, listing every change (loss
@@ -405,7 +428,9 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
   if dataset is not None:
     family = collect(found, families.build, config, data_info(dataset))
     if family is not None and config.init_from:
-      supplied = collect(found, workdirs.init_sources, config, family)
+      sources = collect(found, init_from_workdirs, config)
+      if sources is not None:
+        supplied = collect(found, init_from.sources, config, family, sources)
   schema.raise_if(found)
   feed_kind = feed_lib.choose(config, dataset, shards)
   evaluators = evaluators_lib.build(config, family)
@@ -429,7 +454,7 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
       state = good[0]
       logging.info("Resumed from %s at step %d", ckpts.directory, seeds_lib.step(state, config))
   if config.init_from and seeds_lib.step(state, config) == 0:
-    state = workdirs.initialize(state, family, supplied, config)
+    state = init_from.initialize(state, family, supplied, config)
     logging.info("Initialized %s from %s", ", ".join(sorted(supplied)), config.init_from)
   main_process = parallel.is_main_process()
   if main_process:

@@ -1,6 +1,6 @@
 """What the mains do with a finished or running workdir (opened with `genjax.run`): sample
-it, evaluate it with its (or other) evaluators, and start a run from its networks
-(`config.init_from`).
+it and evaluate it with its (or other) evaluators. Starting a run from another's networks
+(`config.init_from`) is the families' (`genjax.families.init_from`).
 """
 import functools
 
@@ -13,7 +13,6 @@ from genjax import evaluators as evaluators_lib
 from genjax import latent_prior
 from genjax import seeds as seeds_lib
 from genjax import run as run_lib
-from genjax import schema
 from genjax.errors import GenjaxError
 
 
@@ -129,76 +128,3 @@ def evaluate(workdir: str, overrides=(), evals=None, only=(), config=None):
   if about:
     metrics["provenance"] = about
   return seeds_lib.step(state, config), metrics
-
-
-def components(state) -> dict:
-  """{component: (net name, param key or None)} of a single-replica state: the VAE's
-  'encoder' / 'decoder' (wherever their params live), else each network by its net name."""
-  found = {}
-  for net, net_state in state.nets.items():
-    keys = [k for k in net_state.params if k in ("encoder", "decoder")]
-    for key in keys:
-      found[key] = (net, key)
-    if not keys:
-      found[net] = (net, None)
-  return found
-
-
-def _component(state, where):
-  net, key = where
-  net_state = state.nets[net]
-  params = net_state.params if key is None else {key: net_state.params[key]}
-  return params, (net_state.collections if key is None else {})
-
-
-def init_sources(config, family) -> dict:
-  """{component: (params, collections)} that `config.init_from` (comma-separated workdirs of
-  trained runs) supplies to `family`: every component the family has and a source holds,
-  checked shape for shape. Refused in one line per problem: a workdir supplying nothing, two
-  supplying the same component, a parameter of another shape."""
-  fresh = jax.eval_shape(family.init_state, 0)
-  target = components(fresh)
-  supplied, found = {}, []
-  for workdir in [w for w in config.init_from.split(",") if w]:
-    source = run_lib.open_run(workdir)
-    src_family, state = source.family, source.restore(0)
-    common = sorted(set(components(state)) & set(target))
-    if not common:
-      found.append(f"init_from={workdir!r} (a {src_family.name!r} run) holds none of the"
-                   f" networks this {family.name!r} model has: {tuple(sorted(target))}")
-    for name in common:
-      if name in supplied:
-        found.append(f"init_from: two workdirs supply the {name!r} network")
-        continue
-      params, collections = _component(state, components(state)[name])
-      want, want_collections = _component(fresh, target[name])
-      for (path, a), (_, b) in zip(jax.tree_util.tree_flatten_with_path(want)[0],
-                                   jax.tree_util.tree_flatten_with_path(params)[0]):
-        if a.shape != b.shape:
-          found.append(f"init_from={workdir!r}: parameter {name}{jax.tree_util.keystr(path)}"
-                       f" has shape {b.shape} there, {a.shape} here")
-      if jax.tree.structure(want) != jax.tree.structure(params):
-        found.append(f"init_from={workdir!r}: the {name!r} network has other layers there"
-                     f" ({len(jax.tree.leaves(params))} parameters, {len(jax.tree.leaves(want))}"
-                     " here)")
-      supplied[name] = (params, collections if jax.tree.structure(collections) ==
-                        jax.tree.structure(want_collections) else {})
-  schema.raise_if(found)
-  return supplied
-
-
-def initialize(state, family, supplied: dict, config):
-  """`state` (fresh, all replicas) with the `supplied` networks' parameters (and collections)
-  copied in; optimizer states stay fresh."""
-  target = components(jax.eval_shape(family.init_state, 0))
-  nets = dict(state.nets)
-  for name, (params, collections) in supplied.items():
-    net, key = target[name]
-    if config.num_seeds > 1:
-      params, collections = jax.tree.map(
-          lambda a: jnp.broadcast_to(a, (config.num_seeds,) + a.shape), (params, collections))
-    new_params = params if key is None else {**nets[net].params, **params}
-    nets[net] = nets[net].replace(params=new_params,
-                                  collections=collections if key is None and collections
-                                  else nets[net].collections)
-  return state.replace(nets=nets)

@@ -2,12 +2,16 @@
 (recomputed here from the networks, not from the family's code), the balancing switches,
 the feature layer, and a short run that learns."""
 
+import json
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
 
+from genjax import cli
 from genjax import data as data_lib
 from genjax import families
 from genjax import models
@@ -16,6 +20,7 @@ from genjax import train
 from genjax import workdirs
 from genjax.errors import GenjaxError
 from genjax.families import common
+from genjax.families import init_from
 from genjax.families import gan
 from genjax.families import vaegan
 from genjax.families import DataInfo
@@ -168,9 +173,9 @@ def test_init_from_a_vae_starts_the_vaegan_from_its_encoder_and_decoder(vae_work
   config.num_steps = config.steps_per_call = config.log_every = 5
   config.eval_every = config.checkpoint_every = 5
   family = families.build(config, DataInfo(SHAPE))
-  supplied = workdirs.init_sources(config, family)
+  supplied = init_from.sources(config, family, init_from.entries(config.init_from))
   assert sorted(supplied) == ["decoder", "encoder"]
-  state = workdirs.initialize(family.init_state(0), family, supplied, config)
+  state = init_from.initialize(family.init_state(0), family, supplied, config)
   for part, net in (("encoder", "enc"), ("decoder", "dec")):
     for a, b in zip(jax.tree.leaves(state.nets[net].params[part]),
                     jax.tree.leaves(vae_state.nets["vae"].params[part]), strict=True):
@@ -179,13 +184,48 @@ def test_init_from_a_vae_starts_the_vaegan_from_its_encoder_and_decoder(vae_work
   assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(state.nets["disc"].params),
                                                   jax.tree.leaves(fresh)))
   calls = []
-  monkeypatch.setattr(workdirs, "initialize", lambda *args, _real=workdirs.initialize: (
+  monkeypatch.setattr(init_from, "initialize", lambda *args, _real=init_from.initialize: (
       calls.append(sorted(args[2])), _real(*args))[1])
   trained = train.train_and_evaluate(config, str(tmp_path / "vaegan"))
   assert calls == [["decoder", "encoder"]] and int(trained.step) == 5
   calls.clear()
   train.train_and_evaluate(config, str(tmp_path / "vaegan"))  # Resumed: not copied again.
   assert not calls
+
+
+@pytest.mark.slow
+def test_init_from_a_config_file_trains_it_once_in_the_runs_cache(tmp_path, monkeypatch):
+  """init_from='X.py' trains that config first (evaluators off) in the runs cache, then
+  reuses it; an edited config is another run."""
+  monkeypatch.setenv("GENJAX_CACHE", str(tmp_path / "cache"))
+  vae_file = tmp_path / "tiny_vae.py"
+  vae_file.write_text("from tests.conftest import tiny\n\ndef get_config():\n"
+                      "  config = tiny()\n  config.num_steps = 10\n  return config\n")
+  config = tiny_vaegan()
+  config.init_from = str(vae_file)
+  config.num_steps = config.steps_per_call = config.log_every = 5
+  config.eval_every = config.checkpoint_every = 5
+  trained = []
+  monkeypatch.setattr(train, "train_and_evaluate", lambda c, w, *a, _real=train.train_and_evaluate:
+                      (trained.append(w), _real(c, w, *a))[1])
+  train.train_and_evaluate(config, str(tmp_path / "first"))
+  first, cached = trained  # The run asked for, then (inside it) the VAE it starts from.
+  assert cached.startswith(str(tmp_path / "cache" / "runs" / "tiny_vae-"))
+  assert os.path.isdir(os.path.join(cached, "checkpoints", "10"))
+  assert json.load(open(os.path.join(cached, "config.json")))["evals"] == {}
+  trained.clear()
+  train.train_and_evaluate(config, str(tmp_path / "second"))
+  assert trained == [str(tmp_path / "second")]  # The finished VAE reused.
+  def cache_dir():
+    loaded = cli.load_config_file(str(vae_file), "init_from")
+    loaded.evals = {}
+    return init_from.run_cache_dir(str(vae_file), loaded)
+  assert cache_dir() == cached
+  vae_file.write_text(vae_file.read_text().replace("= 10", "= 5"))
+  assert cache_dir() != cached  # An edited config is another run.
+  config.init_from = str(tmp_path / "missing.py")
+  with pytest.raises(GenjaxError, match="init_from=.*missing.py: no such config file"):
+    train.train_and_evaluate(config, str(tmp_path / "third"))
 
 
 @pytest.mark.slow
@@ -197,7 +237,7 @@ def test_init_from_refuses_other_families_and_other_shapes(vae_workdir, tmp_path
   family = families.build(config, DataInfo(SHAPE))
   with pytest.raises(GenjaxError, match=r"parameter encoder\['encoder'\]\['mean'\]\['kernel'\]"
                                         r" has shape \(32, 4\) there, \(32, 6\) here"):
-    workdirs.init_sources(config, family)
+    init_from.sources(config, family, init_from.entries(config.init_from))
   ring = str(tmp_path / "ring")
   gan_config = tiny_gan()
   gan_config.num_steps = 5
@@ -207,7 +247,7 @@ def test_init_from_refuses_other_families_and_other_shapes(vae_workdir, tmp_path
   vae_config = tiny()
   vae_config.init_from = ring
   with pytest.raises(GenjaxError, match="holds none of the networks this 'vae' model has"):
-    workdirs.init_sources(vae_config, families.build(vae_config, DataInfo(SHAPE)))
+    init_from.sources(vae_config, families.build(vae_config, DataInfo(SHAPE)), [ring])
 
 
 @pytest.mark.slow
