@@ -19,17 +19,16 @@ MOSES = "../shared/data/moses"  # The MOSES splits (or the molsets wheel), from 
 # 25%, 32%, 23%, 6% of the training set; the last 0.6% run at the full 59.
 MOSES_LENGTH_BUCKETS = (32, 36, 40, 44, 48)
 
-# The workdir of configs/classifier_mnist10k.py's run, where the MNIST-10k model configs' FCD
-# evaluator (fcd_evaluator) finds its classifier.
-CLASSIFIER_MNIST10K = "/tmp/genjax/classifier_mnist10k"
+# The classifier of the MNIST-10k model configs' FCD evaluator (fcd_evaluator): its config,
+# trained on first use in the runs cache (genjax.runs_cache; or a trained workdir's path).
+CLASSIFIER_MNIST10K = "configs/classifier_mnist10k.py"
 
 
 def fcd_evaluator(**options) -> ml_collections.ConfigDict:
   """The `features` evaluator the MNIST-10k model configs log: FCD (eval/classifier/fid),
   KID, classifier score and class histogram of 2,000 samples in the MNIST-10k classifier's
   features, against the 2,000 eval images; `options` override or add evaluator options
-  (e.g. num_samples, prior). Train the classifier first:
-  python -m experiments.train_classifier --workdir=/tmp/genjax/classifier_mnist10k"""
+  (e.g. num_samples, prior). The classifier trains on first use (a few minutes on a CPU)."""
   return ml_collections.ConfigDict({
       **dict(type="features", every_steps=0, extractor="classifier", path=CLASSIFIER_MNIST10K,
              metrics="fid,kid,score,classes", num_samples=2000), **options})

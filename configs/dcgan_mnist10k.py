@@ -1,7 +1,7 @@
 """DCGAN on 28x28 MNIST from IDX files (the shared MNIST-10k by default: first 8,000 images
 train): G and D of base width 32 (CPU-sized), no batch norm in D, latent 64, batch 64,
 Adam(2e-4, b1=0.5), 3,000 steps, an EMA (0.99) of G for samples; FCD logged
-(configs.fcd_evaluator: train configs/classifier_mnist10k.py first). Results: README / docs.
+(configs.fcd_evaluator: its classifier trains on first use). Results: docs/evaluation.md.
 
 Users with tfds: --config.data.name=mnist (needs the `tf` extra once, to prepare it).
 """

@@ -3,8 +3,8 @@
 The 10,000-image MNIST test set in IDX format (../shared/data/mnist10k), first 8,000
 images train, last 2,000 eval, dynamic binarization; 100 epochs at batch 128: a conv encoder
 (32, 64 channels, 512 dense, ELU), an MLP decoder (512, ELU) and a 7x7 causal head. Logs the
-IWAE NLL at the end and FCD (configs.fcd_evaluator: train configs/classifier_mnist10k.py
-first). Run from the repository root (the data path is relative to it). Results: README / docs.
+IWAE NLL at the end and FCD (configs.fcd_evaluator: its classifier trains on first use). Run
+from the repository root (the data path is relative to it). Results: README / docs.
 """
 import configs
 from genjax.defaults import vae

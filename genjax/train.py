@@ -13,13 +13,11 @@ import time
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 from absl import logging
 from jax.experimental import multihost_utils
 
 from genjax import checkpoint
-from genjax import cli
 from genjax import data as data_lib
 from genjax import evaluators as evaluators_lib
 from genjax import families
@@ -28,6 +26,7 @@ from genjax import loops
 from genjax import parallel
 from genjax import seeds as seeds_lib
 from genjax import rng as rng_lib
+from genjax import runs_cache
 from genjax import schema
 from genjax.data import feed as feed_lib
 from genjax.data import pipeline
@@ -398,24 +397,10 @@ class Preemption:
 
 
 def init_from_workdirs(config) -> list:
-  """The workdirs `config.init_from` names: a workdir as it is; a config file (configs/X.py)
-  trained first (its evaluators off), or reused once finished, in the runs cache
-  (`genjax.families.init_from.run_cache_dir`)."""
-  workdirs = []
-  for entry in init_from.entries(config.init_from):
-    if not init_from.is_config_file(entry):
-      workdirs.append(entry)
-      continue
-    source = cli.load_config_file(entry, "init_from")
-    source.evals = ml_collections.ConfigDict()  # Only its networks are needed.
-    workdir = init_from.run_cache_dir(entry, source)
-    done = checkpoint.saved_steps(os.path.join(workdir, "checkpoints"))
-    if source.num_steps not in done:
-      logging.info("init_from=%s: training it first in %s (reused once finished)", entry,
-                   workdir)
-      train_and_evaluate(source, workdir)
-    workdirs.append(workdir)
-  return workdirs
+  """The trained workdirs `config.init_from` names (config files trained first, or reused,
+  in the runs cache: `genjax.runs_cache`)."""
+  return [runs_cache.workdir_of(entry, "init_from")
+          for entry in init_from.entries(config.init_from)]
 
 
 def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):

@@ -158,3 +158,30 @@ def test_train_classifier_refuses_another_family_in_one_line(tmp_path):
       " configs (configs/classifier_*.py); train other models with experiments.main")
   assert len([l for l in result.stderr.splitlines() if l.startswith("error:")]) == 1
   assert not os.path.exists(tmp_path / "run")
+
+
+@pytest.mark.slow
+def test_a_classifier_named_by_its_config_file_trains_on_first_use(tmp_path, monkeypatch):
+  """An FCD evaluator whose classifier `path` is a config file: the classifier trains once,
+  when the evaluator is built (before the model's first step), into the runs cache; the next
+  build reuses it; an evaluator turned off needs nothing."""
+  from genjax.evaluators import extractors  # pylint: disable=g-import-not-at-top
+  monkeypatch.setenv("GENJAX_CACHE", str(tmp_path / "cache"))
+  clf_file = tmp_path / "tiny_clf.py"
+  clf_file.write_text("from tests.conftest import tiny_classifier\n\ndef get_config():\n"
+                      "  return tiny_classifier()\n")
+  trained_in = []
+  monkeypatch.setattr(train, "train_and_evaluate", lambda c, w, *a, _real=train.train_and_evaluate:
+                      (trained_in.append(w), _real(c, w, *a))[1])
+  first = extractors.load("classifier", str(clf_file))
+  (workdir,) = trained_in
+  assert workdir.startswith(str(tmp_path / "cache" / "runs" / "tiny_clf-"))
+  assert first.probs and first.shape == (8, 8, 1) and workdir in first.id
+  again = extractors.load("classifier", str(clf_file))
+  assert trained_in == [workdir] and again.id == first.id  # Reused, not retrained.
+  images = np.random.RandomState(0).uniform(size=(3, 8, 8, 1)).astype(np.float32)
+  np.testing.assert_array_equal(first.fn(images)["probs"], again.fn(images)["probs"])
+  config = tiny_classifier()
+  config.evals = {"fcd": dict(type="features", extractor="classifier", every_steps=-1,
+                              path=str(tmp_path / "never.py"))}
+  assert not evaluators.build(config, families.build(config, DataInfo((8, 8, 1), 10)))

@@ -16,6 +16,7 @@ from genjax import data as data_lib
 from genjax import families
 from genjax import models
 from genjax import rng as rng_lib
+from genjax import runs_cache
 from genjax import train
 from genjax import workdirs
 from genjax.errors import GenjaxError
@@ -219,7 +220,7 @@ def test_init_from_a_config_file_trains_it_once_in_the_runs_cache(tmp_path, monk
   def cache_dir():
     loaded = cli.load_config_file(str(vae_file), "init_from")
     loaded.evals = {}
-    return init_from.run_cache_dir(str(vae_file), loaded)
+    return runs_cache.cache_dir(str(vae_file), loaded)
   assert cache_dir() == cached
   vae_file.write_text(vae_file.read_text().replace("= 10", "= 5"))
   assert cache_dir() != cached  # An edited config is another run.

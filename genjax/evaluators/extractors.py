@@ -2,8 +2,9 @@
 
   inception: the standard FID Inception-v3 (2048-d pool features; `genjax.feature_nets.inception`),
              from the parameter file `experiments.convert_inception` writes;
-  classifier: a classifier trained in genjax (`experiments.train_classifier`), from its
-             workdir: penultimate features and class probabilities.
+  classifier: a classifier trained in genjax, from its workdir or its config file (trained
+             on first use in the runs cache, `genjax.runs_cache`): penultimate features and
+             class probabilities.
 
 `load(name, path, batch_size) -> Extractor`. Inputs are images NxHxWxC float in [0, 1].
 """
@@ -11,6 +12,7 @@ import os
 from typing import Callable, NamedTuple, Optional, Tuple
 
 from genjax import run as run_lib
+from genjax import runs_cache
 from genjax.errors import GenjaxError
 
 
@@ -34,11 +36,12 @@ def _inception(path: str, batch_size: int) -> Extractor:
 
 def _classifier(path: str, batch_size: int) -> Extractor:
   if not path:
-    raise GenjaxError("the classifier extractor needs path=<workdir of experiments."
-                      "train_classifier> (e.g. train configs/classifier_mnist10k.py)")
-  fn, info = run_lib.classifier(os.path.expanduser(path), batch_size)
+    raise GenjaxError("the classifier extractor needs path=<a classifier's config file"
+                      " (configs/classifier_mnist10k.py: trained on first use) or workdir>")
+  workdir = runs_cache.workdir_of(path, "extractor path")
+  fn, info = run_lib.classifier(workdir, batch_size)
   return Extractor(fn, tuple(info.image_shape),
-                   f"classifier:{os.path.abspath(os.path.expanduser(path))}@{info.step}"
+                   f"classifier:{os.path.abspath(workdir)}@{info.step}"
                    f":sha256={info.weights_sha256[:16]}", probs=True)
 
 

@@ -3,37 +3,19 @@
 `State.nets` by name) that another run holds is copied in at step 0, its optimizer state fresh.
 
 `config.init_from` is comma-separated entries, each a workdir of a trained run or a config
-file (`configs/X.py`), which `genjax.train` trains first (or reuses) in the runs cache
-(`run_cache_dir`), so a pretrained model needs no command before its config.
+file (`configs/X.py`), trained first (or reused) in the runs cache (`genjax.runs_cache`), so
+a pretrained model needs no command before its config.
 """
-import hashlib
-import os
-
 import jax
 import jax.numpy as jnp
 
 from genjax import run as run_lib
 from genjax import schema
 
-RUNS_CACHE = "~/.cache/genjax/runs"
-
 
 def entries(init_from: str) -> list:
   """The comma-separated entries of `config.init_from`, spaces ignored."""
   return [e.strip() for e in init_from.split(",") if e.strip()]
-
-
-def is_config_file(entry: str) -> bool:
-  return entry.endswith(".py")
-
-
-def run_cache_dir(entry: str, config) -> str:
-  """The runs-cache workdir of config file `entry` as loaded (`config`): its name and a digest
-  of its fields, so an edited config trains anew (env GENJAX_CACHE overrides the cache root)."""
-  digest = hashlib.sha256(config.to_json_best_effort(sort_keys=True).encode()).hexdigest()[:12]
-  root = os.environ.get("GENJAX_CACHE", "")
-  root = os.path.join(root, "runs") if root else os.path.expanduser(RUNS_CACHE)
-  return os.path.join(root, f"{os.path.splitext(os.path.basename(entry))[0]}-{digest}")
 
 
 def components(state) -> dict:
