@@ -11,8 +11,10 @@ Multi-process: start one per host (or per process on one host) with the same fla
 from absl import app
 from absl import flags
 from absl import logging
+from ml_collections import config_flags
 
 from genjax import cli
+from genjax import families
 from genjax import logs as log_lib
 from genjax import parallel
 from genjax import train
@@ -38,8 +40,10 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   log_lib.quiet_libraries()
-  logging.info("Config:\n%s", _CONFIG.value)
+  config = _CONFIG.value
   try:
+    log_lib.log_config(config, families.default_config(config.get("model", {}).get("name")),
+                       config_flags.get_config_filename(flags.FLAGS["config"]))
     workdirs.add_evaluators(_CONFIG.value, _ADD_EVAL.value, _SET.value)
     parallel.initialize(_CONFIG.value.distributed)
     train.train_and_evaluate(_CONFIG.value, _WORKDIR.value, _ALLOW_LOSS_CHANGES.value)

@@ -12,6 +12,7 @@ from absl import logging
 from ml_collections import config_flags
 
 from genjax import cli
+from genjax import families
 from genjax import logs as log_lib
 from genjax import parallel
 from genjax import train
@@ -30,7 +31,8 @@ def main(argv):
   log_lib.quiet_libraries()
   config, workdir = _CONFIG.value, _WORKDIR.value
   classifier.check_trainable(config, "experiments.train_classifier")
-  logging.info("Config:\n%s", config)
+  log_lib.log_config(config, families.default_config("classifier"),
+                     config_flags.get_config_filename(flags.FLAGS["config"]))
   parallel.initialize(config.distributed)
   train.train_and_evaluate(config, workdir)
   step, metrics = workdirs.evaluate(workdir)

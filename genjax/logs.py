@@ -114,6 +114,35 @@ class Writer:
       self._writer.close()
 
 
+def _flat(tree, prefix: str = "") -> dict:
+  out = {}
+  for key, value in tree.items():
+    if isinstance(value, dict):
+      out.update(_flat(value, f"{prefix}{key}."))
+    else:
+      out[prefix + key] = value
+  return out
+
+
+def config_diff(config, default) -> list:
+  """'field=value' for every field of `config` (a ConfigDict) that `default` (its family's
+  default config) lacks or holds another value of, in the config's order."""
+  ours = _flat(config.to_dict())
+  theirs = _flat(default.to_dict()) if default is not None else {}
+  return [f"{k}={v!r}" for k, v in ours.items()
+          if k not in theirs or theirs[k] != v and not (isinstance(v, (list, tuple))
+                                                        and list(theirs[k] or []) == list(v))]
+
+
+def log_config(config, default, source: str) -> None:
+  """One console line per field `config` changes from its family's default."""
+  changed = config_diff(config, default)
+  where = f"genjax/defaults/{config.model.name}.py" if default is not None else "no default"
+  logging.info("Config %s: %d fields differ from %s (the whole config goes to the workdir's"
+               " config.json)%s", source, len(changed), where,
+               "".join(f"\n  {line}" for line in changed))
+
+
 class Progress:
   """The live progress line: step, metrics, steps/s (since the last line) and ETA."""
 

@@ -396,6 +396,12 @@ class Preemption:
     return bool(np.any(flags))
 
 
+def num_eval(dataset) -> int:
+  """Examples in the eval split (0 for 2-D mixtures)."""
+  rows = dataset.eval_tokens if dataset.eval_tokens is not None else dataset.eval_images
+  return 0 if rows is None else len(rows)
+
+
 def init_from_workdirs(config) -> list:
   """The trained workdirs `config.init_from` names (config files trained first, or reused,
   in the runs cache: `genjax.runs_cache`)."""
@@ -409,8 +415,12 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
   fields may change with `allow_loss_changes`)."""
   found = config_problems(config)  # Every problem of the config at once, one line each.
   shards = collect(found, feed_lib.plan, config.data, jax.process_index(), jax.process_count())
+  started = time.perf_counter()
   dataset = collect(found, data_lib.load, config.data, shards, keep_uint8=True)
   if dataset is not None:
+    logging.info("Loaded data %r: %d train / %d eval examples of shape %s in %.1f s",
+                 config.data.name, dataset.num_train, num_eval(dataset),
+                 tuple(data_info(dataset).shape), time.perf_counter() - started)
     family = collect(found, families.build, config, data_info(dataset))
     if family is not None and config.init_from:
       sources = collect(found, init_from_workdirs, config)
@@ -425,7 +435,11 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
   parallel.check_batch(config.batch_size, mesh)
   check_workdir(workdir, config, allow_loss_changes)
 
+  started = time.perf_counter()
   state = seeds_lib.init(family, config)
+  logging.info("Model %r: %s parameters in %s, initialized in %.1f s", family.name,
+               f"{sum(x.size for x in jax.tree.leaves({k: n.params for k, n in state.nets.items()})):,}",
+               ", ".join(state.nets), time.perf_counter() - started)
   ckpts = checkpoint.Checkpoints(os.path.join(workdir, "checkpoints"), config.max_to_keep)
   if ckpts.latest_step() is not None:
     try:
@@ -465,6 +479,7 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
         compiled[length] = make_multi_step(family, config, mesh, length, feed.kind).lower(
             placed, inputs).compile()
         logging.info("Compiled %d-step train call in %.1f s", length, time.perf_counter() - start)
+        progress.restart_clock(first)  # Rates and ETA exclude compilation.
       placed, metrics = compiled[length](placed, inputs)
       step = first + length
       final = step == config.num_steps
@@ -511,4 +526,8 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
     feed.close()
     ckpts.close()
     writer.close()
+  if step == config.num_steps and main_process:
+    logging.info("Finished step %d: checkpoints in %s, pictures in %s; curves: tensorboard"
+                 " --logdir %s", step, ckpts.directory, os.path.join(workdir, "samples"),
+                 os.path.join(workdir, "tensorboard"))
   return state

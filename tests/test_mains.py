@@ -34,7 +34,7 @@ def workdir(tmp_path_factory):
 def test_main_trains_with_typed_overrides_and_logs_progress(workdir):
   path, result = workdir
   assert "step 20/20" in result.stderr and "steps/s" in result.stderr and "ETA" in result.stderr
-  assert "latent_dim: 2" in result.stderr
+  assert "\n  model.latent_dim=2\n" in result.stderr  # The config's diff from its default.
   assert sorted(os.listdir(os.path.join(path, "checkpoints"))) == ["10", "20"]
 
 
@@ -367,6 +367,15 @@ def test_the_console_shows_our_lines_not_library_chatter(tmp_path):
   info = [line for line in result.stderr.splitlines() if line.startswith("I")]
   assert not [line for line in info if "orbax" in line.lower() or "checkpoint_manager" in line]
   assert any("step 20/20" in line for line in info) and any("eval at step 20" in line for line in info)
+  # What a researcher reads: the config as its diff from the family default, data loading,
+  # the model, compilation (each timed), progress, eval, where the results are; no YAML dump.
+  lines = result.stderr.splitlines()
+  assert len(lines) <= 20, "\n".join(lines)
+  for fragment in ("fields differ from genjax/defaults/vae.py", "Loaded data 'digits': 1437"
+                   " train / 360 eval", "Model 'vae':", "Compiled 5-step train call in",
+                   "Finished step 20: checkpoints in", "tensorboard --logdir"):
+    assert any(fragment in line for line in lines), fragment
+  assert not any(line.startswith("model:") or "!!python" in line for line in lines)
 
 
 def test_reconstructions_main_writes_a_grid_of_originals_and_each_models_reconstruction(

@@ -45,6 +45,14 @@ def build(config, data_info: DataInfo) -> Family:
   return family
 
 
+def default_config(name: str):
+  """The default config of family `name` (genjax/defaults/<family>.py), or None."""
+  if name not in FAMILIES:
+    return None
+  defaults = getattr(sys.modules[FAMILIES[name].__module__], "defaults", None)
+  return defaults.get_config() if defaults is not None else None
+
+
 def check_fields(config) -> None:
   """Refuses every unknown, missing or misplaced field of `config` at once, one line each,
   against the spec its family's module derives from its default config (`spec_of`)."""
