@@ -389,3 +389,31 @@ def test_reconstructions_main_writes_a_grid_of_originals_and_each_models_reconst
   assert width > 2 * height  # 4 triples per row, 2 rows of 8x8 digits.
   _assert_one_line_error(run("experiments.reconstructions", f"--workdirs={tmp_path}",
                              f"--out={png}"), "config.json")
+
+
+def test_tensorboard_starts_and_reads_a_runs_curves(workdir):
+  """`tensorboard --logdir DIR` as the README says: the viewer is installed by the README's
+  install and serves the run's train and eval scalars."""
+  import shutil as shutil_lib  # pylint: disable=g-import-not-at-top,reimported
+  import time  # pylint: disable=g-import-not-at-top
+  import urllib.request  # pylint: disable=g-import-not-at-top
+  path, _ = workdir
+  binary = shutil_lib.which("tensorboard") or os.path.join(os.path.dirname(sys.executable),
+                                                           "tensorboard")
+  assert os.path.exists(binary), "the README's install provides the tensorboard command"
+  server = subprocess.Popen([binary, "--logdir", path, "--port", "0", "--bind_all"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+  try:
+    url = None
+    deadline = time.time() + 120
+    while url is None and time.time() < deadline:
+      line = server.stdout.readline()
+      if "http://" in line:
+        url = line[line.index("http://"):].split()[0].rstrip("/")
+    assert url, "tensorboard did not start"
+    url = url.replace(url.split("//")[1].split(":")[0], "localhost", 1)
+    tags = json.loads(urllib.request.urlopen(f"{url}/data/plugin/scalars/tags", timeout=60).read())
+    found = {tag for run_tags in tags.values() for tag in run_tags}
+    assert {"train/loss", "eval/nll/nll"} <= found, found
+  finally:
+    server.kill()
