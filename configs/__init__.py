@@ -1,9 +1,15 @@
 """Shipped configs (each module's `get_config()`): every one starts from one family default
 (genjax/defaults/<family>.py, every field documented there) and sets its recipe explicitly.
 Here: the data paths and the evaluator several of them share."""
+import os
+
 import ml_collections
 
-MNIST10K = "../shared/data/mnist10k"  # Relative to the repository root, where mains run.
+# Where the shipped configs read their data files: $GENJAX_DATA_DIR, else ../shared/data beside
+# the repository (absolute, so mains run from any directory); tfds datasets need neither.
+DATA_DIR = os.environ.get("GENJAX_DATA_DIR") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data")
+MNIST10K = os.path.normpath(os.path.join(DATA_DIR, "mnist10k"))
 
 
 def use_mnist10k(data) -> None:
@@ -14,7 +20,7 @@ def use_mnist10k(data) -> None:
   data.labels_path = f"{MNIST10K}/t10k-labels-idx1-ubyte.gz"
   data.num_eval = 2000
 
-MOSES = "../shared/data/moses"  # The MOSES splits (or the molsets wheel), from the repository root.
+MOSES = os.path.normpath(os.path.join(DATA_DIR, "moses"))  # The MOSES splits (or the molsets wheel).
 # data.length_buckets for MOSES molecules: token widths (characters + BOS, EOS) holding ~13%,
 # 25%, 32%, 23%, 6% of the training set; the last 0.6% run at the full 59.
 MOSES_LENGTH_BUCKETS = (32, 36, 40, 44, 48)

@@ -51,9 +51,28 @@ def _diagnose(argv) -> str:
   return "\n".join(found)
 
 
+# The repository root (the parent of this package in the README's editable install), where
+# the shipped configs/ live.
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def find_config_file(path: str) -> str:
+  """`path` if it is a file; else the shipped config it names from any directory
+  ('configs/X.py', 'X.py' or 'X', under the repository root); else `path` unchanged."""
+  if os.path.isfile(path):
+    return path
+  for candidate in (path, os.path.join("configs", path), os.path.join("configs", f"{path}.py")):
+    full = os.path.join(REPO_ROOT, candidate)
+    if os.path.isfile(full):
+      return full
+  return path
+
+
 def load_config_file(path: str, flag: str):
-  """`get_config()` of the config file `path`, or a run's saved config.json (`saved_config`);
-  a GenjaxError naming `flag` if it does not load."""
+  """`get_config()` of the config file `path` (or the shipped config it names:
+  `find_config_file`), or a run's saved config.json (`saved_config`); a GenjaxError naming
+  `flag` if it does not load."""
+  path = find_config_file(path)
   if not os.path.isfile(path):
     raise GenjaxError(f"{flag}={path}: no such config file (configs/*.py hold the shipped ones)")
   try:
@@ -113,13 +132,26 @@ class _ConfigFileParser(flags.ArgumentParser):
 def define_config_file(name: str, default: str, help_string: str):
   """config_flags.DEFINE_config_file whose --NAME may also be a run's saved DIR/config.json
   (the run's config, to rerun it; --NAME.a.b overrides apply)."""
-  holder = config_flags.DEFINE_config_file(name, default, help_string)
+  holder = config_flags.DEFINE_config_file(name, find_config_file(default), help_string)
   flags.FLAGS[name].parser = _ConfigFileParser(name, flags.FLAGS[name].parser)
   return holder
 
 
+def _found_configs(argv) -> list:
+  """`argv` with each --config=PATH[:args] naming a shipped config by `find_config_file`."""
+  out = list(argv[:1])
+  for arg in argv[1:]:
+    if arg.startswith("--config="):
+      path, colon, rest = arg[len("--config="):].partition(":")
+      arg = f"--config={find_config_file(path)}{colon}{rest}"
+    out.append(arg)
+  return out
+
+
 def parse_flags(argv):
-  """absl's flag parser, with one-line errors and exit code 2 instead of tracebacks."""
+  """absl's flag parser, with one-line errors and exit code 2 instead of tracebacks; a
+  --config naming a shipped config is found from any directory."""
+  argv = _found_configs(argv)
   path = _config_flag(argv)
   if path is not None and not os.path.isfile(path):  # config_flags would fail later, lazily.
     fail(_diagnose(argv))

@@ -417,3 +417,22 @@ def test_tensorboard_starts_and_reads_a_runs_curves(workdir):
     assert {"train/loss", "eval/nll/nll"} <= found, found
   finally:
     server.kill()
+
+
+def test_the_mains_run_from_any_directory_with_a_shipped_config_named(tmp_path):
+  """From outside the repository: --config names a shipped config by name, the data files
+  are found through configs.DATA_DIR, the experiments package is importable (editable install)."""
+  env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+  env["PYTHONPATH"] = ""  # Only the install: not the repository as the current directory.
+  result = subprocess.run(
+      [sys.executable, "-m", "experiments.main", "--config=vae_plain_mnist10k",
+       f"--workdir={tmp_path / 'run'}", "--config.num_steps=4", "--config.steps_per_call=2",
+       "--config.log_every=2", "--config.eval_every=4", "--config.checkpoint_every=4",
+       "--config.evals.classifier.every_steps=-1", "--config.evals.classifier_gmm10.every_steps=-1",
+       "--config.evals.nll.iwae_examples=2", "--config.evals.nll.iwae_samples=10",
+       "--config.evals.nll.iwae_chunk=5"],
+      cwd=str(tmp_path), capture_output=True, text=True, timeout=300, env=env)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert "Loaded data 'idx': 8000 train / 2000 eval" in result.stderr
+  saved = json.load(open(tmp_path / "run" / "config.json"))
+  assert os.path.isabs(saved["data"]["path"]) and os.path.isfile(saved["data"]["path"])
