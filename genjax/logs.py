@@ -3,6 +3,7 @@ import datetime
 import logging as logging_std
 import math
 import os
+import struct
 import time
 
 import numpy as np
@@ -141,6 +142,78 @@ def log_config(config, default, source: str) -> None:
   logging.info("Config %s: %d fields differ from %s (the whole config goes to the workdir's"
                " config.json)%s", source, len(changed), where,
                "".join(f"\n  {line}" for line in changed))
+
+
+def read_events(workdir: str):
+  """(wall time of the run's first event, {tag: [(step, wall_time_s, value)]}) from every
+  TensorBoard event file of a run, in order."""
+  from tensorboardX.proto import event_pb2  # pylint: disable=import-outside-toplevel
+  logdir = os.path.join(workdir, "tensorboard")
+  start, found = float("inf"), {}
+  for name in sorted(os.listdir(logdir)):
+    with open(os.path.join(logdir, name), "rb") as f:
+      data = f.read()
+    pos = 0
+    while pos + 12 <= len(data):  # TFRecord framing: length, its crc, payload, its crc.
+      (length,) = struct.unpack("<Q", data[pos:pos + 8])
+      event = event_pb2.Event.FromString(data[pos + 12:pos + 12 + length])
+      start = min(start, event.wall_time)  # Any event: the first is the writer's own.
+      for value in event.summary.value:
+        found.setdefault(value.tag, []).append((event.step, event.wall_time, value.simple_value))
+      pos += 12 + length + 4
+  return start, found
+
+
+def save_curves(workdir: str, path: str, max_panels: int = 12) -> None:
+  """A PNG at `path` of the run's logged scalars over train steps (its event files), one
+  panel per tag, train/* then eval/* (the first `max_panels`)."""
+  import matplotlib  # pylint: disable=g-import-not-at-top,import-outside-toplevel
+  matplotlib.use("Agg")
+  from matplotlib import pyplot  # pylint: disable=g-import-not-at-top,import-outside-toplevel
+  _, found = read_events(workdir)
+  tags = sorted(t for t in found if t.startswith("train/") and not t.endswith("_std"))
+  tags += sorted(t for t in found if t.startswith("eval/") and not t.endswith("_std"))
+  tags = tags[:max_panels]
+  if not tags:
+    return
+  columns = min(4, len(tags))
+  rows = -(-len(tags) // columns)
+  fig, axes = pyplot.subplots(rows, columns, figsize=(3.2 * columns, 2.4 * rows), squeeze=False)
+  for ax, tag in zip(axes.flat, tags):
+    steps, values = zip(*sorted({s: v for s, _, v in found[tag]}.items()))
+    ax.plot(steps, values, marker="." if len(steps) < 30 else None)
+    ax.set_title(tag, fontsize=9)
+    ax.set_xlabel("step", fontsize=8)
+    ax.tick_params(labelsize=7)
+  for ax in list(axes.flat)[len(tags):]:
+    ax.axis("off")
+  fig.tight_layout()
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  fig.savefig(path, dpi=90)
+  pyplot.close(fig)
+
+
+def points_plot(points_Nx2, modes_Mx2=None, limit: float = 0.0) -> np.ndarray:
+  """An RGB image HxWx3 in [0, 1] of 2-D samples as a scatter with axes, the mixture's true
+  modes marked (red crosses) when given."""
+  import matplotlib  # pylint: disable=g-import-not-at-top,import-outside-toplevel
+  matplotlib.use("Agg")
+  from matplotlib import pyplot  # pylint: disable=g-import-not-at-top,import-outside-toplevel
+  points = np.asarray(points_Nx2, np.float64)
+  extent = [points] + ([np.asarray(modes_Mx2)] if modes_Mx2 is not None else [])
+  limit = limit or 1.15 * max(float(np.abs(np.concatenate(extent)).max()), 1e-6)
+  fig, ax = pyplot.subplots(figsize=(4, 4))
+  ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, label=f"{len(points)} samples")
+  if modes_Mx2 is not None:
+    modes = np.asarray(modes_Mx2)
+    ax.scatter(modes[:, 0], modes[:, 1], marker="x", color="red", s=40, label="true modes")
+  ax.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal")
+  ax.legend(loc="upper right", fontsize=7)
+  fig.tight_layout()
+  fig.canvas.draw()
+  image = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32) / 255.0
+  pyplot.close(fig)
+  return image
 
 
 class Progress:

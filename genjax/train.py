@@ -30,6 +30,7 @@ from genjax import runs_cache
 from genjax import schema
 from genjax.data import feed as feed_lib
 from genjax.data import pipeline
+from genjax.data import toy2d
 from genjax.data import smiles
 from genjax.errors import GenjaxError
 from genjax.families import common
@@ -321,6 +322,9 @@ def image_summaries(family, config):
     return lambda state, eval_data: {}
   sample = jax.jit(predict["sample"], static_argnums=2) if "sample" in predict else None
   reconstruct = jax.jit(predict["reconstruct"]) if "reconstruct" in predict else None
+  data = config.data
+  modes = (toy2d.means(data.name, data.radius, data.spacing) if data.name in toy2d.DEFAULTS
+           else None)
 
   def summaries(state, eval_data):
     out = {}
@@ -328,7 +332,8 @@ def image_summaries(family, config):
     if sample is not None and family.data_info.is_image:
       out["samples"] = sample(state, key, num)
     elif sample is not None:
-      out["samples"] = log_lib.histogram_image(jax.device_get(sample(state, key, 2500)))[None]
+      # 2-D points: a scatter with axes and the true modes marked, RGB in [0, 1].
+      out["samples"] = log_lib.points_plot(jax.device_get(sample(state, key, 2500)), modes)[None]
     if reconstruct is not None and eval_data is not None:
       originals = eval_data["image"][: max(num // 2, 1)]
       labels = (eval_data["label"][: len(originals)],) if family.num_classes else ()
@@ -345,9 +350,16 @@ def write_images(summaries, state, eval_data, step, workdir, writer, config):
   summaries = summaries(seeds_lib.select(state, 0, config), eval_data)
   if not parallel.is_main_process():
     return
+  points = not family_is_image(config)
   for name, images in summaries.items():
     path = os.path.join(workdir, "samples", f"{name}_{step:07d}.png")
-    writer.image(step, name, log_lib.save_image_grid(path, images, config.data.value_range))
+    value_range = "0,1" if points else config.data.value_range  # (Plots are RGB in [0, 1].)
+    writer.image(step, name, log_lib.save_image_grid(path, images, value_range))
+
+
+def family_is_image(config) -> bool:
+  """Whether the run's data are images (not 2-D points or token sequences)."""
+  return config.data.name not in toy2d.DEFAULTS and config.data.name != "smiles"
 
 
 def diverged(bad_step: int, bad_metrics, checkpoints: str) -> None:
@@ -527,7 +539,9 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
     ckpts.close()
     writer.close()
   if step == config.num_steps and main_process:
+    log_lib.save_curves(workdir, os.path.join(workdir, "samples", "curves.png"))
     logging.info("Finished step %d: checkpoints in %s, pictures in %s; curves: tensorboard"
-                 " --logdir %s", step, ckpts.directory, os.path.join(workdir, "samples"),
+                 " --logdir %s", step, ckpts.directory,
+                 os.path.join(workdir, "samples") + " (curves.png: the logged curves)",
                  os.path.join(workdir, "tensorboard"))
   return state

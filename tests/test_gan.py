@@ -262,8 +262,11 @@ def test_a_short_ring8_run_covers_at_least_seven_modes(tmp_path):
   # batch 512: ~97%).
   assert result["eval/modes/modes"] == 8 and result["eval/modes/high_quality"] > 0.85
   from PIL import Image  # pylint: disable=g-import-not-at-top
-  histogram = Image.open(tmp_path / "ring" / "samples" / "samples_0002000.png")
-  assert 128 <= histogram.size[0] < 256  # a 128 px histogram, not upscaled like 8 px digits
+  plot = Image.open(tmp_path / "ring" / "samples" / "samples_0002000.png")
+  assert plot.mode == "RGB" and 300 <= plot.size[0] <= 600  # A scatter with axes, not upscaled.
+  pixels = np.asarray(plot, np.int32)
+  red = (pixels[..., 0] > 200) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)
+  assert red.sum() > 50  # The true modes, marked in red.
 
 
 @pytest.mark.slow

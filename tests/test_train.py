@@ -27,8 +27,10 @@ def test_training_writes_checkpoints_events_samples_and_config(tmp_path):
   events = os.listdir(os.path.join(workdir, "tensorboard"))
   assert any(name.startswith("events.out.tfevents") for name in events)
   samples = sorted(os.listdir(os.path.join(workdir, "samples")))
-  assert samples == ["reconstructions_0000010.png", "reconstructions_0000020.png",
+  assert samples == ["curves.png", "reconstructions_0000010.png", "reconstructions_0000020.png",
                      "samples_0000010.png", "samples_0000020.png"]
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  assert Image.open(os.path.join(workdir, "samples", "curves.png")).size[0] > 600  # 4 panels wide.
   config, image_shape, num_classes = run_lib.read_config(workdir)
   assert config.num_steps == 20 and image_shape == (8, 8, 1) and num_classes == 10
 

@@ -7,35 +7,20 @@ Wall time counts from a run's first event (its writer starts after the data is l
 workdir set up, so loading is not in it; a resumed run's idle time between its processes is).
 """
 import os
-import struct
 
 import numpy as np
 
+from genjax import logs as log_lib
 from genjax.applications import common as apps
 from genjax.errors import GenjaxError
 
 
 def read_events(workdir: str):
-  """(wall time of the run's first event, {tag: [(step, wall_time_s, value)]}) from every
-  TensorBoard event file of a run, in order."""
-  from tensorboardX.proto import event_pb2  # pylint: disable=import-outside-toplevel
-  logdir = os.path.join(workdir, "tensorboard")
-  if not os.path.isdir(logdir):
+  """As `genjax.logs.read_events`; a workdir without event files is refused in one line."""
+  if not os.path.isdir(os.path.join(workdir, "tensorboard")):
     raise GenjaxError(f"workdir {workdir!r} has no tensorboard/ folder: is it a workdir"
                       " written by experiments.main?")
-  start, found = float("inf"), {}
-  for name in sorted(os.listdir(logdir)):
-    with open(os.path.join(logdir, name), "rb") as f:
-      data = f.read()
-    pos = 0
-    while pos + 12 <= len(data):  # TFRecord framing: length, its crc, payload, its crc.
-      (length,) = struct.unpack("<Q", data[pos:pos + 8])
-      event = event_pb2.Event.FromString(data[pos + 12:pos + 12 + length])
-      start = min(start, event.wall_time)  # Any event: the first is the writer's own.
-      for value in event.summary.value:
-        found.setdefault(value.tag, []).append((event.step, event.wall_time, value.simple_value))
-      pos += 12 + length + 4
-  return start, found
+  return log_lib.read_events(workdir)
 
 
 def curve(workdir: str, tag: str) -> list:
