@@ -539,7 +539,8 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
     ckpts.close()
     writer.close()
   if step == config.num_steps and main_process:
-    log_lib.save_curves(workdir, os.path.join(workdir, "samples", "curves.png"))
+    if config.get("eval", {}).get("num_samples_png", 0):  # (0: no pictures at all.)
+      log_lib.save_curves(workdir, os.path.join(workdir, "samples", "curves.png"))
     logging.info("Finished step %d: checkpoints in %s, pictures in %s; curves: tensorboard"
                  " --logdir %s", step, ckpts.directory,
                  os.path.join(workdir, "samples") + " (curves.png: the logged curves)",
