@@ -1,4 +1,4 @@
-"""The sections every family reads (genjax.schema.SHARED): run loop, devices, data, optimizer
+"""The sections every family reads: run loop, devices, data, optimizer
 and picture grids. Each family default (genjax/defaults/<family>.py) starts here and adds its
 model, loss, per-network optimizer and evaluator sections."""
 import ml_collections
