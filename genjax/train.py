@@ -539,10 +539,10 @@ def train_and_evaluate(config, workdir: str, allow_loss_changes: bool = False):
     ckpts.close()
     writer.close()
   if step == config.num_steps and main_process:
+    pictures = ""
     if config.get("eval", {}).get("num_samples_png", 0):  # (0: no pictures at all.)
       log_lib.save_curves(workdir, os.path.join(workdir, "samples", "curves.png"))
-    logging.info("Finished step %d: checkpoints in %s, pictures in %s; curves: tensorboard"
-                 " --logdir %s", step, ckpts.directory,
-                 os.path.join(workdir, "samples") + " (curves.png: the logged curves)",
-                 os.path.join(workdir, "tensorboard"))
+      pictures = f", pictures in {os.path.join(workdir, 'samples')} (curves.png: the curves)"
+    logging.info("Finished step %d: checkpoints in %s%s; curves: tensorboard --logdir %s", step,
+                 ckpts.directory, pictures, os.path.join(workdir, "tensorboard"))
   return state
