@@ -71,7 +71,7 @@ def test_a_new_family_is_a_builder_and_a_registry_line(monkeypatch, tmp_path):
   first = train.train_and_evaluate(config, str(workdir))
   assert int(first.step) == 100
   assert sorted(os.listdir(workdir / "checkpoints")) == ["100", "50"]
-  assert sorted(os.listdir(workdir / "samples")) == ["reconstructions_0000050.png",
+  assert sorted(os.listdir(workdir / "samples")) == ["curves.png", "reconstructions_0000050.png",
                                                     "reconstructions_0000100.png"]
   family = families.build(config, families.DataInfo((8, 8, 1), 10))
   x = jnp.asarray(data_lib.load(config.data).eval_images[:64] > 0.5, jnp.float32)  # Held out.
