@@ -142,7 +142,7 @@ def check(config, spec: dict) -> None:
   raise_if(problems(config, spec))
 
 
-NEWER_DATA_FIELDS = {"exclude_labels": "", "max_length": 0, "max_train": 0,
+NEWER_DATA_FIELDS = {"eval_path": "", "eval_labels_path": "", "exclude_labels": "", "max_length": 0, "max_train": 0,
                      "mutation_rate": 0.0, "pseudo_labels": "", "length_buckets": []}
 NEWER_GAN_FIELDS = {"generator": {"noise_injection": 0.0},
                     "discriminator": {"pack": 1, "fourier_features": 0, "fourier_scale": 1.0}}

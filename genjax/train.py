@@ -37,8 +37,8 @@ from genjax.families import common
 from genjax.families import init_from
 
 # data fields that do not change the batches: the same data may move, or be fed differently.
-MAY_CHANGE_ON_RESUME = ("tfds_data_dir", "path", "labels_path", "placement", "device_limit_mb",
-                        "prefetch")
+MAY_CHANGE_ON_RESUME = ("tfds_data_dir", "path", "labels_path", "eval_path", "eval_labels_path",
+                        "placement", "device_limit_mb", "prefetch")
 POSITIVE_FIELDS = ("num_steps", "steps_per_call", "log_every", "eval_every", "checkpoint_every",
                    "max_to_keep")
 

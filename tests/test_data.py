@@ -293,3 +293,49 @@ def test_16_bit_bernoulli_has_the_right_means_and_exact_ends():
   assert draws.dtype == jnp.float32 and set(np.unique(draws)) <= {0.0, 1.0}
   np.testing.assert_allclose(draws.mean(0), p, atol=0.01)
   assert draws[:, 0].max() == 0.0 and draws[:, 3].min() == 1.0
+
+
+def test_a_separate_eval_file_is_the_eval_split_and_all_of_path_trains(tmp_path):
+  """data.eval_path (MNIST's t10k beside its train file): every image of data.path trains, the
+  first num_eval of eval_path evaluate (0: all); labels in pairs; mismatches are one line."""
+  rs = np.random.RandomState(0)
+  train_x, eval_x = rs.randint(0, 256, (30, 6, 6, 1)), rs.randint(0, 256, (12, 6, 6, 1))
+  np.savez(tmp_path / "train.npz", images=train_x.astype(np.uint8), labels=np.arange(30) % 3)
+  np.savez(tmp_path / "eval.npz", images=eval_x.astype(np.uint8), labels=np.arange(12) % 4)
+  config = tiny().data
+  config.update(name="npz", path=str(tmp_path / "train.npz"), eval_path=str(tmp_path / "eval.npz"),
+                num_eval=0)
+  dataset = data_lib.load(config)
+  assert dataset.num_train == 30 and dataset.eval_images.shape == (12, 6, 6, 1)
+  np.testing.assert_array_equal(dataset.eval_images, (eval_x / 255.0).astype(np.float32))
+  np.testing.assert_array_equal(dataset.train_labels, np.arange(30) % 3)
+  assert dataset.num_classes == 4  # Classes of both files.
+  config.num_eval = 5
+  assert data_lib.load(config).eval_labels.tolist() == [0, 1, 2, 3, 0]
+  config.num_eval = 13
+  with pytest.raises(GenjaxError, match=r"data.num_eval=13 must lie in \[0, 12\]"):
+    data_lib.load(config)
+  np.savez(tmp_path / "eval2.npz", images=eval_x.astype(np.uint8))  # No labels.
+  config.update(num_eval=0, eval_path=str(tmp_path / "eval2.npz"))
+  with pytest.raises(GenjaxError, match="labels_path and data.eval_labels_path go together"):
+    data_lib.load(config)
+  np.savez(tmp_path / "eval3.npz", images=np.zeros((4, 5, 5, 1), np.uint8), labels=np.zeros(4))
+  config.eval_path = str(tmp_path / "eval3.npz")
+  with pytest.raises(GenjaxError, match=r"holds images of shape \(5, 5, 1\), data.path"):
+    data_lib.load(config)
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(os.path.dirname(MNIST_IMAGES), "..", "mnist")),
+                    reason="needs ../shared/data/mnist")
+def test_full_mnist_reads_its_60000_train_and_10000_test_images():
+  root = os.path.join(os.path.dirname(MNIST_IMAGES), "..", "mnist")
+  config = tiny().data
+  config.update(name="idx", path=f"{root}/train-images-idx3-ubyte.gz", num_eval=0,
+                labels_path=f"{root}/train-labels-idx1-ubyte.gz",
+                eval_path=f"{root}/t10k-images-idx3-ubyte.gz",
+                eval_labels_path=f"{root}/t10k-labels-idx1-ubyte.gz")
+  dataset = data_lib.load(config)
+  assert dataset.num_train == 60000 and len(dataset.eval_images) == 10000
+  assert dataset.num_classes == 10 and np.bincount(dataset.eval_labels).min() > 850
+  np.testing.assert_array_equal(dataset.eval_images[..., 0],
+                                files.unit_float(files.read_idx(MNIST_IMAGES)))  # The t10k file.

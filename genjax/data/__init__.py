@@ -167,16 +167,46 @@ def exclude_labels(dataset: Dataset, labels: str, shards=None) -> Dataset:
                              train_labels=dataset.train_labels[keep])
 
 
-def _from_files(data_config, keep_uint8: bool = False) -> Dataset:
-  path = data_config.path
-  if data_config.name == "idx":
+def _read_file(name: str, path: str, labels_path: str, keep_uint8: bool):
+  """(images NxHxWxC, labels int[N] or None) of one idx (with its labels file) or npz file."""
+  if name == "idx":
     images = files.read_idx(path)
-    labels = files.read_idx(data_config.labels_path) if data_config.labels_path else None
+    labels = files.read_idx(labels_path) if labels_path else None
   else:
     images, labels = files.read_npz(path)
   images = files.as_images(images, path, keep_uint8)
   if labels is not None and labels.shape != (len(images),):
     raise GenjaxError(f"labels of {path!r} have shape {labels.shape}, expected ({len(images)},)")
+  return images, labels
+
+
+def _from_train_and_eval_files(data_config, keep_uint8: bool) -> Dataset:
+  """All of data.path trains; the first data.num_eval (0: all) of data.eval_path evaluate."""
+  images, labels = _read_file(data_config.name, data_config.path, data_config.labels_path,
+                              keep_uint8)
+  eval_images, eval_labels = _read_file(data_config.name, data_config.eval_path,
+                                        data_config.get("eval_labels_path", ""), keep_uint8)
+  if (labels is None) != (eval_labels is None):
+    raise GenjaxError("data.labels_path and data.eval_labels_path go together: give both or"
+                      " neither")
+  if images.shape[1:] != eval_images.shape[1:]:
+    raise GenjaxError(f"data.eval_path={data_config.eval_path!r} holds images of shape"
+                      f" {eval_images.shape[1:]}, data.path {images.shape[1:]}")
+  num_eval = data_config.num_eval or len(eval_images)
+  if not 0 < num_eval <= len(eval_images):
+    raise GenjaxError(f"data.num_eval={data_config.num_eval} must lie in [0, {len(eval_images)}]"
+                      f" for data.eval_path={data_config.eval_path!r} (0: all of it)")
+  as_int = lambda a: None if a is None else a.astype(np.int32)
+  num_classes = 0 if labels is None else int(max(labels.max(), eval_labels.max())) + 1
+  return Dataset(images, files.unit_float(eval_images[:num_eval]), as_int(labels),
+                 None if eval_labels is None else as_int(eval_labels[:num_eval]), num_classes)
+
+
+def _from_files(data_config, keep_uint8: bool = False) -> Dataset:
+  if data_config.get("eval_path", ""):
+    return _from_train_and_eval_files(data_config, keep_uint8)
+  path = data_config.path
+  images, labels = _read_file(data_config.name, path, data_config.labels_path, keep_uint8)
   num_eval = data_config.num_eval
   if not 0 < num_eval < len(images):
     raise GenjaxError(f"data.num_eval={num_eval} must lie in [1, {len(images) - 1}] for {path!r}")

@@ -32,6 +32,9 @@ def get_config():
       path="",                  # idx/npz: the images file; smiles: a .csv(.gz)/.smi file, a
                                 # folder of split files or the molsets wheel.
       labels_path="",           # idx: optional labels file.
+      eval_path="",             # idx/npz: a separate eval file (e.g. MNIST's t10k), with...
+      eval_labels_path="",      # ...its idx labels: `path` all trains, and the eval split is
+                                # the first num_eval images of eval_path (0: all of them).
       num_eval=2000,            # idx/npz/smiles file: the last num_eval examples are the
                                 # eval split (smiles folder/wheel: the eval split's first)...
       shuffle_split=False,      # ...or a random num_eval, drawn with split_seed.
