@@ -115,11 +115,12 @@ class Writer:
       self._writer.close()
 
 
-def _flat(tree, prefix: str = "") -> dict:
+def flat(section, prefix: str = "") -> dict:
+  """{dotted.key: value} of the leaves of a (JSON) config section."""
   out = {}
-  for key, value in tree.items():
+  for key, value in section.items():
     if isinstance(value, dict):
-      out.update(_flat(value, f"{prefix}{key}."))
+      out.update(flat(value, f"{prefix}{key}."))
     else:
       out[prefix + key] = value
   return out
@@ -128,8 +129,8 @@ def _flat(tree, prefix: str = "") -> dict:
 def config_diff(config, default) -> list:
   """'field=value' for every field of `config` (a ConfigDict) that `default` (its family's
   default config) lacks or holds another value of, in the config's order."""
-  ours = _flat(config.to_dict())
-  theirs = _flat(default.to_dict()) if default is not None else {}
+  ours = flat(config.to_dict())
+  theirs = flat(default.to_dict()) if default is not None else {}
   return [f"{k}={v!r}" for k, v in ours.items()
           if k not in theirs or theirs[k] != v and not (isinstance(v, (list, tuple))
                                                         and list(theirs[k] or []) == list(v))]

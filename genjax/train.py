@@ -76,25 +76,14 @@ def check_config(config) -> None:
   schema.raise_if(config_problems(config))
 
 
-def _flat(section, prefix=""):
-  """{dotted.key: value} of the leaves of a (JSON) config section."""
-  out = {}
-  for key, value in section.items():
-    if isinstance(value, dict):
-      out.update(_flat(value, f"{prefix}{key}."))
-    else:
-      out[prefix + key] = value
-  return out
-
-
 def config_changes(saved: dict, current: dict, sections=("model", "data", "loss")) -> list:
   """(section, dotted key, saved value, current value) of every field of `sections` the
   current config changes (fields the saved config lacks are newer defaults: not changes;
   data fields of MAY_CHANGE_ON_RESUME are how data is fed: not changes)."""
   changes = []
   for section in sections:
-    was = _flat(saved.get(section, {}), f"{section}.")
-    for key, value in _flat(current.get(section, {}), f"{section}.").items():
+    was = log_lib.flat(saved.get(section, {}), f"{section}.")
+    for key, value in log_lib.flat(current.get(section, {}), f"{section}.").items():
       if section == "data" and key[len("data."):] in MAY_CHANGE_ON_RESUME:
         continue
       if was.get(key, value) != value:

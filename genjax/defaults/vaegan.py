@@ -6,36 +6,22 @@ for the encoder, decoder and discriminator (all fields inherited), and no evalua
 import ml_collections
 
 from genjax.defaults import shared
+from genjax.defaults import vae
 from genjax import schema
 
 
 def get_config():
   config = shared.get_config()
+  vae_networks = vae.get_config().model
   config.model = ml_collections.ConfigDict(dict(
       name="vaegan",
       train_step="",            # 'module.function': a forked step (README, "Extending it").
       latent_dim=16,
       conditioning="none",      # 'concat': labels into encoder and decoder.
-      # The VAE's networks (their fields: genjax/defaults/vae.py); the decoder is also G.
-      encoder=dict(
-          net="mlp",            # 'mlp' or 'conv'.
-          hidden=(256,),        # MLP widths; a conv net's dense layer has hidden[0] units.
-          channels=(32, 64),    # Conv widths, one stride-2 layer each.
-          activation="relu",    # relu, elu, gelu, swish.
-      ),
-      decoder=dict(
-          net="mlp",
-          hidden=(256,),        # MLP widths from the latent outward (conv: the dense layer).
-          channels=(64, 32),    # Transposed-conv widths from the coarse grid outward.
-          activation="relu",
-          likelihood="bernoulli",  # 'bernoulli' (data in [0,1]) or 'gaussian'.
-          learn_scale=False,    # gaussian: learn a per-channel log std...
-          log_scale=-2.0,       # ...starting from (or fixed at) this value.
-          ar_channels=0,        # >0 adds a local autoregressive head (binary images).
-          ar_kernel=5,          # Its causal window is ar_kernel x ar_kernel...
-          ar_layers=2,          # ...then this many residual per-pixel layers,
-          ar_features=8,        # fed by this many decoder features per pixel.
-      ),
+      # The VAE's networks, as its default has them (their fields are commented in
+      # genjax/defaults/vae.py); the decoder is also G.
+      encoder=vae_networks.encoder.to_dict(),
+      decoder=vae_networks.decoder.to_dict(),
       # The GAN's discriminator fields (genjax/defaults/gan.py).
       discriminator=dict(
           net="dcgan",          # 'mlp' or 'dcgan'.
