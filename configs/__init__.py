@@ -10,6 +10,9 @@ import ml_collections
 DATA_DIR = os.environ.get("GENJAX_DATA_DIR") or os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data")
 MNIST10K = os.path.normpath(os.path.join(DATA_DIR, "mnist10k"))
+# The standard splits as IDX files (LeCun's MNIST, Zalando's Fashion-MNIST: same names, same
+# layout): DATA_DIR/<name>/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz.
+STANDARD_IDX = ("mnist", "fashion_mnist")
 
 
 def use_mnist10k(data) -> None:
@@ -19,6 +22,23 @@ def use_mnist10k(data) -> None:
   data.path = f"{MNIST10K}/t10k-images-idx3-ubyte.gz"
   data.labels_path = f"{MNIST10K}/t10k-labels-idx1-ubyte.gz"
   data.num_eval = 2000
+
+
+def use_standard_split(data, name: str) -> None:
+  """Points `data` (a config.data) at `name`'s standard split ('mnist' or 'fashion_mnist'):
+  the 60,000 training images train, the 10,000 test images evaluate (data.eval_path), with
+  labels. The IDX files are read from DATA_DIR/<name>/; tfds users override
+  data.name=<name> instead (its 'train' and 'test' splits are the same images)."""
+  if name not in STANDARD_IDX:
+    raise ValueError(f"use_standard_split: name={name!r}, valid are {STANDARD_IDX}")
+  folder = os.path.normpath(os.path.join(DATA_DIR, name))
+  data.name = "idx"
+  data.path = f"{folder}/train-images-idx3-ubyte.gz"
+  data.labels_path = f"{folder}/train-labels-idx1-ubyte.gz"
+  data.eval_path = f"{folder}/t10k-images-idx3-ubyte.gz"
+  data.eval_labels_path = f"{folder}/t10k-labels-idx1-ubyte.gz"
+  data.num_eval = 0
+
 
 MOSES = os.path.normpath(os.path.join(DATA_DIR, "moses"))  # The MOSES splits (or the molsets wheel).
 # data.length_buckets for MOSES molecules: token widths (characters + BOS, EOS) holding ~13%,
@@ -51,3 +71,16 @@ def augment_generators() -> dict:
       "cgan": {"digits": dcgan_digits.get_config, "mnist10k": cgan_mnist10k.get_config},
       "cvaegan": {"digits": vaegan_digits.get_config, "mnist10k": vaegan_mnist10k.get_config},
   }
+
+
+def inception_fid_evaluator(**options) -> ml_collections.ConfigDict:
+  """The `features` evaluator of the standard-split configs, under Lucic et al. 2018's
+  protocol: FID, KID and precision/recall in the FID Inception network's pool features, of
+  10,000 samples against all 10,000 test images (grey levels copied to 3 channels, resized
+  to 299x299 as TF1 did: genjax/feature_nets/inception.py), the test features cached once
+  per dataset. Logged at the end of training (every_steps=0); `options` override any field
+  (e.g. num_samples=5000 where 10,000 Inception passes are too slow)."""
+  return ml_collections.ConfigDict({
+      **dict(type="features", every_steps=0, extractor="inception", path="",
+             metrics="fid,kid,pr", num_samples=10000, reference="eval", num_reference=0),
+      **options})

@@ -23,14 +23,18 @@ def is_config_file(entry: str) -> bool:
 def cache_dir(entry: str, config) -> str:
   """The runs-cache workdir of config file `entry`, loaded as `config`."""
   digest = hashlib.sha256(config.to_json_best_effort(sort_keys=True).encode())
-  for field in ("path", "labels_path"):
+  for field in ("path", "labels_path", "eval_path", "eval_labels_path"):
     path = os.path.expanduser(str(config.data.get(field, "") or ""))
     if os.path.isfile(path):
       with open(path, "rb") as f:
         digest.update(hashlib.sha256(f.read()).digest())
-  root = os.environ.get("GENJAX_CACHE") or os.path.expanduser(ROOT)
   name = os.path.splitext(os.path.basename(entry))[0]
-  return os.path.join(root, "runs", f"{name}-{digest.hexdigest()[:12]}")
+  return os.path.join(root(), "runs", f"{name}-{digest.hexdigest()[:12]}")
+
+
+def root() -> str:
+  """genjax's cache folder: $GENJAX_CACHE, else ~/.cache/genjax."""
+  return os.environ.get("GENJAX_CACHE") or os.path.expanduser(ROOT)
 
 
 def workdir_of(entry: str, flag: str) -> str:

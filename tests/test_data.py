@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
+import configs
+
 from genjax import data as data_lib
 from genjax import rng as rng_lib
 from genjax.data import files, pipeline
@@ -326,16 +328,21 @@ def test_a_separate_eval_file_is_the_eval_split_and_all_of_path_trains(tmp_path)
 
 
 @pytest.mark.skipif(not os.path.isdir(os.path.join(os.path.dirname(MNIST_IMAGES), "..", "mnist")),
-                    reason="needs ../shared/data/mnist")
-def test_full_mnist_reads_its_60000_train_and_10000_test_images():
-  root = os.path.join(os.path.dirname(MNIST_IMAGES), "..", "mnist")
+                    reason="needs ../shared/data/mnist and fashion_mnist")
+@pytest.mark.parametrize("name", ["mnist", "fashion_mnist"])
+def test_a_standard_split_trains_on_60000_images_and_evaluates_on_the_10000_test_images(
+    name, monkeypatch):
+  """configs.use_standard_split: all of the train file trains, all of t10k evaluates."""
+  monkeypatch.setattr(configs, "DATA_DIR", os.path.join(os.path.dirname(MNIST_IMAGES), ".."))
   config = tiny().data
-  config.update(name="idx", path=f"{root}/train-images-idx3-ubyte.gz", num_eval=0,
-                labels_path=f"{root}/train-labels-idx1-ubyte.gz",
-                eval_path=f"{root}/t10k-images-idx3-ubyte.gz",
-                eval_labels_path=f"{root}/t10k-labels-idx1-ubyte.gz")
+  configs.use_standard_split(config, name)
   dataset = data_lib.load(config)
   assert dataset.num_train == 60000 and len(dataset.eval_images) == 10000
   assert dataset.num_classes == 10 and np.bincount(dataset.eval_labels).min() > 850
-  np.testing.assert_array_equal(dataset.eval_images[..., 0],
-                                files.unit_float(files.read_idx(MNIST_IMAGES)))  # The t10k file.
+  assert np.bincount(dataset.train_labels).min() > 5400
+  test_images = files.read_idx(os.path.join(configs.DATA_DIR, name, "t10k-images-idx3-ubyte.gz"))
+  np.testing.assert_array_equal(dataset.eval_images[..., 0], files.unit_float(test_images))
+  if name == "mnist":  # MNIST's test set is the MNIST-10k file.
+    np.testing.assert_array_equal(test_images, files.read_idx(MNIST_IMAGES))
+  with pytest.raises(ValueError, match="valid are"):
+    configs.use_standard_split(config, "cifar10")

@@ -200,3 +200,18 @@ def test_the_benchmark_times_fid(models):
   from experiments import benchmark  # pylint: disable=import-outside-toplevel
   timed = benchmark.fid_seconds(4, models[3], batch_size=2)
   assert set(timed) == {"features", "frechet"} and min(timed.values()) > 0
+
+
+def test_half_pixel_resize_is_pytorch_fids_interpolate_and_differs_from_tf1():
+  """`resize='half_pixel'` is F.interpolate(bilinear, align_corners=False) on the 8-bit grey
+  levels; the reference 'tf1' resize samples other coordinates, so the two differ."""
+  torch = pytest.importorskip("torch")
+  images = np.random.RandomState(0).rand(2, 28, 28, 1).astype(np.float32)
+  half = np.asarray(inception.preprocess(images, resize="half_pixel"))
+  x = torch.from_numpy(np.round(images * 255.0)).permute(0, 3, 1, 2).repeat(1, 3, 1, 1)
+  ref = torch.nn.functional.interpolate(x, size=(299, 299), mode="bilinear",
+                                        align_corners=False) / 128.0 - 1.0
+  np.testing.assert_allclose(half, ref.permute(0, 2, 3, 1).numpy(), atol=2e-5)
+  assert np.abs(half - np.asarray(inception.preprocess(images))).max() > 0.1
+  with pytest.raises(GenjaxError, match=r"resize='bicubic': valid are \('tf1', 'half_pixel'\)"):
+    inception.preprocess(images, resize="bicubic")

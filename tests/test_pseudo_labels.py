@@ -51,6 +51,30 @@ def test_a_dataset_with_pseudo_labels_has_k_balanced_classes():
   assert purity > 0.6
 
 
+def test_clusters_are_kept_on_disk_and_reused_by_a_new_process(tmp_path, monkeypatch):
+  """The clusters of a training set are computed once: a later process (its in-memory cache
+  empty) reads the same labels from disk without clustering; a damaged file is recomputed."""
+  monkeypatch.setenv("GENJAX_CACHE", str(tmp_path))
+  monkeypatch.setattr(pseudo_labels, "_CACHE", {})
+  config = tiny()
+  config.data.pseudo_labels = "kmeans5"
+  first = data_lib.load(config.data)
+  (saved,) = list((tmp_path / "pseudo_labels").iterdir())
+  assert saved.name.startswith("kmeans5-seed0-1437x64-") and saved.suffix == ".npz"
+  monkeypatch.setattr(pseudo_labels, "_CACHE", {})
+  monkeypatch.setattr(pseudo_labels, "balanced_kmeans", lambda *a: pytest.fail("recomputed"))
+  second = data_lib.load(config.data)
+  np.testing.assert_array_equal(first.train_labels, second.train_labels)
+  np.testing.assert_array_equal(first.eval_labels, second.eval_labels)
+  saved.write_bytes(b"damaged")
+  monkeypatch.setattr(pseudo_labels, "_CACHE", {})
+  calls = []
+  monkeypatch.setattr(pseudo_labels, "balanced_kmeans",
+                      lambda x, k, seed: calls.append(k) or (np.arange(len(x)) % k,
+                                                             np.zeros((k, x.shape[1]), "f4")))
+  assert data_lib.load(config.data).num_classes == 5 and calls == [5]
+
+
 @pytest.mark.parametrize("spec,message", [
     ("kmeans", "valid are '' (the dataset's labels) or 'kmeans<K>'"),
     ("kmeans1", "K >= 2"),

@@ -11,6 +11,9 @@ the uniform class draws of conditional families sample the clusters in their tra
 proportions without knowing them. Eval images get their nearest centroid's cluster.
 
 data.pseudo_labels = 'kmeans<K>' (e.g. 'kmeans50'); '' keeps the dataset's own labels.
+The clusters of a training set are computed once and kept on disk
+(`<genjax cache>/pseudo_labels/`, see `genjax.runs_cache.root`), keyed by K, the seed and a
+digest of the images (k-means of MNIST's 60,000 images takes minutes on a CPU).
 
 2-D mixtures (ring8, grid25), drawn fresh every step, are clustered once by plain k-means
 (best of MIXTURE_RESTARTS) on a fixed draw of MIXTURE_POINTS_PER_CLUSTER * K points; each fresh
@@ -21,6 +24,7 @@ through its centre, so the shares stay near 1 / K when K is a multiple of the mo
 """
 import dataclasses
 import hashlib
+import os
 import re
 
 import numpy as np
@@ -98,11 +102,31 @@ def apply(dataset, spec: str, seed: int, shards=None):
   # Training and its evaluators load the data more than once in a process: cluster once.
   key = (k, seed, train.shape, hashlib.sha1(train.tobytes()).hexdigest())
   if key not in _CACHE:
-    _CACHE[key] = balanced_kmeans(train, k, seed)
+    _CACHE[key] = _on_disk(key, lambda: balanced_kmeans(train, k, seed))
   labels, centroids = _CACHE[key]
   eval_labels = np.argmin(_squared_distances(flat(dataset.eval_images), centroids), 1)
   return dataclasses.replace(dataset, train_labels=labels,
                              eval_labels=eval_labels.astype(np.int32), num_classes=k)
+
+
+def _on_disk(key, compute):
+  """(labels, centroids) from the disk cache, or `compute()`d and saved there (atomically)."""
+  from genjax import runs_cache  # pylint: disable=import-outside-toplevel  (imports genjax.run)
+  k, seed, shape, digest = key
+  path = os.path.join(runs_cache.root(), "pseudo_labels",
+                      f"kmeans{k}-seed{seed}-{'x'.join(map(str, shape))}-{digest[:24]}.npz")
+  if os.path.isfile(path):
+    try:
+      with np.load(path) as saved:
+        return saved["labels"], saved["centroids"]
+    except (OSError, ValueError, KeyError):
+      pass  # A damaged file: computed again and replaced.
+  labels, centroids = compute()
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  partial = f"{path}.{os.getpid()}.partial.npz"
+  np.savez(partial, labels=labels, centroids=centroids)
+  os.replace(partial, path)
+  return labels, centroids
 
 
 def apply_to_mixture(dataset, spec: str, seed: int):

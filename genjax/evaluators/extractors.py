@@ -2,6 +2,8 @@
 
   inception: the standard FID Inception-v3 (2048-d pool features; `genjax.feature_nets.inception`),
              from the parameter file `experiments.convert_inception` writes;
+  inception_half_pixel: the same network behind pytorch-fid's resize (half-pixel centres)
+             instead of TF1's: for comparing with figures computed by pytorch-fid;
   classifier: a classifier trained in genjax, from its workdir or its config file (trained
              on first use in the runs cache, `genjax.runs_cache`): penultimate features and
              class probabilities.
@@ -27,11 +29,12 @@ class Extractor(NamedTuple):
   probs: bool = False
 
 
-def _inception(path: str, batch_size: int) -> Extractor:
+def _inception(path: str, batch_size: int, resize: str = "tf1") -> Extractor:
   from genjax.feature_nets import inception  # pylint: disable=g-import-not-at-top
-  features = inception.features_fn(path or inception.DEFAULT_PATH, batch_size)
+  features = inception.features_fn(path or inception.DEFAULT_PATH, batch_size, resize=resize)
+  name = "inception" if resize == "tf1" else f"inception_{resize}"
   return Extractor(lambda x: {"features": features(x)}, None,
-                   f"inception:sha256={features.weights_sha256[:16]}")
+                   f"{name}:sha256={features.weights_sha256[:16]}")
 
 
 def _classifier(path: str, batch_size: int) -> Extractor:
@@ -45,7 +48,9 @@ def _classifier(path: str, batch_size: int) -> Extractor:
                    f":sha256={info.weights_sha256[:16]}", probs=True)
 
 
-EXTRACTORS = {"inception": _inception, "classifier": _classifier}
+EXTRACTORS = {"inception": _inception, "classifier": _classifier,
+              "inception_half_pixel": lambda path, batch_size: _inception(path, batch_size,
+                                                                          "half_pixel")}
 
 
 def load(name: str, path: str = "", batch_size: int = 100) -> Extractor:

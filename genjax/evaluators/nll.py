@@ -2,6 +2,9 @@
 al. 2016) of eval images, in nats per example. Metrics:
 
   nll           the IWAE bound on -log p(x), over the first `iwae_examples` eval images
+                (0: all of them)
+  nll_stderr    the standard error of `nll` as a mean over those images (their sample
+                standard deviation / sqrt(count)): the spread a subset's figure carries
   neg_elbo      -ELBO (one posterior sample per image) over the same images as `nll`, so
                 the two compare (their gap is the bound's tightening)
   neg_elbo_all  -ELBO over the whole eval set (equal to `neg_elbo` when `iwae_examples`
@@ -38,8 +41,10 @@ def reports_bits_per_dim(config) -> bool:
 
 def make(family, config, options):
   for field, value in options.items():
-    if not isinstance(value, int) or value <= 0:
-      raise GenjaxError(f"evals option {field}={value!r} must be a positive integer")
+    if not isinstance(value, int) or value < (0 if field == "iwae_examples" else 1):
+      least = "an integer >= 0 (0: every eval image)" if field == "iwae_examples" else (
+          "a positive integer")
+      raise GenjaxError(f"evals option {field}={value!r} must be {least}")
   samples, chunk = options["iwae_samples"], options["iwae_chunk"]
   if samples % chunk:
     raise GenjaxError(f"iwae_samples={samples} must be a multiple of iwae_chunk={chunk}")
@@ -56,7 +61,7 @@ def make(family, config, options):
     eval_x_NxHxWxC = eval_data["image"]
     labels = eval_data.get("label") if family.num_classes else None
     key = rng_lib.purpose_key(state.rng, "eval")
-    size, examples = options["batch_size"], options["iwae_examples"]
+    size, examples = options["batch_size"], options["iwae_examples"] or len(eval_x_NxHxWxC)
     elbos, nlls = [], []
     for start in range(0, len(eval_x_NxHxWxC), size):
       x = eval_x_NxHxWxC[start:start + size]
@@ -67,7 +72,10 @@ def make(family, config, options):
         nlls.append(iwae_nll(state, x[:examples - start], rng_lib.purpose_key(batch_key, "iwae"),
                              samples, chunk, None if y is None else y[:examples - start]))
     elbos, nlls = jnp.concatenate(elbos), jnp.concatenate(nlls)
-    values = {"nll": float(nlls.mean()), "neg_elbo": float(elbos[:len(nlls)].mean()),
+    values = {"nll": float(nlls.mean()),
+              "nll_stderr": float(nlls.std(ddof=1) / math.sqrt(len(nlls))) if len(nlls) > 1
+                            else float("nan"),
+              "neg_elbo": float(elbos[:len(nlls)].mean()),
               "neg_elbo_all": float(elbos.mean())}
     result = {}
     for name, value in values.items():

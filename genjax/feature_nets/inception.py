@@ -14,7 +14,8 @@ repeated to 3 channels). `preprocess` then does what the TorchScript file's own 
   2. resize to 299x299 with TF1 `resize_bilinear` (align_corners=False, NO half-pixel
      centres: output pixel i samples input coordinate i * H_in / 299, edges clamped; no
      antialias). This is fid-helper's `nv_bilinear` (affine_grid + grid_sample, border).
-     pytorch-fid instead uses F.interpolate's half-pixel bilinear: not followed here;
+     pytorch-fid instead uses F.interpolate's half-pixel bilinear (`resize='half_pixel'`,
+     the `inception_half_pixel` extractor: for comparing with its figures);
   3. map to the network's range x / 128 - 1 in [-1, 127/128] (TF's (x - 128) / 128;
      pytorch-fid uses 2x - 1).
 The TorchScript file itself does no resizing or scaling: it takes NCHW in that range.
@@ -177,9 +178,16 @@ def _tf1_bilinear_matrix(size_in: int, size_out: int) -> np.ndarray:
   return weights.astype(np.float32)
 
 
-def preprocess(images_BxHxWxC, quantize: bool = True):
+RESIZES = ("tf1", "half_pixel")
+
+
+def preprocess(images_BxHxWxC, quantize: bool = True, resize: str = "tf1"):
   """images_BxHxWxC float in [0, 1] (or uint8 in [0, 255]), C in {1, 3} -> x_Bx299x299x3
-  float32 in [-1, 127/128], as the reference pipeline does (module docstring). Jittable."""
+  float32 in [-1, 127/128], as the reference pipeline does (module docstring). `resize`:
+  'tf1' (TF1 resize_bilinear, the reference) or 'half_pixel' (bilinear with half-pixel
+  centres, edges clamped: pytorch-fid's F.interpolate(align_corners=False)). Jittable."""
+  if resize not in RESIZES:
+    raise GenjaxError(f"Inception resize={resize!r}: valid are {RESIZES}")
   if np.ndim(images_BxHxWxC) != 4 or np.shape(images_BxHxWxC)[-1] not in (1, 3):
     raise GenjaxError("Inception inputs must be BxHxWxC images with C 1 or 3, not"
                       f" {np.shape(images_BxHxWxC)}")
@@ -192,7 +200,12 @@ def preprocess(images_BxHxWxC, quantize: bool = True):
   if x.shape[-1] == 1:
     x = jnp.repeat(x, 3, axis=-1)
   height, width = x.shape[1:3]
-  if (height, width) != (SIZE, SIZE):
+  if (height, width) != (SIZE, SIZE) and resize == "half_pixel":
+    # Upsampling: no antialiasing to apply; out-of-range taps dropped and renormalized,
+    # which for a linear kernel is F.interpolate's clamping of the source coordinate.
+    x = jax.image.resize(x, (x.shape[0], SIZE, SIZE, 3), "bilinear", antialias=False,
+                         precision=_HIGHEST)
+  elif (height, width) != (SIZE, SIZE):
     rows, cols = _tf1_bilinear_matrix(height, SIZE), _tf1_bilinear_matrix(width, SIZE)
     x = jnp.einsum("oh,bhwc->bowc", rows, x, precision=_HIGHEST)
     x = jnp.einsum("pw,bowc->bopc", cols, x, precision=_HIGHEST)
@@ -238,7 +251,8 @@ def variable_shapes():
   return jax.eval_shape(FIDInception().init, jax.random.key(0), x)
 
 
-def features_fn(path: str = DEFAULT_PATH, batch_size: int = 50, quantize: bool = True):
+def features_fn(path: str = DEFAULT_PATH, batch_size: int = 50, quantize: bool = True,
+                resize: str = "tf1"):
   """A function images_NxHxWxC (float in [0, 1], numpy or jax) -> features_Nx2048 float32
   numpy, run in jitted chunks of `batch_size` (the last one padded): the network compiles
   once per batch size, the resize once per input shape. Its `weights_sha256` attribute names
@@ -246,7 +260,7 @@ def features_fn(path: str = DEFAULT_PATH, batch_size: int = 50, quantize: bool =
   module, variables = load(path)
   variables = jax.device_put(variables)
   network = jax.jit(module.apply)
-  prepare = jax.jit(functools.partial(preprocess, quantize=quantize))
+  prepare = jax.jit(functools.partial(preprocess, quantize=quantize, resize=resize))
 
   def features(images_NxHxWxC):
     n = len(images_NxHxWxC)
