@@ -25,6 +25,7 @@ from configs import dcgan_digits
 from configs import default
 from configs import gan_ring8
 from configs import seq_vae_moses
+from configs import superres_digits
 from configs import vaegan_digits
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -152,6 +153,21 @@ def tiny_classifier():
   return config
 
 
+def tiny_superres():
+  """The digits super-resolution config (x4: 2x2 -> 8x8), shrunk to run in seconds, with a
+  hinge objective and R1 so the contract runs D's penalty path (widths unlike the batch)."""
+  config = superres_digits.get_config()
+  config.num_steps, config.steps_per_call = 20, 1  # XLA:CPU: conv weight gradients in a scan.
+  config.log_every = config.eval_every = config.checkpoint_every = 10
+  config.batch_size = 16
+  config.model.generator.update(channels=6, blocks=1)
+  config.model.discriminator.width = 5
+  config.loss.superres.adversarial_weight = 0.1
+  config.loss.gan.name = "hinge"
+  config.loss.gan.penalties.r1 = 0.5
+  return config
+
+
 def class_hits(dataset, draw, value_range: str = "0,1") -> list:
   """For each class c of 0..9, the fraction of `draw(c)` (images in `value_range`) that a
   logistic regression trained on the dataset's training images assigns to c (chance: 0.1)."""
@@ -201,7 +217,8 @@ def tiny_seq_vae():
 # The configuration every contract test (tests/test_contract.py, test_parallel.py) runs for
 # each registered family: a family registered in genjax.families.FAMILIES needs an entry.
 CONTRACT_CASES = {"vae": tiny, "gan": contract_gan, "vaegan": tiny_vaegan,
-                  "classifier": tiny_classifier, "seq_vae": tiny_seq_vae}
+                  "classifier": tiny_classifier, "seq_vae": tiny_seq_vae,
+                  "superres": tiny_superres}
 
 
 def eleven_step_epochs(config):

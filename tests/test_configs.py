@@ -6,11 +6,14 @@ import os
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from genjax import data as data_lib
 from genjax import evaluators
+from genjax.data import pseudo_labels
 from genjax.evaluators import extractors
+from genjax.families import superres
 from genjax.feature_nets import chemnet
 from genjax import families
 from genjax import train
@@ -36,8 +39,16 @@ def test_config_passes_every_check(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CONFIGS)
-def test_config_builds_its_model(name, monkeypatch):
+def test_config_builds_its_model(name, monkeypatch, tmp_path):
   monkeypatch.chdir(os.path.join(os.path.dirname(__file__), ".."))  # data paths are relative
+  # Pseudo-labels (tests/test_pseudo_labels.py) as a cheap stand-in: k-means of 60,000 images
+  # takes minutes; its cache is redirected so the stand-in's labels are never reused.
+  monkeypatch.setenv("GENJAX_CACHE", str(tmp_path))
+  monkeypatch.setattr(pseudo_labels, "_CACHE", {})
+  monkeypatch.setattr(pseudo_labels, "balanced_kmeans", lambda x, k, seed: (
+      np.arange(len(x), dtype=np.int32) % k, np.asarray(x[:k], np.float32)))
+  # A super-resolution feature loss reads a classifier trained elsewhere: a stand-in.
+  monkeypatch.setattr(superres, "feature_network", lambda path: lambda x: x.reshape(len(x), -1))
   config = importlib.import_module(f"configs.{name}").get_config()
   config.lock()
   train.check_config(config)
@@ -57,6 +68,9 @@ def test_config_builds_its_model(name, monkeypatch):
   # The classifier workdir the MNIST-10k configs name is trained outside the tests: a stub.
   stub = lambda path, batch: extractors.Extractor(None, dataset.image_shape, "stub", probs=True)
   monkeypatch.setitem(extractors.EXTRACTORS, "classifier", stub)
+  # So are the FID Inception network's weights (tests/test_inception.py checks the network).
+  monkeypatch.setitem(extractors.EXTRACTORS, "inception",
+                      lambda path, batch: extractors.Extractor(None, None, "stub"))
   # ChemNet's weights (the moses evaluator's FCD) are converted outside the tests: a stub; and
   # without RDKit (an extra) the moses evaluator is refused in one line, so it is left out.
   monkeypatch.setattr(chemnet, "load", lambda path: ({}, "stub"))

@@ -32,7 +32,8 @@ def test_unknown_types_and_bad_options_are_one_line_errors():
   config = tiny()
   config.evals.nll.type = "fid9000"
   with pytest.raises(GenjaxError, match=r"evals.nll.type='fid9000': valid are \('nll', 'modes',"
-                                        r" 'accuracy', 'features', 'moses'\)"):
+                                        r" 'accuracy', 'features', 'moses',"
+                                        r" 'superres'\)"):
     _build(config)
   config = tiny()
   config.evals.nll.iwae_chunk = 3
@@ -66,7 +67,8 @@ def test_bits_per_dim_only_for_a_bernoulli_likelihood_of_binarized_images():
     config.data.dynamic_binarization = False
     family = families.build(config, DataInfo((8, 8, 1)))
     result = evaluators.run(_build(config), family.init_state(0), {"image": x})
-    assert set(result) == {"eval/nll/neg_elbo", "eval/nll/nll", "eval/nll/neg_elbo_all"}, change
+    assert set(result) == {"eval/nll/neg_elbo", "eval/nll/nll", "eval/nll/nll_stderr",
+                           "eval/nll/neg_elbo_all"}, change
 
 
 def test_elbo_and_iwae_draw_from_their_own_purpose_keys():
@@ -153,8 +155,23 @@ def test_neg_elbo_and_nll_are_reported_on_the_same_images():
   assert result["neg_elbo_all"] > result["neg_elbo"] + 1.0  # Noise costs more than blank.
   iwae = family.predict["iwae_nll"](state, x[:5], rng_lib.purpose_key(batch_key, "iwae"), 10, 5)
   assert result["nll"] == pytest.approx(float(iwae.mean()), rel=1e-5)
+  assert result["nll_stderr"] == pytest.approx(float(np.std(iwae, ddof=1) / np.sqrt(5)), rel=1e-5)
   assert result["nll_bits_per_dim"] == pytest.approx(result["nll"] / (64 * np.log(2)))
   assert result["neg_elbo_bits_per_dim"] == pytest.approx(result["neg_elbo"] / (64 * np.log(2)))
+
+
+def test_iwae_examples_0_scores_every_eval_image_and_a_negative_count_is_refused():
+  family = families.build(tiny(), DataInfo((8, 8, 1)))
+  state = family.init_state(0)
+  x = jax.random.bernoulli(jax.random.PRNGKey(1), 0.3, (12, 8, 8, 1)).astype("float32")
+  every = _nll_evaluator(tiny(), family, iwae_examples=0, iwae_samples=10, iwae_chunk=5,
+                         batch_size=5)(state, {"image": x})
+  assert every["neg_elbo"] == pytest.approx(every["neg_elbo_all"], rel=1e-6)
+  first = _nll_evaluator(tiny(), family, iwae_examples=5, iwae_samples=10, iwae_chunk=5,
+                         batch_size=5)(state, {"image": x})
+  assert first["neg_elbo"] != pytest.approx(every["neg_elbo"], rel=1e-6)
+  with pytest.raises(GenjaxError, match=r"iwae_examples=-1 must be an integer >= 0 \(0: every"):
+    _nll_evaluator(tiny(), family, iwae_examples=-1)
 
 
 def test_a_conditional_model_reports_log_p_x_given_y_under_its_own_names():
@@ -168,7 +185,8 @@ def test_a_conditional_model_reports_log_p_x_given_y_under_its_own_names():
   labels = np.arange(20) % 10
   result = _nll_evaluator(config, family, iwae_examples=20, iwae_samples=10, iwae_chunk=5)(
       state, {"image": x, "label": labels})
-  assert set(result) == {f"{name}_given_y{bits}" for name in ("neg_elbo", "nll", "neg_elbo_all")
+  assert set(result) == {f"{name}_given_y{bits}"
+                         for name in ("neg_elbo", "nll", "nll_stderr", "neg_elbo_all")
                          for bits in ("", "_bits_per_dim")}
   batch_key = jax.random.fold_in(rng_lib.purpose_key(state.rng, "eval"), 0)
   iwae = family.predict["iwae_nll"](state, x, rng_lib.purpose_key(batch_key, "iwae"), 10, 5,

@@ -2,7 +2,8 @@
 `{type, every_steps, <options>}` (every_steps 0: config.eval_every; negative: off). Each type
 is one module here with
 
-  NEEDS: the predict functions (see `genjax.families.contract`) it calls;
+  NEEDS: the predict functions (see `genjax.families.contract`) it calls (or, where they
+         depend on its options, `needs(options) -> tuple`);
   OPTIONS: its options and their defaults;
   make(family, config, options) -> fn(state, eval_data) -> {metric: float}
 
@@ -21,9 +22,10 @@ from genjax.evaluators import features
 from genjax.evaluators import modes
 from genjax.evaluators import moses
 from genjax.evaluators import nll
+from genjax.evaluators import superres
 
 TYPES = {"nll": nll, "modes": modes, "accuracy": accuracy, "features": features,
-         "moses": moses}
+         "moses": moses, "superres": superres}
 RESERVED = ("type", "every_steps")
 
 
@@ -65,17 +67,19 @@ def build(config, family) -> list:
     if kind_name not in TYPES:
       raise GenjaxError(f"evals.{name}.type={kind_name!r}: valid are {tuple(TYPES)}")
     kind = TYPES[kind_name]
-    missing = [p for p in kind.NEEDS if p not in family.predict]
+    options = options_of(name, section)
+    needs = kind.needs(options) if hasattr(kind, "needs") else kind.NEEDS
+    missing = [p for p in needs if p not in family.predict]
     if missing:
       raise GenjaxError(f"evals.{name} (type {kind_name!r}) needs the predict functions"
-                        f" {kind.NEEDS}, which family {family.name!r} lacks ({', '.join(missing)});"
+                        f" {needs}, which family {family.name!r} lacks ({', '.join(missing)});"
                         f" it has {tuple(family.predict)}")
     every = every or config.eval_every
     if not isinstance(every, int) or every < 0 or every % config.steps_per_call:
       raise GenjaxError(f"evals.{name}.every_steps={every!r} must be a multiple of"
                         f" steps_per_call={config.steps_per_call} (0: eval_every, -1: off)")
     try:
-      run_fn = kind.make(family, config, options_of(name, section))
+      run_fn = kind.make(family, config, options)
     except GenjaxError as e:
       raise GenjaxError(f"evals.{name}: {e}") from None
     evaluators.append(Evaluator(name, every, run_fn, getattr(run_fn, "about", {})))

@@ -39,6 +39,15 @@ from genjax.metrics import kid
 from genjax.metrics import prdc
 
 NEEDS = ("sample",)
+
+
+def needs(options) -> tuple:
+  """The predict functions it calls: `reconstruct` for source='reconstructions', else `sample`
+  (a prior with reconstructions is refused by `check`, naming the conflict)."""
+  if (options.get("source") == "reconstructions"
+      and options.get("prior", latent_prior.STANDARD) == latent_prior.STANDARD):
+    return ("reconstruct",)
+  return NEEDS
 OPTIONS = dict(extractor="inception", path="", metrics="fid,kid", source="samples",
                num_samples=2000, prior=latent_prior.STANDARD, prior_examples=0,
                reference="eval", num_reference=0, batch_size=100, kid_subsets=100,
@@ -168,7 +177,7 @@ def make(family, config, options):
     raise GenjaxError(f"source='reconstructions' needs a family that reconstructs;"
                       f" {family.name!r} has {tuple(family.predict)}")
   fitted = latent_prior.check(family, options["prior"]) > 0
-  sample = jax.jit(family.predict["sample"], static_argnums=2)
+  sample = None if reconstructions else jax.jit(family.predict["sample"], static_argnums=2)
   reconstruct = jax.jit(family.predict["reconstruct"]) if reconstructions else None
   key = jax.random.PRNGKey(options["seed"])
   cache = {}

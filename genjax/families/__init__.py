@@ -18,6 +18,7 @@ from genjax.errors import GenjaxError
 from genjax.families import classifier
 from genjax.families import gan
 from genjax.families import seq_vae
+from genjax.families import superres
 from genjax.families import vae
 from genjax.families import vaegan
 from genjax.families.contract import DataInfo, Family, NetState, State
@@ -28,6 +29,7 @@ FAMILIES = {
     "vaegan": vaegan.build,
     "classifier": classifier.build,
     "seq_vae": seq_vae.build,
+    "superres": superres.build,
 }
 
 
