@@ -211,7 +211,8 @@ def make(family, config, options):
   run.about = {"extractor": extractor.id, "num_samples": options["num_samples"],
                "reference": options["reference"], "num_reference": options["num_reference"],
                "seed": options["seed"],
-               "sampler": (f"decode at draws of {options['prior']} fitted to the encoded"
+               "sampler": ("reconstruct of the first num_samples eval images" if reconstructions
+                           else f"decode at draws of {options['prior']} fitted to the encoded"
                            " training set" if fitted else
                            "sample (EMA weights where the family has them)")}
   return run
