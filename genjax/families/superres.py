@@ -118,6 +118,7 @@ class Setup:
   loss: Any                    # config.loss.superres
   value_range: str             # config.data.value_range
   features: Optional[Callable] = None  # x01_BxHxWxC -> float[B, F] (the classifier's), or None
+  d_cfg: Any = None            # config.model.discriminator
 
   @property
   def low_shape(self) -> Tuple[int, ...]:
@@ -126,8 +127,6 @@ class Setup:
   @property
   def d_batch_norm(self) -> bool:
     return self.d is not None and gan.batch_norm_critic(self.d_cfg)
-
-  d_cfg: Any = None            # config.model.discriminator
 
 
 def feature_network(path: str) -> Callable:
