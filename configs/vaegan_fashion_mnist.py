@@ -10,7 +10,6 @@ reconstructions. Results: docs/benchmarks.md.
 
 python -m experiments.main --config=configs/vaegan_fashion_mnist.py --workdir=DIR
 """
-import configs
 from configs import vae_conv_fashion_mnist
 from genjax.defaults import vaegan
 

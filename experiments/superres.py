@@ -22,7 +22,6 @@ from genjax import run as run_lib
 from genjax.data import pipeline
 from genjax.errors import GenjaxError
 from genjax.evaluators import superres as superres_eval
-from genjax.metrics import ssim as ssim_lib
 from genjax.models import superres as nets
 
 _WORKDIRS = flags.DEFINE_list("workdirs", None, "Workdirs of super-resolution models.")
@@ -47,10 +46,10 @@ def restorations(workdir: str, num: int):
 
 
 def scores(high01, image01) -> dict:
-  return {"psnr": float(np.mean(superres_eval.psnr(image01, high01))),
-          "ssim": float(np.mean(np.concatenate([
-              np.asarray(ssim_lib.ssim(image01[i:i + 500], high01[i:i + 500]))
-              for i in range(0, len(high01), 500)])))}
+  """Mean PSNR and SSIM of `image01` against `high01`, as the superres evaluator scores them."""
+  parts = [superres_eval.image_scores(image01[i:i + 500], high01[i:i + 500])
+           for i in range(0, len(high01), 500)]
+  return {k: float(np.mean(np.concatenate([np.asarray(p[k]) for p in parts]))) for k in parts[0]}
 
 
 def main(argv):

@@ -2,7 +2,6 @@
 independent computations, the train step checked by hand (each network's update is the
 gradient of its own loss, recomputed from the Flax modules), one-line refusals, and learning
 that beats bicubic upsampling."""
-import math
 
 import jax
 import jax.numpy as jnp
@@ -17,7 +16,7 @@ from genjax.evaluators import superres as superres_eval
 from genjax.families import DataInfo
 from genjax.metrics import ssim as ssim_lib
 from genjax.models import superres as nets
-from tests.conftest import tiny, tiny_classifier, tiny_superres
+from tests.conftest import tiny_classifier, tiny_superres
 from tests.test_step_gradients import assert_updated_by, step_with
 
 mean = jnp.mean

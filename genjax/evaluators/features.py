@@ -39,6 +39,13 @@ from genjax.metrics import kid
 from genjax.metrics import prdc
 
 NEEDS = ("sample",)
+OPTIONS = dict(extractor="inception", path="", metrics="fid,kid", source="samples",
+               num_samples=2000, prior=latent_prior.STANDARD, prior_examples=0,
+               reference="eval", num_reference=0, batch_size=100, kid_subsets=100,
+               kid_subset_size=1000, seed=0, cache_dir="~/.cache/genjax/features")
+METRICS = ("fid", "kid", "pr", "dc", "score", "classes")
+REFERENCES = ("eval", "train")
+SOURCES = ("samples", "reconstructions")
 
 
 def needs(options) -> tuple:
@@ -48,13 +55,6 @@ def needs(options) -> tuple:
       and options.get("prior", latent_prior.STANDARD) == latent_prior.STANDARD):
     return ("reconstruct",)
   return NEEDS
-OPTIONS = dict(extractor="inception", path="", metrics="fid,kid", source="samples",
-               num_samples=2000, prior=latent_prior.STANDARD, prior_examples=0,
-               reference="eval", num_reference=0, batch_size=100, kid_subsets=100,
-               kid_subset_size=1000, seed=0, cache_dir="~/.cache/genjax/features")
-METRICS = ("fid", "kid", "pr", "dc", "score", "classes")
-REFERENCES = ("eval", "train")
-SOURCES = ("samples", "reconstructions")
 
 
 def parse_metrics(spec: str) -> tuple:
@@ -173,9 +173,6 @@ def make(family, config, options):
     raise GenjaxError(f"metrics 'score' and 'classes' need class probabilities: use"
                       f" extractor='classifier', not {options['extractor']!r}")
   reconstructions = options["source"] == "reconstructions"
-  if reconstructions and "reconstruct" not in family.predict:
-    raise GenjaxError(f"source='reconstructions' needs a family that reconstructs;"
-                      f" {family.name!r} has {tuple(family.predict)}")
   fitted = latent_prior.check(family, options["prior"]) > 0
   sample = None if reconstructions else jax.jit(family.predict["sample"], static_argnums=2)
   reconstruct = jax.jit(family.predict["reconstruct"]) if reconstructions else None

@@ -26,6 +26,12 @@ def psnr(x01_BxHxWxC, y01_BxHxWxC):
   return 10.0 * jnp.log10(1.0 / jnp.maximum(mse, 1e-12))
 
 
+def image_scores(image01_BxHxWxC, truth01_BxHxWxC) -> dict:
+  """{'psnr': float[B] (dB), 'ssim': float[B]} of each image against its truth, in [0, 1]."""
+  return {"psnr": psnr(image01_BxHxWxC, truth01_BxHxWxC),
+          "ssim": ssim_lib.ssim(image01_BxHxWxC, truth01_BxHxWxC)}
+
+
 def make(family, config, options):
   for field, least in (("num_images", 0), ("batch_size", 1)):
     if not isinstance(options[field], int) or options[field] < least:
@@ -40,9 +46,7 @@ def make(family, config, options):
     out = {}
     for prefix, image in (("", predict["upscale"](state, low)), ("bicubic_",
                                                                   predict["bicubic"](low))):
-      image = unit(image)
-      out[prefix + "psnr"] = psnr(image, truth)
-      out[prefix + "ssim"] = ssim_lib.ssim(image, truth)
+      out.update({prefix + k: v for k, v in image_scores(unit(image), truth).items()})
     return out
 
   def run(state, eval_data):

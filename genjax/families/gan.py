@@ -186,13 +186,35 @@ def all_hyperparameters() -> dict:
   return found
 
 
+def spec_with_objectives(default_config, open_sections) -> dict:
+  """The spec derived from a family's `default_config` with `loss.gan` widened by every
+  registered GAN objective's hyperparameters (a family with a GAN loss section)."""
+  spec = schema.derive(default_config, open_sections)
+  spec["loss"]["gan"].update(schema.leaves(*all_hyperparameters(), kind=schema.MAYBE))
+  return spec
+
+
 def spec_of(config) -> dict:
   """The fields a GAN config may have (genjax/defaults/gan.py), loss.gan widened by every
   registered objective's hyperparameters."""
   del config  # (The same for every GAN config.)
-  spec = schema.derive(defaults.get_config(), OPEN_SECTIONS)
-  spec["loss"]["gan"].update(schema.leaves(*all_hyperparameters(), kind=schema.MAYBE))
-  return spec
+  return spec_with_objectives(defaults.get_config(), OPEN_SECTIONS)
+
+
+def adversary_problems(cfg, disc_cfg) -> list:
+  """One line per bad value of a loss.gan section `cfg` as a family that borrows the GAN's
+  objective reads it (VAE-GAN, super-resolution): the objective's name, the penalties'
+  names and weights, input-gradient penalties on a batch-norm D (`disc_cfg`), and
+  hyperparameters the objective does not take."""
+  found = []
+  if cfg.name not in losses.GAN_LOSSES:
+    found.append(f"unknown loss.gan.name={cfg.name!r}: valid are {tuple(losses.GAN_LOSSES)}")
+  for name, weight in cfg.penalties.items():
+    if name not in losses.PENALTIES or weight < 0:
+      found.append(f"loss.gan.penalties.{name}={weight}: valid are weights >= 0 of"
+                   f" {tuple(losses.PENALTIES)}")
+  found += penalty_problems(cfg.penalties, disc_cfg)
+  return found + hyperparameter_problems(cfg)
 
 
 def hyperparameter_problems(cfg) -> list:

@@ -50,9 +50,7 @@ def spec_of(config) -> dict:
   """The fields a super-resolution config may have (genjax/defaults/superres.py), loss.gan
   widened by every registered GAN objective's hyperparameters."""
   del config
-  spec = schema.derive(defaults.get_config(), ("loss.gan.penalties",))
-  spec["loss"]["gan"].update(schema.leaves(*gan.all_hyperparameters(), kind=schema.MAYBE))
-  return spec
+  return gan.spec_with_objectives(defaults.get_config(), ("loss.gan.penalties",))
 
 
 def problems(config, data_info: DataInfo = None) -> list:
@@ -82,15 +80,7 @@ def problems(config, data_info: DataInfo = None) -> list:
   if loss.adversarial_weight > 0:
     found += models.network_problems(cfg.discriminator, "model.discriminator", models.GAN_NETS,
                                      data_info.shape if data_info else None)
-    gan_cfg = config.loss.gan
-    if gan_cfg.name not in losses.GAN_LOSSES:
-      found.append(f"unknown loss.gan.name={gan_cfg.name!r}: valid are {tuple(losses.GAN_LOSSES)}")
-    for name, weight in gan_cfg.penalties.items():
-      if name not in losses.PENALTIES or weight < 0:
-        found.append(f"loss.gan.penalties.{name}={weight}: valid are weights >= 0 of"
-                     f" {tuple(losses.PENALTIES)}")
-    found += gan.hyperparameter_problems(gan_cfg)
-    found += gan.penalty_problems(config.loss.gan.penalties, cfg.discriminator)
+    found += gan.adversary_problems(config.loss.gan, cfg.discriminator)
   if data_info is not None and not data_info.is_image:
     found.append(f"super-resolution needs images; data.name={config.data.name!r} has shape"
                  f" {data_info.shape}")

@@ -91,9 +91,7 @@ def spec_of(config) -> dict:
   """The fields a VAE-GAN config may have (genjax/defaults/vaegan.py), loss.gan widened by
   every registered GAN objective's hyperparameters."""
   del config
-  spec = schema.derive(defaults.get_config(), ("loss.gan.penalties",))
-  spec["loss"]["gan"].update(schema.leaves(*gan.all_hyperparameters(), kind=schema.MAYBE))
-  return spec
+  return gan.spec_with_objectives(defaults.get_config(), ("loss.gan.penalties",))
 
 
 def check(config, data_info: DataInfo = None) -> None:
@@ -106,15 +104,7 @@ def check(config, data_info: DataInfo = None) -> None:
   if cfg.decoder.ar_channels or cfg.decoder.learn_scale:
     found.append("model.decoder.ar_channels and learn_scale must be 0/False: the VAE-GAN's"
                  " reconstruction error is in D's features, not a pixel likelihood")
-  if config.loss.gan.name not in losses.GAN_LOSSES:
-    found.append(f"unknown loss.gan.name={config.loss.gan.name!r}: valid are"
-                 f" {tuple(losses.GAN_LOSSES)}")
-  for name, weight in config.loss.gan.penalties.items():
-    if name not in losses.PENALTIES or weight < 0:
-      found.append(f"loss.gan.penalties.{name}={weight}: valid are weights >= 0 of"
-                   f" {tuple(losses.PENALTIES)}")
-  found += gan.penalty_problems(config.loss.gan.penalties, cfg.discriminator)
-  found += gan.hyperparameter_problems(config.loss.gan)
+  found += gan.adversary_problems(config.loss.gan, cfg.discriminator)
   if config.loss.vaegan.balance and config.loss.gan.name not in CROSS_ENTROPY_LOSSES:
     found.append(f"loss.vaegan.balance=True reads D's cross-entropies on real and fake data:"
                  f" it needs loss.gan.name in {CROSS_ENTROPY_LOSSES}, not"

@@ -181,6 +181,22 @@ def _tf1_bilinear_matrix(size_in: int, size_out: int) -> np.ndarray:
 RESIZES = ("tf1", "half_pixel")
 
 
+def _resize_tf1(x_BxHxWxC):
+  """TF1 resize_bilinear to 299x299 (module docstring), as two exact matrix products."""
+  rows = _tf1_bilinear_matrix(x_BxHxWxC.shape[1], SIZE)
+  cols = _tf1_bilinear_matrix(x_BxHxWxC.shape[2], SIZE)
+  x = jnp.einsum("oh,bhwc->bowc", rows, x_BxHxWxC, precision=_HIGHEST)
+  return jnp.einsum("pw,bowc->bopc", cols, x, precision=_HIGHEST)
+
+
+def _resize_half_pixel(x_BxHxWxC):
+  """Bilinear to 299x299 with half-pixel centres (pytorch-fid's F.interpolate). Upsampling:
+  no antialiasing to apply; out-of-range taps are dropped and the rest renormalized, which for
+  a linear kernel is F.interpolate's clamping of the source coordinate."""
+  return jax.image.resize(x_BxHxWxC, (x_BxHxWxC.shape[0], SIZE, SIZE, x_BxHxWxC.shape[3]),
+                          "bilinear", antialias=False, precision=_HIGHEST)
+
+
 def preprocess(images_BxHxWxC, quantize: bool = True, resize: str = "tf1"):
   """images_BxHxWxC float in [0, 1] (or uint8 in [0, 255]), C in {1, 3} -> x_Bx299x299x3
   float32 in [-1, 127/128], as the reference pipeline does (module docstring). `resize`:
@@ -200,15 +216,8 @@ def preprocess(images_BxHxWxC, quantize: bool = True, resize: str = "tf1"):
   if x.shape[-1] == 1:
     x = jnp.repeat(x, 3, axis=-1)
   height, width = x.shape[1:3]
-  if (height, width) != (SIZE, SIZE) and resize == "half_pixel":
-    # Upsampling: no antialiasing to apply; out-of-range taps dropped and renormalized,
-    # which for a linear kernel is F.interpolate's clamping of the source coordinate.
-    x = jax.image.resize(x, (x.shape[0], SIZE, SIZE, 3), "bilinear", antialias=False,
-                         precision=_HIGHEST)
-  elif (height, width) != (SIZE, SIZE):
-    rows, cols = _tf1_bilinear_matrix(height, SIZE), _tf1_bilinear_matrix(width, SIZE)
-    x = jnp.einsum("oh,bhwc->bowc", rows, x, precision=_HIGHEST)
-    x = jnp.einsum("pw,bowc->bopc", cols, x, precision=_HIGHEST)
+  if (height, width) != (SIZE, SIZE):
+    x = _resize_half_pixel(x) if resize == "half_pixel" else _resize_tf1(x)
   return x / 128.0 - 1.0
 
 
